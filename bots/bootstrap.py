@@ -1,0 +1,98 @@
+"""The composition root: the one place where settings, engines, clients and use cases meet.
+
+``open_app`` opens everything in order and closes it in reverse, whatever happens."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from bots.settings import Settings
+from core.models_config import ModelCatalog, load_models_file
+from core.providers.openai_compat import OpenAICompatibleProvider
+from core.services import Core, build_core
+from core.services.config import DEFAULT_SYSTEM_PROMPT, CoreConfig
+from storage.db import create_engine
+from storage.kv import KvServices, open_kv
+from storage.migrate import migrate
+from storage.uow import sql_uow_factory
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    settings: Settings
+    core: Core
+    kv: KvServices
+
+
+def core_config(settings: Settings) -> CoreConfig:
+    return CoreConfig(
+        new_account_role=settings.new_account_role,
+        welcome_credits=settings.welcome_micro,
+        context_messages=settings.context_messages,
+        bootstrap_admins=settings.admins,
+        role_limits=settings.role_limits,
+        max_input_chars=settings.max_input_chars,
+        max_audio_bytes=settings.max_audio_mb * 1024 * 1024,
+        max_audio_seconds=settings.max_audio_seconds,
+        system_prompt=settings.system_prompt or DEFAULT_SYSTEM_PROMPT,
+    )
+
+
+def _api_key(settings: Settings, env_name: str) -> str | None:
+    if env_name == "OPENAI_API_KEY" and settings.openai_api_key is not None:
+        return settings.openai_api_key.get_secret_value()
+    return os.environ.get(env_name) or None
+
+
+async def _providers(
+    stack: AsyncExitStack, settings: Settings, catalog: ModelCatalog
+) -> dict[str, OpenAICompatibleProvider]:
+    providers: dict[str, OpenAICompatibleProvider] = {}
+    for spec in catalog.providers.values():
+        provider = OpenAICompatibleProvider(
+            spec.base_url or settings.openai_base_url,
+            _api_key(settings, spec.api_key_env),
+            connect_timeout=settings.upstream_connect_timeout,
+            idle_timeout=settings.upstream_idle_timeout,
+            total_timeout=settings.upstream_total_timeout,
+            name=spec.name,
+        )
+        stack.push_async_callback(provider.aclose)
+        providers[spec.name] = provider
+    return providers
+
+
+@asynccontextmanager
+async def open_app(settings: Settings) -> AsyncIterator[App]:
+    catalog = load_models_file(settings.models_file)
+    url = settings.effective_database_url
+    async with AsyncExitStack() as stack:
+        if settings.auto_migrate:
+            await migrate(url)
+        engine = create_engine(url)
+        stack.push_async_callback(engine.dispose)
+        kv = await open_kv(settings.redis_url)
+        stack.push_async_callback(kv.aclose)
+        providers = await _providers(stack, settings, catalog)
+        core = build_core(
+            uow=sql_uow_factory(engine),
+            providers=providers,
+            models=catalog,
+            limiter=kv.rate_limiter,
+            links=kv.link_codes,
+            stops=kv.stop_signals,
+            config=core_config(settings),
+        )
+        logger.info(
+            "switchboard ready: database %s, redis %s, %d models",
+            engine.url.get_backend_name(),
+            "on" if settings.redis_url else "off",
+            len(catalog.models),
+        )
+        yield App(settings=settings, core=core, kv=kv)

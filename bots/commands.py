@@ -1,0 +1,172 @@
+"""The text commands every chat adapter shares (/balance, /model, /grant, …).
+
+An adapter parses ``/name args`` its own way (Telegram text, Slack slash command, console
+line), then calls ``run_command``; what comes back is the translated reply. Paid commands
+(/ask, /image, /tts) stream or send media, so the adapters handle those themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bots import views
+from core.i18n import Translator, available_languages
+from core.money import format_credits
+from core.services import Core
+from core.services.requests import Caller
+
+
+@dataclass(frozen=True, slots=True)
+class CommandContext:
+    core: Core
+    caller: Caller
+    chat_id: str
+    # A person the platform pointed at (e.g. the author of the replied-to message).
+    reply_target: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+    private: bool = False  # ephemeral where the platform has it (balances, accounts)
+
+
+Handler = Callable[[CommandContext, Translator, str], Awaitable[Reply]]
+
+
+async def translator_for(core: Core, caller: Caller) -> Translator:
+    account = await core.accounts.resolve(caller)
+    return Translator(core.accounts.language_of(account, caller))
+
+
+async def _start(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    account = await ctx.core.conversations.balance(ctx.caller)
+    name = ctx.caller.display_name or ""
+    return Reply(t("cmd.start", name=name, balance=format_credits(account.balance)))
+
+
+async def _help(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    account = await ctx.core.accounts.resolve(ctx.caller)
+    text = t("cmd.help")
+    if account.role.value == "admin":
+        text += "\n\n" + t("cmd.help_admin")
+    return Reply(text)
+
+
+async def _balance(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    account = await ctx.core.conversations.balance(ctx.caller)
+    return Reply(
+        views.balance_text(t, account, ctx.core.accounts.current_chat_model(account)), private=True
+    )
+
+
+async def _reset(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    await ctx.core.conversations.reset(ctx.caller, ctx.chat_id)
+    return Reply(t("cmd.reset"))
+
+
+async def _history(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    return Reply(
+        views.history_text(t, await ctx.core.conversations.history(ctx.caller)), private=True
+    )
+
+
+async def _model(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    if args.strip():
+        model = await ctx.core.accounts.choose_chat_model(ctx.caller, args)
+        return Reply(t("cmd.model_set", model=model.name))
+    account = await ctx.core.accounts.resolve(ctx.caller)
+    accounts = ctx.core.accounts
+    return Reply(
+        views.models_text(t, accounts.chat_models(account), accounts.current_chat_model(account))
+    )
+
+
+async def _lang(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    available = ", ".join((*available_languages(), "auto"))
+    if not args.strip():
+        return Reply(t("cmd.lang_current", language=t.language, available=available))
+    account = await ctx.core.accounts.set_language(ctx.caller, args.strip())
+    new_t = Translator(ctx.core.accounts.language_of(account, ctx.caller))
+    return Reply(new_t("cmd.lang_set", language=new_t.language))
+
+
+async def _link(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    if args.strip():
+        account = await ctx.core.accounts.link(ctx.caller, args)
+        return Reply(t("cmd.linked", balance=format_credits(account.balance)), private=True)
+    code = await ctx.core.accounts.create_link_code(ctx.caller)
+    minutes = ctx.core.config.link_code_ttl_s // 60
+    return Reply(t("cmd.link_code", code=code, minutes=minutes), private=True)
+
+
+def _target(ctx: CommandContext, args: str) -> tuple[str, str]:
+    """The first word names the user, unless the platform pointed at one (a reply)."""
+    if ctx.reply_target:
+        return ctx.reply_target, args.strip()
+    head, _, rest = args.strip().partition(" ")
+    return head, rest.strip()
+
+
+async def _grant(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    user, rest = _target(ctx, args)
+    amount, _, reason = rest.partition(" ")
+    account = await ctx.core.admin.grant(ctx.caller, user, amount, reason.strip())
+    return Reply(
+        t("cmd.granted", account=account.id, balance=format_credits(account.balance)), private=True
+    )
+
+
+async def _setrole(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    user, role = _target(ctx, args)
+    account = await ctx.core.admin.set_role(ctx.caller, user, role)
+    return Reply(t("cmd.role_set", account=account.id, role=account.role.value), private=True)
+
+
+async def _ban(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    account = await ctx.core.admin.set_banned(ctx.caller, _target(ctx, args)[0], True)
+    return Reply(t("cmd.banned", account=account.id), private=True)
+
+
+async def _unban(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    account = await ctx.core.admin.set_banned(ctx.caller, _target(ctx, args)[0], False)
+    return Reply(t("cmd.unbanned", account=account.id), private=True)
+
+
+async def _user(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    view = await ctx.core.admin.view(ctx.caller, _target(ctx, args)[0])
+    return Reply(views.account_text(t, view), private=True)
+
+
+async def _stats(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    report = await ctx.core.admin.stats(ctx.caller, args.strip() or ctx.reply_target)
+    return Reply(views.stats_text(t, report), private=True)
+
+
+COMMANDS: dict[str, Handler] = {
+    "start": _start,
+    "help": _help,
+    "balance": _balance,
+    "reset": _reset,
+    "history": _history,
+    "model": _model,
+    "lang": _lang,
+    "link": _link,
+    "grant": _grant,
+    "setrole": _setrole,
+    "ban": _ban,
+    "unban": _unban,
+    "user": _user,
+    "stats": _stats,
+}
+ADMIN_COMMANDS = frozenset({"grant", "setrole", "ban", "unban", "user", "stats"})
+
+
+async def run_command(ctx: CommandContext, name: str, args: str) -> Reply | None:
+    """The reply to ``/name args``, or None when ``name`` is not a shared text command.
+    Core errors propagate: each adapter turns them into words in its errors.py."""
+    handler = COMMANDS.get(name.lower())
+    if handler is None:
+        return None
+    t = await translator_for(ctx.core, ctx.caller)
+    return await handler(ctx, t, args)

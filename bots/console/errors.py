@@ -1,0 +1,11 @@
+"""Core errors as console lines, in the person's language."""
+
+from __future__ import annotations
+
+from bots.views import error_text
+from core.errors import CoreError
+from core.i18n import Translator
+
+
+def describe(t: Translator, exc: CoreError) -> str:
+    return "! " + error_text(t, exc)

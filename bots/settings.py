@@ -1,0 +1,153 @@
+"""Settings from the environment and ``.env`` (pydantic-settings), the names in DESIGN.md.
+
+A bad value stops start-up with one line naming the setting (see ``load_settings``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.money import MICRO, PriceError, to_micro
+from core.services.config import DEFAULT_ROLE_LIMITS, RoleLimits, parse_admins
+from core.types import IdentityKey, Role
+
+DEFAULT_MODELS_FILE = Path(__file__).with_name("default_models.toml")
+DEFAULT_SQLITE_PATH = Path("data") / "switchboard.db"
+
+
+class SettingsError(Exception):
+    """One line, naming the setting at fault."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str | None = None
+    redis_url: str | None = None
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_api_key: SecretStr | None = None
+    models_file: Path = DEFAULT_MODELS_FILE
+    bot_admins: str = ""
+    new_account_role: Role = Role.USER
+    welcome_credits: str = "100"
+    context_messages: int = Field(3, ge=0, le=100)
+    rate_limits: str = ""
+    max_input_chars: int = Field(12_000, gt=0)
+    max_audio_mb: int = Field(20, gt=0)
+    max_audio_seconds: int = Field(600, gt=0)
+    system_prompt: str | None = None
+    auto_migrate: bool = True
+    upstream_connect_timeout: float = Field(10.0, gt=0)
+    upstream_idle_timeout: float = Field(60.0, gt=0)
+    upstream_total_timeout: float = Field(600.0, gt=0)
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str | None = None
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_host: str = "0.0.0.0"
+    telegram_webhook_port: int = Field(8081, gt=0, lt=65536)
+    telegram_drafts: bool = True
+    telegram_edit_interval: float = Field(1.0, gt=0)
+    telegram_global_rate: float = Field(30.0, gt=0)
+
+    discord_bot_token: SecretStr | None = None
+    discord_api_url: str | None = None
+    discord_gateway_url: str | None = None
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str | None = None
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8080, gt=0, lt=65536)
+    jwt_secret: SecretStr | None = None
+
+    log_level: str = "INFO"
+
+    @field_validator("bot_admins")
+    @classmethod
+    def _admins_parse(cls, value: str) -> str:
+        parse_admins(value)
+        return value
+
+    @field_validator("welcome_credits")
+    @classmethod
+    def _credits_parse(cls, value: str) -> str:
+        try:
+            if to_micro(value) < 0:
+                raise ValueError("must not be negative")
+        except PriceError as exc:
+            raise ValueError(str(exc)) from exc
+        return value
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _limits_parse(cls, value: str) -> str:
+        parse_rate_limits(value)
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level_known(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return value.upper()
+
+    @property
+    def admins(self) -> frozenset[IdentityKey]:
+        return parse_admins(self.bot_admins)
+
+    @property
+    def welcome_micro(self) -> int:
+        return to_micro(self.welcome_credits)
+
+    @property
+    def role_limits(self) -> dict[Role, RoleLimits]:
+        return parse_rate_limits(self.rate_limits)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH}"
+
+    def secret_values(self) -> list[str]:
+        """Every secret, for the log redaction filter."""
+        secrets = [
+            self.openai_api_key,
+            self.telegram_bot_token,
+            self.telegram_webhook_secret,
+            self.discord_bot_token,
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+            self.jwt_secret,
+        ]
+        return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
+
+
+def parse_rate_limits(raw: str) -> dict[Role, RoleLimits]:
+    """``guest:10/1,user:30/3`` (requests per minute / answers in flight) over the defaults."""
+    limits = dict(DEFAULT_ROLE_LIMITS)
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        role, _, pair = item.partition(":")
+        per_minute, _, concurrent = pair.partition("/")
+        try:
+            limits[Role(role.strip())] = RoleLimits(int(per_minute), int(concurrent))
+        except ValueError as exc:
+            raise ValueError(f"{item!r} is not role:per_minute/concurrent") from exc
+    return limits
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise SettingsError(f"bad setting {name}: {first['msg']}") from None
+
+
+__all__ = ["MICRO", "Settings", "SettingsError", "load_settings"]

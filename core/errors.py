@@ -1,0 +1,113 @@
+"""Typed errors of the core. Each carries a message key into the catalogs (core.i18n)
+and the parameters that message needs; adapters map them to a reply in one place."""
+
+from __future__ import annotations
+
+
+class CoreError(Exception):
+    key = "error.internal"
+
+    def __init__(self, **params: object) -> None:
+        self.params = {name: str(value) for name, value in params.items()}
+        super().__init__(f"{self.key} {self.params}" if self.params else self.key)
+
+
+class Banned(CoreError):
+    key = "error.banned"
+
+
+class NotAllowed(CoreError):
+    """The account's role may not do this (admin command, model not for this role)."""
+
+    key = "error.not_allowed"
+
+
+class InsufficientCredits(CoreError):
+    key = "error.insufficient_credits"  # params: balance
+
+
+class RateLimited(CoreError):
+    key = "error.rate_limited"  # params: retry_after (seconds)
+
+
+class TooManyInFlight(CoreError):
+    key = "error.too_many_in_flight"  # params: limit
+
+
+class InputTooLong(CoreError):
+    key = "error.input_too_long"  # params: length, limit
+
+
+class AudioTooLarge(CoreError):
+    key = "error.audio_too_large"  # params: size_mb, limit_mb
+
+
+class AudioTooLong(CoreError):
+    key = "error.audio_too_long"  # params: seconds, limit
+
+
+class EmptyInput(CoreError):
+    key = "error.empty_input"
+
+
+class UnknownModel(CoreError):
+    key = "error.unknown_model"  # params: model
+
+
+class UnknownUser(CoreError):
+    key = "error.unknown_user"  # params: user
+
+
+class BadArgument(CoreError):
+    key = "error.bad_argument"  # params: detail
+
+
+class LinkCodeInvalid(CoreError):
+    key = "error.link_code_invalid"
+
+
+class AlreadyLinked(CoreError):
+    key = "error.already_linked"
+
+
+class DuplicateEvent(CoreError):
+    """This platform event was already handled; adapters answer nothing."""
+
+    key = "error.duplicate_event"
+
+
+class StorageUnavailable(CoreError):
+    key = "error.storage_unavailable"
+
+
+class UpstreamError(CoreError):
+    """The model server failed; ``produced_output`` says whether any text came first."""
+
+    key = "error.upstream_unavailable"
+
+    def __init__(self, detail: str = "", *, status: int | None = None) -> None:
+        super().__init__()
+        self.detail = detail
+        self.status = status
+
+    def __str__(self) -> str:
+        return f"{self.key} status={self.status} {self.detail}".strip()
+
+
+class UpstreamRateLimited(UpstreamError):
+    key = "error.upstream_rate_limited"
+
+    def __init__(self, detail: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__(detail, status=429)
+        self.retry_after = retry_after
+        self.params = {"retry_after": str(int(retry_after or 0))}
+
+
+class UpstreamTimeout(UpstreamError):
+    key = "error.upstream_timeout"
+
+
+class UpstreamBadRequest(UpstreamError):
+    """The upstream refused the input itself (4xx other than 429): not worth a fallback."""
+
+    key = "error.upstream_rejected"

@@ -1,0 +1,155 @@
+"""Accounts: first contact, bootstrap admins, preferences and linking identities."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from core.errors import AlreadyLinked, BadArgument, LinkCodeInvalid, UnknownModel
+from core.i18n import available_languages, normalize_language
+from core.models_config import ModelCatalog, ModelSpec
+from core.ports import LinkCodes, UnitOfWork, UnitOfWorkFactory
+from core.services.config import CoreConfig
+from core.services.requests import Caller
+from core.types import Account, Feature, LedgerEntry, LedgerKind, Role
+
+logger = logging.getLogger(__name__)
+
+
+class AccountService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        config: CoreConfig,
+        links: LinkCodes,
+        models: ModelCatalog,
+    ) -> None:
+        self._uow = uow
+        self._config = config
+        self._links = links
+        self._models = models
+
+    async def resolve(self, caller: Caller) -> Account:
+        """The caller's account, created on first contact (with the welcome credits)."""
+        # Two first messages can race; the loser's identity insert conflicts, its
+        # transaction rolls back, and the second pass finds the winner's account.
+        for _ in range(3):
+            async with self._uow() as uow:
+                account = await uow.accounts.find_by_identity(caller.identity)
+                if account is None:
+                    account = await self._create(uow, caller)
+                    if account is None:
+                        continue
+                elif (
+                    caller.identity in self._config.bootstrap_admins
+                    and account.role is not Role.ADMIN
+                ):
+                    await uow.accounts.set_role(account.id, Role.ADMIN)
+                    account = replace(account, role=Role.ADMIN)
+                else:
+                    return account
+                await uow.commit()
+                return account
+        raise RuntimeError(f"could not create an account for {caller.identity}")
+
+    async def _create(self, uow: UnitOfWork, caller: Caller) -> Account | None:
+        is_admin = caller.identity in self._config.bootstrap_admins
+        account = await uow.accounts.create(
+            Role.ADMIN if is_admin else self._config.new_account_role
+        )
+        if not await uow.accounts.add_identity(caller.identity, account.id, caller.display_name):
+            return None
+        welcome = self._config.welcome_credits
+        if welcome:
+            await uow.ledger.append(LedgerEntry(account.id, welcome, LedgerKind.WELCOME))
+            balance = await uow.accounts.add_to_balance(account.id, welcome)
+            account = replace(account, balance=balance)
+        logger.info("new account %s for %s", account.id, caller.identity)
+        return account
+
+    def language_of(self, account: Account | None, caller: Caller) -> str | None:
+        if account is not None and account.language:
+            return account.language
+        return normalize_language(caller.locale)
+
+    async def set_language(self, caller: Caller, code: str | None) -> Account:
+        """``code`` None/"auto" goes back to the platform's locale."""
+        account = await self.resolve(caller)
+        language: str | None = None
+        if code and code.lower() != "auto":
+            language = normalize_language(code)
+            if language is None:
+                raise BadArgument(detail=", ".join((*available_languages(), "auto")))
+        async with self._uow() as uow:
+            await uow.accounts.set_language(account.id, language)
+            await uow.commit()
+        return replace(account, language=language)
+
+    def chat_models(self, account: Account) -> list[ModelSpec]:
+        return self._models.usable(account.role, Feature.CHAT)
+
+    def current_chat_model(self, account: Account) -> ModelSpec | None:
+        chosen = self._models.get(account.chat_model) if account.chat_model else None
+        if chosen is not None and chosen.kind is Feature.CHAT and chosen.allows(account.role):
+            return chosen
+        default = self._models.default_for(Feature.CHAT)
+        if default is not None and default.allows(account.role):
+            return default
+        usable = self.chat_models(account)
+        return usable[0] if usable else None
+
+    async def choose_chat_model(self, caller: Caller, name: str) -> ModelSpec:
+        account = await self.resolve(caller)
+        model = self._models.get(name.strip())
+        if model is None or model.kind is not Feature.CHAT or not model.allows(account.role):
+            raise UnknownModel(model=name.strip())
+        async with self._uow() as uow:
+            await uow.accounts.set_chat_model(account.id, model.name)
+            await uow.commit()
+        return model
+
+    async def create_link_code(self, caller: Caller) -> str:
+        account = await self.resolve(caller)
+        return await self._links.create(account.id, self._config.link_code_ttl_s)
+
+    async def link(self, caller: Caller, code: str) -> Account:
+        """Join the caller's account into the one that asked for ``code``.
+
+        Identities, conversations and usage move over; the balance moves through two ledger
+        rows so both ledgers still sum to their balances. The stricter ban and the higher
+        role win, so linking can neither evade a ban nor lose an admin."""
+        target_id = await self._links.consume(code.strip().upper())
+        if target_id is None:
+            raise LinkCodeInvalid()
+        source = await self.resolve(caller)
+        if source.id == target_id:
+            raise AlreadyLinked()
+        async with self._uow() as uow:
+            target = await uow.accounts.get(target_id)
+            fresh_source = await uow.accounts.get(source.id)
+            if target is None or fresh_source is None:
+                raise LinkCodeInvalid()
+            await self._merge(uow, fresh_source, target)
+            await uow.commit()
+            merged = await uow.accounts.get(target_id)
+        assert merged is not None
+        logger.info("linked account %s into %s", source.id, target_id)
+        return merged
+
+    async def _merge(self, uow: UnitOfWork, source: Account, target: Account) -> None:
+        await uow.accounts.move_identities(source.id, target.id)
+        await uow.conversations.move_account(source.id, target.id)
+        await uow.usage.move_account(source.id, target.id)
+        if source.balance:
+            tag = f"link:{source.id}:{target.id}:{datetime.now(UTC).timestamp()}"
+            await uow.ledger.append(
+                LedgerEntry(source.id, -source.balance, LedgerKind.LINK_OUT, tag)
+            )
+            await uow.ledger.append(LedgerEntry(target.id, source.balance, LedgerKind.LINK_IN, tag))
+            await uow.accounts.add_to_balance(source.id, -source.balance)
+            await uow.accounts.add_to_balance(target.id, source.balance)
+        if source.role.rank > target.role.rank:
+            await uow.accounts.set_role(target.id, source.role)
+        if source.banned and not target.banned:
+            await uow.accounts.set_banned(target.id, True)

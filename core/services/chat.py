@@ -1,0 +1,219 @@
+"""Chat: one question in, a stream of reply events out, paid from real usage.
+
+The upstream stream is read by a pump task into a queue, so a Stop flag (set from any
+worker) is noticed even while the upstream is silent, and a consumer that goes away
+cancels the upstream request. Settlement happens in ``finally``, shielded."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass
+
+from core.errors import EmptyInput, InputTooLong, UpstreamBadRequest, UpstreamError
+from core.models_config import ModelCatalog, ModelSpec
+from core.money import estimate_tokens, price_of
+from core.ports import ModelProvider, StopSignals, UnitOfWorkFactory
+from core.services.billing import Billing, Settlement
+from core.services.config import CoreConfig
+from core.services.gate import Gate
+from core.services.requests import ChatRequest
+from core.types import (
+    ChatChunk,
+    ChatMessage,
+    ConversationKey,
+    Feature,
+    Outcome,
+    ReplyEvent,
+    TextDelta,
+    TextDone,
+    Usage,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def estimate_prompt_tokens(messages: Sequence[ChatMessage]) -> int:
+    # The chat format adds a few tokens of framing per message.
+    return sum(estimate_tokens(m.content) + 4 for m in messages)
+
+
+def chat_cost(model: ModelSpec, usage: Usage) -> int:
+    return price_of(usage.prompt_tokens, model.input_per_1k) + price_of(
+        usage.completion_tokens, model.output_per_1k
+    )
+
+
+@dataclass(slots=True)
+class _Progress:
+    """What the upstream has produced so far; read in ``finally`` to price the request."""
+
+    model: ModelSpec
+    text: str = ""
+    usage: Usage | None = None
+    finished: bool = False
+    failed: bool = False
+
+
+_END = object()
+_STOP = object()
+
+
+class ChatService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        gate: Gate,
+        billing: Billing,
+        providers: Mapping[str, ModelProvider],
+        models: ModelCatalog,
+        stops: StopSignals,
+        config: CoreConfig,
+    ) -> None:
+        self._uow = uow
+        self._gate = gate
+        self._billing = billing
+        self._providers = providers
+        self._models = models
+        self._stops = stops
+        self._config = config
+
+    async def stop(self, request_id: str) -> None:
+        await self._stops.request_stop(request_id)
+
+    async def ask(self, request: ChatRequest) -> AsyncIterator[ReplyEvent]:
+        text = request.text.strip()
+        if not text:
+            raise EmptyInput()
+        if len(text) > self._config.max_input_chars:
+            raise InputTooLong(length=len(text), limit=self._config.max_input_chars)
+        async with self._gate.admit(request, Feature.CHAT) as admitted:
+            conversation = ConversationKey(
+                request.caller.platform, request.chat_id, admitted.account.id
+            )
+            messages = await self._prompt(conversation, text)
+            worst = Usage(estimate_prompt_tokens(messages), admitted.model.max_output_tokens)
+            hold = await self._billing.hold(
+                admitted.account,
+                request,
+                chat_cost(admitted.model, worst),
+                Feature.CHAT,
+                admitted.model.name,
+            )
+            progress = _Progress(model=admitted.model)
+            try:
+                async for event in self._from_upstream(hold.request_id, messages, progress):
+                    yield event
+            finally:
+                settlement = _settlement(progress, messages, conversation, text)
+                await self._billing.settle(hold, settlement)
+            yield TextDone(progress.text, settlement.charge, settlement.usage, settlement.outcome)
+
+    async def _prompt(self, conversation: ConversationKey, text: str) -> list[ChatMessage]:
+        async with self._uow() as uow:
+            window = await uow.conversations.window(conversation, self._config.context_messages)
+        return [
+            ChatMessage("system", self._config.system_prompt),
+            *(ChatMessage(m.role, m.content) for m in window),
+            ChatMessage("user", text),
+        ]
+
+    async def _from_upstream(
+        self, request_id: str, messages: list[ChatMessage], progress: _Progress
+    ) -> AsyncIterator[ReplyEvent]:
+        queue: asyncio.Queue[object] = asyncio.Queue()
+        pump = asyncio.create_task(self._pump(messages, queue, progress))
+        watcher = asyncio.create_task(self._watch_stop(request_id, queue))
+        try:
+            while True:
+                item = await queue.get()
+                if item is _END:
+                    progress.finished = True
+                    return
+                if item is _STOP:
+                    return
+                if isinstance(item, BaseException):
+                    progress.failed = isinstance(item, UpstreamError)
+                    if progress.failed and progress.text:
+                        logger.warning(
+                            "upstream stream cut after %d chars: %s", len(progress.text), item
+                        )
+                        return
+                    raise item
+                assert isinstance(item, ChatChunk)
+                if item.usage is not None:
+                    progress.usage = item.usage
+                if item.text:
+                    progress.text += item.text
+                    yield TextDelta(item.text, progress.text)
+        finally:
+            pump.cancel()
+            watcher.cancel()
+            await asyncio.gather(pump, watcher, return_exceptions=True)
+
+    async def _pump(
+        self, messages: list[ChatMessage], queue: asyncio.Queue[object], progress: _Progress
+    ) -> None:
+        """Stream from the model, falling back to the next model only before any output."""
+        first = progress.model
+        candidates = [first, *(m for n in first.fallbacks if (m := self._models.get(n)))]
+        produced = False
+        for index, model in enumerate(candidates):
+            progress.model = model
+            try:
+                provider = self._providers[model.provider]
+                stream = provider.stream_chat(model.upstream, messages, model.max_output_tokens)
+                async with aclosing(stream) as chunks:
+                    async for chunk in chunks:
+                        produced = produced or bool(chunk.text)
+                        await queue.put(chunk)
+                await queue.put(_END)
+                return
+            except UpstreamError as exc:
+                last = index == len(candidates) - 1
+                if produced or last or isinstance(exc, UpstreamBadRequest):
+                    await queue.put(exc)
+                    return
+                logger.warning(
+                    "model %s failed before output (%s); trying %s",
+                    model.name,
+                    exc,
+                    candidates[index + 1].name,
+                )
+            except Exception as exc:  # the task's edge: hand it to the consumer, don't hang it
+                logger.exception("chat pump failed")
+                await queue.put(exc)
+                return
+
+    async def _watch_stop(self, request_id: str, queue: asyncio.Queue[object]) -> None:
+        while True:
+            await asyncio.sleep(self._config.stop_poll_s)
+            if await self._stops.is_stopped(request_id):
+                await queue.put(_STOP)
+                return
+
+
+def _settlement(
+    progress: _Progress, messages: list[ChatMessage], conversation: ConversationKey, question: str
+) -> Settlement:
+    estimated = Usage(estimate_prompt_tokens(messages), estimate_tokens(progress.text))
+    if progress.finished:
+        if progress.usage is None:
+            logger.info("upstream reported no usage; charging an estimate")
+        usage, outcome = progress.usage or estimated, Outcome.OK
+    elif progress.failed and not progress.text:
+        usage, outcome = Usage(0, 0), Outcome.FAILED
+    else:
+        # Cut, stopped, or the consumer went away: the prompt was read and the text made.
+        usage, outcome = estimated, Outcome.CUT if progress.failed else Outcome.STOPPED
+    return Settlement(
+        charge=chat_cost(progress.model, usage),
+        outcome=outcome,
+        usage=usage,
+        model=progress.model.name,
+        conversation=conversation,
+        question=question,
+        answer=progress.text,
+    )

@@ -1,0 +1,55 @@
+"""The knobs the use cases read, gathered in one frozen value built by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.money import MICRO
+from core.types import IdentityKey, Role
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are Switchboard, a helpful assistant in a chat app. Always answer in the language "
+    "the user writes in. Use Markdown sparingly."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleLimits:
+    per_minute: int
+    concurrent: int
+
+
+DEFAULT_ROLE_LIMITS = {
+    Role.GUEST: RoleLimits(per_minute=10, concurrent=1),
+    Role.USER: RoleLimits(per_minute=30, concurrent=3),
+    Role.ADMIN: RoleLimits(per_minute=120, concurrent=10),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CoreConfig:
+    new_account_role: Role = Role.USER
+    welcome_credits: int = 100 * MICRO
+    context_messages: int = 3
+    bootstrap_admins: frozenset[IdentityKey] = frozenset()
+    role_limits: dict[Role, RoleLimits] = field(default_factory=lambda: dict(DEFAULT_ROLE_LIMITS))
+    max_input_chars: int = 12_000
+    max_tts_chars: int = 4_096
+    max_audio_bytes: int = 20 * 1024 * 1024
+    max_audio_seconds: int = 600
+    link_code_ttl_s: int = 600
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    # How often a running stream looks for a Stop flag (a Redis read each time).
+    stop_poll_s: float = 0.3
+
+
+def parse_admins(raw: str) -> frozenset[IdentityKey]:
+    """``telegram:123,slack:T01/U02,api:alice`` → identity keys. Raises ValueError."""
+    keys: set[IdentityKey] = set()
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        platform, sep, rest = item.partition(":")
+        if not sep or not platform or not rest:
+            raise ValueError(f"{item!r} is not platform:user_id")
+        workspace, _, user = rest.rpartition("/")
+        keys.add(IdentityKey(platform.lower(), workspace, user))
+    return frozenset(keys)

@@ -1,0 +1,37 @@
+"""Reading and clearing a person's context, and their balance: the free requests."""
+
+from __future__ import annotations
+
+from core.errors import Banned
+from core.ports import UnitOfWorkFactory
+from core.services.accounts import AccountService
+from core.services.requests import Caller
+from core.types import Account, ConversationKey, Exchange
+
+HISTORY_SIZE = 3
+
+
+class ConversationService:
+    def __init__(self, uow: UnitOfWorkFactory, accounts: AccountService) -> None:
+        self._uow = uow
+        self._accounts = accounts
+
+    async def _usable_account(self, caller: Caller) -> Account:
+        account = await self._accounts.resolve(caller)
+        if account.banned:
+            raise Banned()
+        return account
+
+    async def balance(self, caller: Caller) -> Account:
+        return await self._usable_account(caller)
+
+    async def reset(self, caller: Caller, chat_id: str) -> None:
+        account = await self._usable_account(caller)
+        async with self._uow() as uow:
+            await uow.conversations.reset(ConversationKey(caller.platform, chat_id, account.id))
+            await uow.commit()
+
+    async def history(self, caller: Caller, limit: int = HISTORY_SIZE) -> list[Exchange]:
+        account = await self._usable_account(caller)
+        async with self._uow() as uow:
+            return await uow.conversations.history(account.id, limit)

@@ -1,0 +1,83 @@
+"""The door every paid request goes through: account, ban, model, rate and in-flight limits.
+
+Input checks happen before this (in each use case), the reservation after it, so a
+refusal here costs nothing and reaches no upstream."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from core.errors import Banned, NotAllowed, RateLimited, TooManyInFlight, UnknownModel
+from core.models_config import ModelCatalog, ModelSpec
+from core.ports import RateLimiter
+from core.services.accounts import AccountService
+from core.services.billing import uncancellable
+from core.services.config import CoreConfig
+from core.services.requests import PaidRequest
+from core.types import Account, Feature
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    account: Account
+    model: ModelSpec
+
+
+class Gate:
+    def __init__(
+        self,
+        accounts: AccountService,
+        limiter: RateLimiter,
+        models: ModelCatalog,
+        config: CoreConfig,
+    ) -> None:
+        self._accounts = accounts
+        self._limiter = limiter
+        self._models = models
+        self._config = config
+
+    def pick_model(self, account: Account, kind: Feature, requested: str | None) -> ModelSpec:
+        if requested:
+            model = self._models.get(requested)
+            if model is None or model.kind is not kind:
+                raise UnknownModel(model=requested)
+        elif kind is Feature.CHAT:
+            current = self._accounts.current_chat_model(account)
+            if current is None:
+                raise NotAllowed()
+            model = current
+        else:
+            default = self._models.default_for(kind)
+            candidates = ([default] if default else []) + self._models.usable(account.role, kind)
+            found = next((m for m in candidates if m.allows(account.role)), None)
+            if found is None:
+                raise NotAllowed()
+            model = found
+        if not model.allows(account.role):
+            raise NotAllowed()
+        return model
+
+    @asynccontextmanager
+    async def admit(self, request: PaidRequest, kind: Feature) -> AsyncIterator[Admitted]:
+        account = await self._accounts.resolve(request.caller)
+        if account.banned:
+            raise Banned()
+        model = self.pick_model(account, kind, request.model)
+        limits = self._config.role_limits[account.role]
+        wait = await self._limiter.acquire(
+            account.id, request.request_id, limits.per_minute, limits.concurrent
+        )
+        if wait is not None:
+            if wait > 0:
+                raise RateLimited(retry_after=max(1, math.ceil(wait)))
+            raise TooManyInFlight(limit=limits.concurrent)
+        try:
+            yield Admitted(account, model)
+        finally:
+            await uncancellable(self._limiter.release(account.id, request.request_id))

@@ -1,0 +1,226 @@
+"""Value types shared by the use cases, the adapters and the storage layer.
+
+All are frozen dataclasses: platform objects and ORM rows never cross into the core.
+Money is an ``int`` of micro-credits (see ``core.money``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    GUEST = "guest"
+    USER = "user"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_RANK[self]
+
+
+_ROLE_RANK = {Role.GUEST: 0, Role.USER: 1, Role.ADMIN: 2}
+
+
+class Feature(StrEnum):
+    CHAT = "chat"
+    IMAGE = "image"
+    TTS = "tts"
+    STT = "stt"
+
+
+class Outcome(StrEnum):
+    OK = "ok"
+    STOPPED = "stopped"
+    CUT = "cut"
+    FAILED = "failed"
+    REFUSED = "refused"
+
+
+class LedgerKind(StrEnum):
+    WELCOME = "welcome"
+    GRANT = "grant"
+    HOLD = "hold"
+    SETTLE = "settle"
+    LINK_IN = "link_in"
+    LINK_OUT = "link_out"
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityKey:
+    """Who someone is on one platform. ``workspace`` is "" where a platform has none."""
+
+    platform: str
+    workspace: str
+    user_id: str
+
+    def __str__(self) -> str:
+        scope = f"{self.workspace}/" if self.workspace else ""
+        return f"{self.platform}:{scope}{self.user_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    key: IdentityKey
+    account_id: int
+    display_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: int
+    role: Role
+    banned: bool
+    balance: int
+    language: str | None
+    chat_model: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    account_id: int
+    amount: int
+    kind: LedgerKind
+    request_id: str | None = None
+    actor_account_id: int | None = None
+    reason: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationKey:
+    """One person's thread of context in one chat (a group member has their own)."""
+
+    platform: str
+    chat_id: str
+    account_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    role: str  # "user" | "assistant"
+    content: str
+    request_id: str
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One past request and the answer it got, for /history."""
+
+    request_id: str
+    question: str
+    answer: str
+    created_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class UsageEvent:
+    request_id: str
+    account_id: int
+    platform: str
+    feature: Feature
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    credits: int
+    latency_ms: int
+    outcome: Outcome
+    created_at: datetime
+
+
+class StatsDimension(StrEnum):
+    DAY = "day"
+    MODEL = "model"
+    PLATFORM = "platform"
+    FEATURE = "feature"
+
+
+@dataclass(frozen=True, slots=True)
+class StatsRow:
+    key: str
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+    credits: int
+    errors: int
+
+
+# ---- provider-facing types -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChatChunk:
+    """One piece of a streamed completion: text, or (last) the upstream's usage."""
+
+    text: str = ""
+    usage: Usage | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    text: str
+    duration_s: float | None
+
+
+# ---- what a use case yields to an adapter ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """New text; ``text`` is the increment, ``full`` everything produced so far."""
+
+    text: str
+    full: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextDone:
+    """The answer is complete (or was stopped/cut: see ``outcome``)."""
+
+    text: str
+    credits: int
+    usage: Usage
+    outcome: Outcome = Outcome.OK
+
+
+@dataclass(frozen=True, slots=True)
+class ImageReady:
+    data: bytes
+    mime: str
+    prompt: str
+    credits: int
+
+
+@dataclass(frozen=True, slots=True)
+class AudioReady:
+    data: bytes
+    mime: str
+    credits: int
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A translated message from the bot itself (e.g. a transcript header)."""
+
+    key: str
+    params: dict[str, str] = field(default_factory=dict)
+    text: str = ""
+
+
+ReplyEvent = TextDelta | TextDone | ImageReady | AudioReady | Notice
