@@ -5,9 +5,10 @@ because a green CI that never touched Postgres proves nothing."""
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -73,3 +74,33 @@ async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
             await client.delete(*keys)
     finally:
         await client.aclose()
+
+
+class _LogCollector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.exc_info:
+            text += logging.Formatter().formatException(record.exc_info)
+        self.lines.append(text)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_in_any_log() -> Iterator[None]:
+    """Capture every log record of the whole suite; fail the run if a secret leaked."""
+    from tests.known_secrets import ALL
+
+    collector = _LogCollector()
+    root = logging.getLogger()
+    root.addHandler(collector)
+    root.setLevel(logging.INFO)
+    # SQLAlchemy logs every statement at INFO; nothing secret there, and a lot of volume.
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+    yield
+    root.removeHandler(collector)
+    leaked = [s for s in ALL if any(s in line for line in collector.lines)]
+    assert not leaked, f"{len(leaked)} secret(s) appeared in log records"
+    assert collector.lines, "the log capture saw nothing: the check proves nothing"

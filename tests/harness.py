@@ -18,7 +18,7 @@ from core.services.requests import Caller
 from core.types import IdentityKey, Role
 from storage.kv.memory import MemoryLinkCodes, MemoryRateLimiter, MemoryStopSignals
 
-TEST_API_KEY = "sk-test-0123456789abcdefSECRET"
+from tests.known_secrets import TEST_API_KEY  # noqa: E402
 
 MODELS_TOML = """
 default_chat_model = "chat-a"

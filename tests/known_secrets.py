@@ -1,0 +1,10 @@
+"""Every secret the tests hand to the code. The session fixture in conftest.py fails the
+run if any of them appears in any log record of the whole suite."""
+
+TEST_API_KEY = "sk-test-0123456789abcdefSECRET"
+CONSOLE_API_KEY = "sk-console-test-key"
+TELEGRAM_TOKEN = "123456789:AAF-test-telegram-token-SECRET"
+TELEGRAM_WEBHOOK_SECRET = "tg-webhook-secret-SECRET"
+JWT_SECRET = "jwt-secret-for-tests-0123456789-SECRET"
+
+ALL = [TEST_API_KEY, CONSOLE_API_KEY, TELEGRAM_TOKEN, TELEGRAM_WEBHOOK_SECRET, JWT_SECRET]

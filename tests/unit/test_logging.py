@@ -1,0 +1,29 @@
+"""The redaction filter in front of every log handler."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from bots.logging_setup import RedactSecrets
+from tests.known_secrets import TEST_API_KEY
+
+
+def test_secrets_are_replaced_in_messages_args_and_tracebacks():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactSecrets([TEST_API_KEY]))
+    logger = logging.getLogger("test.redaction")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("key in args: %s", TEST_API_KEY)
+        try:
+            raise RuntimeError(f"bad key {TEST_API_KEY}")
+        except RuntimeError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert TEST_API_KEY not in text
+    assert text.count("***") == 2
