@@ -1,0 +1,113 @@
+"""Chat requests through the core on Postgres + Redis, against a fake LLM that answers at once.
+
+Prints, at 1, 10 and 50 concurrent: requests/s, and the latency the core adds to each
+request (wall time minus the time spent inside the upstream stream) at p50 and p99.
+
+    python -m bench.core [--requests 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
+
+from bench.common import DEFAULT_REDIS, drop_redis_prefix, llm_process, percentile, scratch_postgres
+from core.models_config import parse_models
+from core.money import MICRO
+from core.providers.openai_compat import OpenAICompatibleProvider
+from core.services import build_core
+from core.services.config import CoreConfig, RoleLimits
+from core.services.requests import Caller, ChatRequest
+from core.types import ChatChunk, ChatMessage, IdentityKey, Role
+from storage.db import create_engine
+from storage.kv import open_kv
+from storage.migrate import migrate
+from storage.uow import sql_uow_factory
+
+MODELS = {"default_chat_model": "m", "models": {"m": {"kind": "chat", "input_credits_per_1k": 1, "output_credits_per_1k": 1, "max_output_tokens": 64}}}
+
+
+class TimedProvider:
+    """Wraps the real provider and adds up the time spent inside each upstream stream."""
+
+    def __init__(self, inner: OpenAICompatibleProvider) -> None:
+        self.inner = inner
+        self.upstream_s: dict[str, float] = {}
+        self.current: str = ""
+
+    async def stream_chat(self, model: str, messages: Sequence[ChatMessage], max_tokens: int) -> AsyncGenerator[ChatChunk, None]:
+        key = messages[-1].content
+        start = time.perf_counter()
+        try:
+            async with aclosing(self.inner.stream_chat(model, messages, max_tokens)) as chunks:
+                async for chunk in chunks:
+                    yield chunk
+        finally:
+            self.upstream_s[key] = time.perf_counter() - start
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+async def run_level(core, provider: TimedProvider, concurrency: int, total: int) -> tuple[float, list[float]]:
+    added: list[float] = []
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(total):
+        queue.put_nowait(i)
+
+    async def worker(w: int) -> None:
+        caller = Caller(IdentityKey("bench", "", f"user{w}"))
+        while not queue.empty():
+            i = queue.get_nowait()
+            text = f"question {concurrency}-{i} {uuid.uuid4().hex[:6]}"
+            start = time.perf_counter()
+            async with aclosing(core.chat.ask(ChatRequest(caller=caller, chat_id="bench", text=text))) as events:
+                async for _ in events:
+                    pass
+            added.append(time.perf_counter() - start - provider.upstream_s.pop(text, 0.0))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(w) for w in range(concurrency)))
+    return total / (time.perf_counter() - started), added
+
+
+async def main(total: int) -> None:
+    redis_url = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS)
+    prefix = f"sbbench:{uuid.uuid4().hex[:8]}:"
+    with llm_process(reply="Short instant answer for the benchmark.") as base_url:
+        async with scratch_postgres() as pg_url:
+            await migrate(pg_url)
+            engine = create_engine(pg_url, pool_size=20)
+            kv = await open_kv(redis_url, prefix=prefix)
+            provider = TimedProvider(OpenAICompatibleProvider(base_url, "bench-key"))
+            limits = {role: RoleLimits(per_minute=0, concurrent=0) for role in Role}
+            config = CoreConfig(role_limits=limits, welcome_credits=10**6 * MICRO)
+            core = build_core(
+                uow=sql_uow_factory(engine), providers={"openai": provider},  # type: ignore[dict-item]
+                models=parse_models(MODELS), limiter=kv.rate_limiter, links=kv.link_codes,
+                stops=kv.stop_signals, config=config,
+            )
+            try:
+                await run_level(core, provider, 10, 100)  # warm-up: pools, JIT-free caches, accounts
+                print(f"core benchmark: {total} chat requests per level, Postgres + Redis, fake LLM in its own process")
+                print(f"{'concurrent':>10} {'req/s':>8} {'added p50 ms':>13} {'added p99 ms':>13}")
+                for level in (1, 10, 50):
+                    rate, added = await run_level(core, provider, level, total if level > 1 else total // 4)
+                    ms = [a * 1000 for a in added]
+                    print(f"{level:>10} {rate:>8.0f} {percentile(ms, 50):>13.1f} {percentile(ms, 99):>13.1f}")
+            finally:
+                await provider.inner.aclose()
+                await kv.aclose()
+                await engine.dispose()
+                await drop_redis_prefix(redis_url, prefix)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=2000)
+    asyncio.run(main(parser.parse_args().requests))
