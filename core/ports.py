@@ -88,7 +88,9 @@ class LedgerRepository(Protocol):
 
 
 class ConversationRepository(Protocol):
-    async def append(self, conversation: ConversationKey, message: StoredMessage) -> None: ...
+    async def append(self, conversation: ConversationKey, *messages: StoredMessage) -> None:
+        """Add messages in order (one statement for all of them)."""
+        ...
 
     async def window(self, conversation: ConversationKey, limit: int) -> list[StoredMessage]:
         """The last ``limit`` messages since the last reset, oldest first."""

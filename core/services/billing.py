@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from core.errors import DuplicateEvent, InsufficientCredits
 from core.money import format_credits
-from core.ports import UnitOfWorkFactory
+from core.ports import UnitOfWork, UnitOfWorkFactory
 from core.services.requests import PaidRequest
 from core.types import (
     Account,
@@ -86,25 +86,38 @@ class Billing:
     async def hold(
         self, account: Account, request: PaidRequest, cost: int, feature: Feature, model: str
     ) -> Hold:
-        platform = request.caller.platform
         async with self._uow() as uow:
-            if request.event_id and not await uow.events.record(platform, request.event_id):
-                raise DuplicateEvent()
-            reserved = await uow.accounts.reserve(account.id, cost) if cost > 0 else 0
-            if cost > 0 and reserved == 0:
-                await uow.usage.record(
-                    self._event(
-                        account.id, request.request_id, platform, feature, model, 0, Outcome.REFUSED
-                    )
+            return await self.hold_in(uow, account, request, cost, feature, model)
+
+    async def hold_in(
+        self,
+        uow: UnitOfWork,
+        account: Account,
+        request: PaidRequest,
+        cost: int,
+        feature: Feature,
+        model: str,
+    ) -> Hold:
+        """Record the event, reserve ``cost`` and commit, inside the caller's unit of work
+        (chat reads its context window in the same transaction)."""
+        platform = request.caller.platform
+        if request.event_id and not await uow.events.record(platform, request.event_id):
+            raise DuplicateEvent()
+        reserved = await uow.accounts.reserve(account.id, cost) if cost > 0 else 0
+        if cost > 0 and reserved == 0:
+            await uow.usage.record(
+                self._event(
+                    account.id, request.request_id, platform, feature, model, 0, Outcome.REFUSED
                 )
-                fresh = await uow.accounts.get(account.id)
-                # Commit: the event id stays recorded, so a redelivery is not refused twice.
-                await uow.commit()
-                raise InsufficientCredits(balance=format_credits(fresh.balance if fresh else 0))
-            await uow.ledger.append(
-                LedgerEntry(account.id, -reserved, LedgerKind.HOLD, request.request_id)
             )
+            fresh = await uow.accounts.get(account.id)
+            # Commit: the event id stays recorded, so a redelivery is not refused twice.
             await uow.commit()
+            raise InsufficientCredits(balance=format_credits(fresh.balance if fresh else 0))
+        await uow.ledger.append(
+            LedgerEntry(account.id, -reserved, LedgerKind.HOLD, request.request_id)
+        )
+        await uow.commit()
         return Hold(account.id, request.request_id, reserved, platform, feature, model)
 
     async def settle(self, hold: Hold, settlement: Settlement) -> bool:
@@ -135,10 +148,9 @@ class Billing:
             if s.conversation is not None and s.question is not None and s.answer:
                 now = self._clock()
                 await uow.conversations.append(
-                    s.conversation, StoredMessage("user", s.question, hold.request_id, now)
-                )
-                await uow.conversations.append(
-                    s.conversation, StoredMessage("assistant", s.answer, hold.request_id, now)
+                    s.conversation,
+                    StoredMessage("user", s.question, hold.request_id, now),
+                    StoredMessage("assistant", s.answer, hold.request_id, now),
                 )
             await uow.commit()
         return True

@@ -27,6 +27,7 @@ from core.types import (
     Feature,
     Outcome,
     ReplyEvent,
+    StoredMessage,
     TextDelta,
     TextDone,
     Usage,
@@ -93,15 +94,21 @@ class ChatService:
             conversation = ConversationKey(
                 request.caller.platform, request.chat_id, admitted.account.id
             )
-            messages = await self._prompt(conversation, text)
-            worst = Usage(estimate_prompt_tokens(messages), admitted.model.max_output_tokens)
-            hold = await self._billing.hold(
-                admitted.account,
-                request,
-                chat_cost(admitted.model, worst),
-                Feature.CHAT,
-                admitted.model.name,
-            )
+            # One transaction reads the context window and makes the reservation.
+            async with self._uow() as uow:
+                messages = self._prompt(
+                    await uow.conversations.window(conversation, self._config.context_messages),
+                    text,
+                )
+                worst = Usage(estimate_prompt_tokens(messages), admitted.model.max_output_tokens)
+                hold = await self._billing.hold_in(
+                    uow,
+                    admitted.account,
+                    request,
+                    chat_cost(admitted.model, worst),
+                    Feature.CHAT,
+                    admitted.model.name,
+                )
             progress = _Progress(model=admitted.model)
             try:
                 async for event in self._from_upstream(hold.request_id, messages, progress):
@@ -111,9 +118,7 @@ class ChatService:
                 await self._billing.settle(hold, settlement)
             yield TextDone(progress.text, settlement.charge, settlement.usage, settlement.outcome)
 
-    async def _prompt(self, conversation: ConversationKey, text: str) -> list[ChatMessage]:
-        async with self._uow() as uow:
-            window = await uow.conversations.window(conversation, self._config.context_messages)
+    def _prompt(self, window: list[StoredMessage], text: str) -> list[ChatMessage]:
         return [
             ChatMessage("system", self._config.system_prompt),
             *(ChatMessage(m.role, m.content) for m in window),

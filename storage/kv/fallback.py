@@ -1,0 +1,169 @@
+"""Keep the bot answering when Redis goes away: every call goes to Redis, and while Redis is
+unreachable (see ``RedisBreaker``) it goes to the in-process stand-in instead."""
+
+from __future__ import annotations
+
+import time
+
+from core.ports import LinkCodes, RateLimiter, StopSignals
+from storage.kv.breaker import RedisBreaker
+from storage.kv.rate_limits import DEFAULT_LEASE_S
+
+__all__ = ["FallbackLinkCodes", "FallbackRateLimiter", "FallbackStopSignals", "RedisBreaker"]
+
+
+class _Fallback:
+    def __init__(self, breaker: RedisBreaker | None, retry_interval_s: float) -> None:
+        self._breaker = breaker if breaker is not None else RedisBreaker(retry_interval_s)
+
+    @property
+    def degraded(self) -> bool:
+        return self._breaker.degraded
+
+
+class _Remembered:
+    """Pairs of (account, request) kept for at most ``lease_s``: a caller that never
+    releases must not grow this without bound."""
+
+    def __init__(self, lease_s: float) -> None:
+        self._lease_s = lease_s
+        # Insertion order is expiry order, since every entry lives equally long.
+        self._until: dict[tuple[int, str], float] = {}
+
+    def add(self, item: tuple[int, str]) -> None:
+        now = time.monotonic()
+        while self._until:
+            oldest, until = next(iter(self._until.items()))
+            if until > now:
+                break
+            del self._until[oldest]
+        self._until.pop(item, None)
+        self._until[item] = now + self._lease_s
+
+    def discard(self, item: tuple[int, str]) -> bool:
+        return self._until.pop(item, None) is not None
+
+    def items(self) -> list[tuple[int, str]]:
+        return list(self._until)
+
+
+class FallbackRateLimiter(_Fallback):
+    """A ``RateLimiter`` on ``primary`` (Redis) that falls back to ``backup`` (memory).
+
+    A request admitted by the backup is released on the backup, even if Redis is back by
+    then. A release Redis could not take is kept and sent once Redis answers again, so an
+    outage does not leave an account's slots taken until their lease runs out."""
+
+    def __init__(
+        self,
+        primary: RateLimiter,
+        backup: RateLimiter,
+        *,
+        breaker: RedisBreaker | None = None,
+        retry_interval_s: float = 5.0,
+        lease_s: float = DEFAULT_LEASE_S,
+    ) -> None:
+        super().__init__(breaker, retry_interval_s)
+        self._primary = primary
+        self._backup = backup
+        self._on_backup = _Remembered(lease_s)
+        self._unreleased = _Remembered(lease_s)
+
+    async def acquire(
+        self, account_id: int, request_id: str, per_minute: int, concurrent: int
+    ) -> float | None:
+        async def on_primary() -> float | None:
+            await self._release_owed()
+            return await self._primary.acquire(account_id, request_id, per_minute, concurrent)
+
+        async def on_backup() -> float | None:
+            wait = await self._backup.acquire(account_id, request_id, per_minute, concurrent)
+            if wait is None:
+                self._on_backup.add((account_id, request_id))
+            return wait
+
+        return await self._breaker.call(on_primary, on_backup)
+
+    async def release(self, account_id: int, request_id: str) -> None:
+        held = (account_id, request_id)
+        if self._on_backup.discard(held):
+            await self._backup.release(account_id, request_id)
+            return
+
+        async def on_primary() -> None:
+            await self._release_owed()
+            await self._primary.release(account_id, request_id)
+
+        async def owe() -> None:
+            self._unreleased.add(held)
+
+        await self._breaker.call(on_primary, owe)
+
+    async def _release_owed(self) -> None:
+        for account_id, request_id in self._unreleased.items():
+            await self._primary.release(account_id, request_id)
+            self._unreleased.discard((account_id, request_id))
+
+
+class FallbackLinkCodes(_Fallback):
+    """``LinkCodes`` on ``primary`` with ``backup`` while it is unreachable.
+
+    A code made during an outage lives in this process only; ``consume`` tries the backup
+    too when Redis does not know the code, so such a code still works here."""
+
+    def __init__(
+        self,
+        primary: LinkCodes,
+        backup: LinkCodes,
+        *,
+        breaker: RedisBreaker | None = None,
+        retry_interval_s: float = 5.0,
+    ) -> None:
+        super().__init__(breaker, retry_interval_s)
+        self._primary = primary
+        self._backup = backup
+
+    async def create(self, account_id: int, ttl_s: int) -> str:
+        return await self._breaker.call(
+            lambda: self._primary.create(account_id, ttl_s),
+            lambda: self._backup.create(account_id, ttl_s),
+        )
+
+    async def consume(self, code: str) -> int | None:
+        found = await self._breaker.call(
+            lambda: self._primary.consume(code), lambda: self._backup.consume(code)
+        )
+        if found is None:
+            found = await self._backup.consume(code)
+        return found
+
+
+class FallbackStopSignals(_Fallback):
+    """``StopSignals`` on ``primary`` with ``backup`` while it is unreachable.
+
+    ``is_stopped`` asks the backup too, so a Stop recorded during an outage still counts."""
+
+    def __init__(
+        self,
+        primary: StopSignals,
+        backup: StopSignals,
+        *,
+        breaker: RedisBreaker | None = None,
+        retry_interval_s: float = 5.0,
+    ) -> None:
+        super().__init__(breaker, retry_interval_s)
+        self._primary = primary
+        self._backup = backup
+
+    async def request_stop(self, request_id: str) -> None:
+        await self._breaker.call(
+            lambda: self._primary.request_stop(request_id),
+            lambda: self._backup.request_stop(request_id),
+        )
+
+    async def is_stopped(self, request_id: str) -> bool:
+        stopped = await self._breaker.call(
+            lambda: self._primary.is_stopped(request_id),
+            lambda: self._backup.is_stopped(request_id),
+        )
+        return stopped or await self._backup.is_stopped(request_id)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the SQL schema (``storage.tables``); applied by ``storage.migrate``."""

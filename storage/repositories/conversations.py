@@ -1,0 +1,100 @@
+"""Conversation messages: the context window sent upstream and the /history archive."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.orm import aliased
+
+from core.types import ConversationKey, Exchange, StoredMessage
+from storage.repositories._base import SqlRepository
+from storage.tables import MessageRow, utcnow
+
+
+class SqlConversationRepository(SqlRepository):
+    async def append(self, conversation: ConversationKey, *messages: StoredMessage) -> None:
+        if not messages:
+            return
+        now = utcnow()
+        rows = [
+            {
+                "platform": conversation.platform,
+                "chat_id": conversation.chat_id,
+                "account_id": conversation.account_id,
+                "role": message.role,
+                "content": message.content,
+                "request_id": message.request_id,
+                "in_window": True,
+                "created_at": message.created_at or now,
+            }
+            for message in messages
+        ]
+        # A multi-row VALUES keeps the order of ``messages`` in the ids.
+        await self._execute(insert(MessageRow).values(rows))
+
+    async def window(self, conversation: ConversationKey, limit: int) -> list[StoredMessage]:
+        if limit <= 0:
+            return []
+        statement = (
+            select(MessageRow)
+            .where(
+                MessageRow.platform == conversation.platform,
+                MessageRow.chat_id == conversation.chat_id,
+                MessageRow.account_id == conversation.account_id,
+                MessageRow.in_window.is_(True),
+            )
+            .order_by(MessageRow.id.desc())
+            .limit(limit)
+        )
+        rows = list((await self._execute(statement)).all())
+        return [
+            StoredMessage(
+                role=row.role,
+                content=row.content,
+                request_id=row.request_id,
+                created_at=row.created_at,
+            )
+            for row in reversed(rows)
+        ]
+
+    async def reset(self, conversation: ConversationKey) -> None:
+        await self._execute(
+            update(MessageRow)
+            .where(
+                MessageRow.platform == conversation.platform,
+                MessageRow.chat_id == conversation.chat_id,
+                MessageRow.account_id == conversation.account_id,
+                MessageRow.in_window.is_(True),
+            )
+            .values(in_window=False)
+        )
+
+    async def history(self, account_id: int, limit: int) -> list[Exchange]:
+        if limit <= 0:
+            return []
+        question, answer = aliased(MessageRow), aliased(MessageRow)
+        statement = (
+            select(question.request_id, question.content, answer.content, question.created_at)
+            .join(
+                answer,
+                and_(
+                    answer.request_id == question.request_id,
+                    answer.account_id == question.account_id,
+                    answer.role == "assistant",
+                ),
+            )
+            .where(question.account_id == account_id, question.role == "user")
+            .order_by(question.id.desc(), answer.id.desc())
+            .limit(limit)
+        )
+        result = await self._execute(statement)
+        return [
+            Exchange(request_id=rid, question=asked, answer=said, created_at=at)
+            for rid, asked, said, at in result.all()
+        ]
+
+    async def move_account(self, from_account: int, to_account: int) -> None:
+        await self._execute(
+            update(MessageRow)
+            .where(MessageRow.account_id == from_account)
+            .values(account_id=to_account)
+        )

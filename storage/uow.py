@@ -1,0 +1,106 @@
+"""The SQL unit of work: one connection, one short transaction, rolled back unless the use
+case commits. Connection failures anywhere in it surface as ``StorageUnavailable``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from core.ports import (
+    AccountRepository,
+    ConversationRepository,
+    EventRepository,
+    LedgerRepository,
+    UsageRepository,
+)
+from storage.db import is_unavailable, translate_errors
+from storage.repositories import (
+    SqlAccountRepository,
+    SqlConversationRepository,
+    SqlEventRepository,
+    SqlLedgerRepository,
+    SqlUsageRepository,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class SqlUnitOfWork:
+    # Typed as the ports so that this class satisfies ``core.ports.UnitOfWork``.
+    accounts: AccountRepository
+    ledger: LedgerRepository
+    conversations: ConversationRepository
+    usage: UsageRepository
+    events: EventRepository
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        if self._connection is not None:
+            raise RuntimeError("this unit of work is already open")
+        async with translate_errors():
+            connection = await self._engine.connect()
+        try:
+            async with translate_errors():
+                await connection.begin()
+        except BaseException:
+            await asyncio.shield(self._close_quietly(connection))
+            raise
+        self._connection = connection
+        self.accounts = SqlAccountRepository(connection)
+        self.ledger = SqlLedgerRepository(connection)
+        self.conversations = SqlConversationRepository(connection)
+        self.usage = SqlUsageRepository(connection)
+        self.events = SqlEventRepository(connection)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        # Closing rolls back whatever was not committed. It is shielded so that a
+        # cancelled request still hands its connection back to the pool.
+        if exc is not None:
+            # The block already failed: report that failure, not a cleanup one.
+            await asyncio.shield(self._close_quietly(connection))
+            return
+        async with translate_errors():
+            await asyncio.shield(connection.close())
+
+    async def commit(self) -> None:
+        if self._connection is None:
+            raise RuntimeError("commit() outside the unit of work")
+        # The connection's own commit: work done after an earlier commit ran in a new,
+        # automatically begun transaction, and this commits that one.
+        async with translate_errors():
+            await self._connection.commit()
+
+    @staticmethod
+    async def _close_quietly(connection: AsyncConnection) -> None:
+        try:
+            await connection.close()
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            logger.warning("could not close a database connection: %s", type(exc).__name__)
+
+
+def sql_uow_factory(engine: AsyncEngine) -> Callable[[], SqlUnitOfWork]:
+    """What the composition root hands the use cases: a fresh unit of work per call."""
+
+    def new_unit_of_work() -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine)
+
+    return new_unit_of_work

@@ -1,0 +1,129 @@
+"""The fake LLM server's ``/chat/completions``: validation as OpenAI does it, then a
+whole ``chat.completion`` or an SSE stream shaped by the request's ``Script``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from tests.fakes.llm_scripts import Completion, Script, error_body, prompt_tokens
+
+if TYPE_CHECKING:
+    from tests.fakes.llm_server import FakeLLM
+
+
+async def chat_completions(llm: FakeLLM, request: web.Request) -> web.StreamResponse:
+    body = await llm.json_body(request)
+    if isinstance(body, web.Response):
+        return body
+    problem = llm.check_model(body) or _invalid(llm, body)
+    if problem is not None:
+        return problem
+    script = llm.next_script()
+    early = await llm.before_reply(request, script)
+    if early is not None:
+        return early
+    messages = body["messages"]
+    chunks, finish = script.chunks(messages), "stop"
+    limit = body.get("max_completion_tokens") or body.get("max_tokens")
+    if limit is not None and len(chunks) > limit:
+        chunks, finish = chunks[:limit], "length"
+    include_usage = bool(
+        body.get("stream") and (body.get("stream_options") or {}).get("include_usage")
+    )
+    completion = Completion(llm.served, body["model"], include_usage)
+    prompt = prompt_tokens(messages)
+    if not body.get("stream"):
+        try:
+            if script.hang:
+                await llm.hang(request)
+            await asyncio.sleep(script.delay * len(chunks))
+        except ConnectionResetError:
+            return web.Response(status=503)
+        return web.json_response(completion.whole("".join(chunks), finish, prompt, len(chunks)))
+    return await _stream(llm, request, script, completion, chunks, finish, prompt)
+
+
+def _invalid(llm: FakeLLM, body: dict[str, Any]) -> web.Response | None:
+    messages = body.get("messages")
+    if messages is None:
+        return llm.error(400, "Missing required parameter: 'messages'.", "messages")
+    if not isinstance(messages, list) or not all(
+        isinstance(m, dict) and m.get("role") for m in messages
+    ):
+        return llm.error(
+            400, "Invalid type for 'messages': expected an array of message objects.", "messages"
+        )
+    if not messages:
+        return llm.error(
+            400,
+            "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+            "messages",
+        )
+    if body.get("stream_options") is not None and not body.get("stream"):
+        return llm.error(
+            400,
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            "stream_options",
+        )
+    for name in ("max_tokens", "max_completion_tokens"):
+        value = body.get(name)
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 1
+        ):
+            return llm.error(
+                400,
+                f"Invalid '{name}': integer below minimum value. Expected a value >= 1, but got {value} instead.",
+                name,
+            )
+    return None
+
+
+async def _stream(
+    llm: FakeLLM,
+    request: web.Request,
+    script: Script,
+    completion: Completion,
+    chunks: list[str],
+    finish: str,
+    prompt: int,
+) -> web.StreamResponse:
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
+    )
+    await response.prepare(request)
+
+    async def send(obj: dict[str, Any]) -> None:
+        await response.write(f"data: {json.dumps(obj, separators=(',', ':'))}\n\n".encode())
+
+    try:
+        await send(completion.chunk({"role": "assistant", "content": "", "refusal": None}))
+        for sent in range(len(chunks) + 1):
+            if script.hang and sent == script.hang_after:
+                await llm.hang(request)
+            if script.cut_after == sent:
+                if request.transport is not None:  # no terminating chunk: a lost connection
+                    request.transport.close()
+                return response
+            if script.midstream_error_after == sent:
+                await send(error_body(500, script.error_message))
+                await response.write_eof()
+                return response
+            if sent == len(chunks):
+                break
+            if script.delay:
+                await asyncio.sleep(script.delay)
+            await send(completion.chunk({"content": chunks[sent]}))
+        await send(completion.chunk({}, finish))
+        if completion.include_usage and not script.omit_usage:
+            await send(completion.usage_chunk(prompt, len(chunks)))
+        if not script.omit_done:
+            await response.write(b"data: [DONE]\n\n")
+            llm.completed += 1
+        await response.write_eof()
+    except ConnectionResetError:  # a write failed: the client went away
+        llm.count_disconnect()
+    return response

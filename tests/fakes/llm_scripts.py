@@ -1,0 +1,144 @@
+"""What the fake LLM server does for one request, and the OpenAI JSON shapes it answers with.
+
+Token accounting is deterministic, so tests can assert exact figures:
+
+- ``prompt_tokens`` = the whitespace-split words of every message's content, plus 3 per
+  message (OpenAI's per-message overhead is of that order);
+- ``completion_tokens`` = the number of content chunks sent (never more than
+  ``max_tokens``). A reply is cut into one chunk per word (each with its leading
+  whitespace, like a BPE token) or, with ``chunk_chars``, into slices of that many
+  characters.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+JSON = dict[str, Any]
+
+
+@dataclass
+class Script:
+    """One request's behaviour. Defaults give an instant, well-formed echo answer."""
+
+    reply: str | None = None  # None: "Echo: <last user message>"
+    chunk_chars: int = 0  # 0: one chunk per word
+    delay: float = 0.0  # seconds slept before each content chunk (0: instant)
+    fail_before_output: int | None = None  # answer this HTTP status with an error body
+    error_message: str = "The server had an error while processing your request."
+    rate_limit_retry_after: float | None = None  # 429 with a Retry-After header (seconds)
+    rate_limit_retry_after_ms: int | None = None  # 429 with a retry-after-ms header
+    cut_after: int | None = None  # drop the TCP connection after k content chunks
+    midstream_error_after: int | None = None  # send an {"error": ...} event after k chunks
+    hang: bool = False  # stop sending (connection kept open) after ``hang_after`` chunks
+    hang_after: int = 0
+    omit_usage: bool = False  # no usage chunk even when include_usage was asked for
+    omit_done: bool = False  # end the body cleanly but without "data: [DONE]"
+    transcript: str = "Hello from the fake transcriber."
+    transcript_duration: float | None = 2.5  # None: no "duration" in verbose_json
+    transcript_language: str = "english"
+
+    def chunks(self, messages: list[JSON]) -> list[str]:
+        text = self.reply if self.reply is not None else echo(messages)
+        if self.chunk_chars > 0:
+            return [text[i : i + self.chunk_chars] for i in range(0, len(text), self.chunk_chars)]
+        return re.findall(r"\s*\S+(?:\s+$)?", text)
+
+
+def echo(messages: list[JSON]) -> str:
+    users = [content_text(m.get("content")) for m in messages if m.get("role") == "user"]
+    return f"Echo: {users[-1]}" if users else "Echo:"
+
+
+def content_text(content: object) -> str:
+    """A message's text, whether a string or a list of content parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return ""
+
+
+def prompt_tokens(messages: list[JSON]) -> int:
+    return sum(len(content_text(m.get("content")).split()) + 3 for m in messages)
+
+
+def usage(prompt: int, completion: int) -> JSON:
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+_ERROR_KINDS = {
+    400: ("invalid_request_error", None),
+    401: ("invalid_request_error", "invalid_api_key"),
+    403: ("invalid_request_error", "unsupported_country_region_territory"),
+    404: ("invalid_request_error", "model_not_found"),
+    413: ("invalid_request_error", "request_too_large"),
+    429: ("requests", "rate_limit_exceeded"),
+}
+
+
+def error_body(status: int, message: str, param: str | None = None) -> JSON:
+    kind, code = _ERROR_KINDS.get(status, ("server_error", None))
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+def bad_key_message(given: str) -> str:
+    """OpenAI's 401 text, which shows the wrong key masked."""
+    shown = f"{given[:3]}{'*' * (len(given) - 7)}{given[-4:]}" if len(given) > 8 else "***"
+    return f"Incorrect API key provided: {shown}. You can find your API key at https://platform.openai.com/account/api-keys."
+
+
+class Completion:
+    """Builds the objects of one chat completion, streamed or whole."""
+
+    def __init__(self, number: int, model: str, include_usage: bool) -> None:
+        self.id = f"chatcmpl-fake{number:06d}"
+        self.created = int(time.time())
+        self.model = model
+        self.include_usage = include_usage
+
+    def chunk(self, delta: JSON, finish_reason: str | None = None) -> JSON:
+        body: JSON = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "system_fingerprint": "fp_fake",
+            "choices": [
+                {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+            ],
+        }
+        if self.include_usage:  # OpenAI sends "usage": null on every chunk but the last
+            body["usage"] = None
+        return body
+
+    def usage_chunk(self, prompt: int, completion: int) -> JSON:
+        body = self.chunk({})
+        body["choices"] = []
+        body["usage"] = usage(prompt, completion)
+        return body
+
+    def whole(self, text: str, finish_reason: str, prompt: int, completion: int) -> JSON:
+        return {
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.model,
+            "system_fingerprint": "fp_fake",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text, "refusal": None},
+                    "logprobs": None,
+                    "finish_reason": finish_reason,
+                }
+            ],
+            "usage": usage(prompt, completion),
+        }

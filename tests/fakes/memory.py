@@ -1,0 +1,408 @@
+"""In-memory implementations of the storage ports, for unit tests of the use cases.
+
+They follow the SQL repositories exactly (tests/contract runs one suite against both).
+Writes go straight into the store and are undone when a unit of work ends without
+``commit()``; reads see every write at once, including other open units of work (SQL
+would hide those until commit; unit tests rarely interleave transactions).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from functools import partial
+from types import TracebackType
+from typing import Any, Self
+
+from core.ports import (
+    AccountRepository,
+    ConversationRepository,
+    EventRepository,
+    LedgerRepository,
+    UsageRepository,
+)
+from core.types import (
+    Account,
+    ConversationKey,
+    Exchange,
+    Identity,
+    IdentityKey,
+    LedgerEntry,
+    LedgerKind,
+    Outcome,
+    Role,
+    StatsDimension,
+    StatsRow,
+    StoredMessage,
+    UsageEvent,
+)
+
+Undo = Callable[[], object]
+
+
+def _utc(value: datetime | None) -> datetime:
+    """What the SQL layer does with timestamps: aware UTC, naive taken as UTC."""
+    if value is None:
+        return datetime.now(UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _setter(target: object, name: str, value: object) -> Undo:
+    return lambda: setattr(target, name, value)
+
+
+def _name_key(display_name: str | None) -> str | None:
+    return display_name.casefold() if display_name is not None else None
+
+
+@dataclass
+class _AccountRow:
+    account: Account
+    merged_into: int | None = None
+
+
+@dataclass
+class _IdentityRow:
+    id: int
+    identity: Identity
+
+
+@dataclass
+class _MessageRow:
+    id: int
+    conversation: ConversationKey
+    message: StoredMessage
+    in_window: bool = True
+
+
+class MemoryStore:
+    """The data every ``MemoryUnitOfWork`` of one test shares."""
+
+    def __init__(self) -> None:
+        self.accounts: dict[int, _AccountRow] = {}
+        self.identities: dict[IdentityKey, _IdentityRow] = {}
+        self.ledger: list[tuple[int, LedgerEntry]] = []
+        self.messages: list[_MessageRow] = []
+        self.usage: list[tuple[int, UsageEvent]] = []
+        self.events: set[tuple[str, str]] = set()
+        # One sequence per table, like SQL: never reused, even after a rollback.
+        self._sequences: dict[str, itertools.count[int]] = {}
+        self.commits = 0
+
+    def next_id(self, table: str) -> int:
+        return next(self._sequences.setdefault(table, itertools.count(1)))
+
+    def require_account(self, account_id: int) -> None:
+        if account_id not in self.accounts:  # the SQL foreign key would refuse it too
+            raise LookupError(f"account {account_id} does not exist")
+
+
+class _Repository:
+    def __init__(self, store: MemoryStore, undo: list[Undo]) -> None:
+        self._store = store
+        self._undo = undo
+
+
+class MemoryAccountRepository(_Repository):
+    async def get(self, account_id: int) -> Account | None:
+        row = self._store.accounts.get(account_id)
+        return row.account if row is not None else None
+
+    async def find_by_identity(self, key: IdentityKey) -> Account | None:
+        found = self._store.identities.get(key)
+        return await self.get(found.identity.account_id) if found is not None else None
+
+    async def create(self, role: Role) -> Account:
+        account_id = self._store.next_id("accounts")
+        account = Account(account_id, role, False, 0, None, None, datetime.now(UTC))
+        self._store.accounts[account_id] = _AccountRow(account)
+        self._undo.append(lambda: self._store.accounts.pop(account_id, None))
+        return account
+
+    async def add_identity(
+        self, key: IdentityKey, account_id: int, display_name: str | None
+    ) -> bool:
+        if key in self._store.identities:
+            return False
+        self._store.require_account(account_id)
+        identity = Identity(key=key, account_id=account_id, display_name=display_name)
+        self._store.identities[key] = _IdentityRow(self._store.next_id("identities"), identity)
+        self._undo.append(lambda: self._store.identities.pop(key, None))
+        return True
+
+    async def identities(self, account_id: int) -> list[Identity]:
+        found = [r.identity for r in self._store.identities.values()]
+        mine = [i for i in found if i.account_id == account_id]
+        return sorted(mine, key=lambda i: (i.key.platform, i.key.workspace, i.key.user_id))
+
+    async def find_identity_by_name(self, platform: str, display_name: str) -> Identity | None:
+        wanted = _name_key(display_name)
+        matches = [
+            row
+            for row in self._store.identities.values()
+            if row.identity.key.platform == platform
+            and _name_key(row.identity.display_name) == wanted
+        ]
+        return max(matches, key=lambda row: row.id).identity if matches else None
+
+    async def update_display_name(self, key: IdentityKey, display_name: str) -> None:
+        row = self._store.identities.get(key)
+        if row is not None:
+            self._swap_identity(row, replace(row.identity, display_name=display_name))
+
+    async def move_identities(self, from_account: int, to_account: int) -> None:
+        for row in list(self._store.identities.values()):
+            if row.identity.account_id == from_account:
+                self._swap_identity(row, replace(row.identity, account_id=to_account))
+        source = self._store.accounts.get(from_account)
+        if source is not None and from_account != to_account:
+            before = source.merged_into
+            source.merged_into = to_account
+            self._undo.append(lambda: setattr(source, "merged_into", before))
+
+    async def set_role(self, account_id: int, role: Role) -> None:
+        self._set(account_id, "role", role)
+
+    async def set_banned(self, account_id: int, banned: bool) -> None:
+        self._set(account_id, "banned", banned)
+
+    async def set_language(self, account_id: int, language: str | None) -> None:
+        self._set(account_id, "language", language)
+
+    async def set_chat_model(self, account_id: int, model: str | None) -> None:
+        self._set(account_id, "chat_model", model)
+
+    async def reserve(self, account_id: int, cost: int) -> int:
+        if cost < 0:
+            raise ValueError("a reservation cannot be negative")
+        row = self._store.accounts.get(account_id)
+        if row is None or row.account.balance <= 0 or row.account.banned:
+            return 0
+        taken = min(cost, row.account.balance)
+        self._add(row, -taken)
+        return taken
+
+    async def add_to_balance(self, account_id: int, amount: int) -> int:
+        row = self._store.accounts.get(account_id)
+        if row is None:
+            raise LookupError(f"account {account_id} does not exist")
+        self._add(row, amount)
+        return row.account.balance
+
+    def _add(self, row: _AccountRow, amount: int) -> None:
+        # Undone as a delta, so a rollback keeps what other units of work changed since.
+        row.account = replace(row.account, balance=row.account.balance + amount)
+        self._undo.append(
+            lambda: setattr(
+                row, "account", replace(row.account, balance=row.account.balance - amount)
+            )
+        )
+
+    def _set(self, account_id: int, field: str, value: Any) -> None:
+        row = self._store.accounts.get(account_id)
+        if row is None:
+            return
+        before: Any = getattr(row.account, field)
+        row.account = replace(row.account, **{field: value})
+        self._undo.append(lambda: setattr(row, "account", replace(row.account, **{field: before})))
+
+    def _swap_identity(self, row: _IdentityRow, identity: Identity) -> None:
+        before = row.identity
+        row.identity = identity
+        self._undo.append(lambda: setattr(row, "identity", before))
+
+
+class MemoryLedgerRepository(_Repository):
+    async def append(self, entry: LedgerEntry) -> bool:
+        if entry.request_id is not None and any(
+            e.request_id == entry.request_id and e.kind == entry.kind for _, e in self._store.ledger
+        ):
+            return False
+        self._store.require_account(entry.account_id)
+        if entry.actor_account_id is not None:
+            self._store.require_account(entry.actor_account_id)
+        row = (self._store.next_id("ledger"), replace(entry, created_at=_utc(entry.created_at)))
+        self._store.ledger.append(row)
+        self._undo.append(lambda: self._store.ledger.remove(row))
+        return True
+
+    async def sum_for(self, account_id: int) -> int:
+        return sum(e.amount for _, e in self._store.ledger if e.account_id == account_id)
+
+    async def entries(self, account_id: int, limit: int) -> list[LedgerEntry]:
+        mine = [e for _, e in reversed(self._store.ledger) if e.account_id == account_id]
+        return mine[: max(limit, 0)]
+
+    async def open_holds(self, older_than: datetime) -> list[LedgerEntry]:
+        cutoff = _utc(older_than)
+        settled = {e.request_id for _, e in self._store.ledger if e.kind is LedgerKind.SETTLE}
+        return [
+            e
+            for _, e in self._store.ledger
+            if e.kind is LedgerKind.HOLD
+            and e.request_id is not None
+            and e.request_id not in settled
+            and e.created_at is not None
+            and e.created_at < cutoff
+        ]
+
+
+class MemoryConversationRepository(_Repository):
+    async def append(self, conversation: ConversationKey, *messages: StoredMessage) -> None:
+        self._store.require_account(conversation.account_id)
+        for message in messages:
+            stored = replace(message, created_at=_utc(message.created_at))
+            row = _MessageRow(self._store.next_id("messages"), conversation, stored)
+            self._store.messages.append(row)
+            self._undo.append(partial(self._store.messages.remove, row))
+
+    async def window(self, conversation: ConversationKey, limit: int) -> list[StoredMessage]:
+        if limit <= 0:
+            return []
+        rows = [r for r in self._store.messages if r.conversation == conversation and r.in_window]
+        return [r.message for r in rows[-limit:]]
+
+    async def reset(self, conversation: ConversationKey) -> None:
+        for row in self._store.messages:
+            if row.conversation == conversation and row.in_window:
+                row.in_window = False
+                self._undo.append(_setter(row, "in_window", True))
+
+    async def history(self, account_id: int, limit: int) -> list[Exchange]:
+        mine = [
+            r for r in reversed(self._store.messages) if r.conversation.account_id == account_id
+        ]
+        pairs = [
+            Exchange(
+                q.message.request_id, q.message.content, a.message.content, q.message.created_at
+            )
+            for q in mine
+            if q.message.role == "user"
+            for a in mine
+            if a.message.role == "assistant" and a.message.request_id == q.message.request_id
+        ]
+        return pairs[: max(limit, 0)]
+
+    async def move_account(self, from_account: int, to_account: int) -> None:
+        for row in self._store.messages:
+            if row.conversation.account_id == from_account:
+                before = row.conversation
+                row.conversation = replace(before, account_id=to_account)
+                self._undo.append(_setter(row, "conversation", before))
+
+
+def _stats_key(event: UsageEvent, dimension: StatsDimension) -> str:
+    if dimension is StatsDimension.DAY:
+        return event.created_at.astimezone(UTC).strftime("%Y-%m-%d")
+    if dimension is StatsDimension.MODEL:
+        return event.model
+    if dimension is StatsDimension.PLATFORM:
+        return event.platform
+    return event.feature.value
+
+
+class MemoryUsageRepository(_Repository):
+    async def record(self, event: UsageEvent) -> None:
+        self._store.require_account(event.account_id)
+        row = (self._store.next_id("usage"), replace(event, created_at=_utc(event.created_at)))
+        self._store.usage.append(row)
+        self._undo.append(lambda: self._store.usage.remove(row))
+
+    async def recent(self, account_id: int, limit: int) -> list[UsageEvent]:
+        mine = [(e.created_at, i, e) for i, e in self._store.usage if e.account_id == account_id]
+        mine.sort(key=lambda item: (item[0], item[1]), reverse=True)
+        return [e for _, _, e in mine[: max(limit, 0)]]
+
+    async def stats(
+        self, since: datetime, dimension: StatsDimension, account_id: int | None = None
+    ) -> list[StatsRow]:
+        cutoff = _utc(since)
+        groups: dict[str, list[UsageEvent]] = {}
+        for _, event in self._store.usage:
+            if event.created_at >= cutoff and account_id in (None, event.account_id):
+                groups.setdefault(_stats_key(event, dimension), []).append(event)
+        return [
+            StatsRow(
+                key=key,
+                requests=len(events),
+                prompt_tokens=sum(e.prompt_tokens for e in events),
+                completion_tokens=sum(e.completion_tokens for e in events),
+                credits=sum(e.credits for e in events),
+                errors=sum(1 for e in events if e.outcome is Outcome.FAILED),
+            )
+            for key, events in sorted(groups.items())
+        ]
+
+    async def move_account(self, from_account: int, to_account: int) -> None:
+        for index, (row_id, event) in enumerate(self._store.usage):
+            if event.account_id == from_account:
+                self._store.usage[index] = (row_id, replace(event, account_id=to_account))
+                self._undo.append(self._restore_usage(row_id, event))
+
+    def _restore_usage(self, row_id: int, event: UsageEvent) -> Undo:
+        def undo() -> None:
+            usage = self._store.usage
+            usage[:] = [(i, event if i == row_id else e) for i, e in usage]
+
+        return undo
+
+
+class MemoryEventRepository(_Repository):
+    async def record(self, platform: str, event_id: str) -> bool:
+        key = (platform, event_id)
+        if key in self._store.events:
+            return False
+        self._store.events.add(key)
+        self._undo.append(lambda: self._store.events.discard(key))
+        return True
+
+
+class MemoryUnitOfWork:
+    """Same contract as ``storage.uow.SqlUnitOfWork``: no ``commit()``, no change."""
+
+    # Typed as the ports so that this class satisfies ``core.ports.UnitOfWork``.
+    accounts: AccountRepository
+    ledger: LedgerRepository
+    conversations: ConversationRepository
+    usage: UsageRepository
+    events: EventRepository
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self._undo: list[Undo] | None = None
+
+    async def __aenter__(self) -> Self:
+        if self._undo is not None:
+            raise RuntimeError("this unit of work is already open")
+        self._undo = []
+        self.accounts = MemoryAccountRepository(self._store, self._undo)
+        self.ledger = MemoryLedgerRepository(self._store, self._undo)
+        self.conversations = MemoryConversationRepository(self._store, self._undo)
+        self.usage = MemoryUsageRepository(self._store, self._undo)
+        self.events = MemoryEventRepository(self._store, self._undo)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        undo, self._undo = self._undo, None
+        for step in reversed(undo or []):
+            step()
+
+    async def commit(self) -> None:
+        if self._undo is None:
+            raise RuntimeError("commit() outside the unit of work")
+        self._undo.clear()
+        self._store.commits += 1
+
+
+def memory_uow_factory(store: MemoryStore) -> Callable[[], MemoryUnitOfWork]:
+    def new_unit_of_work() -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(store)
+
+    return new_unit_of_work
