@@ -22,8 +22,7 @@ def _serve_llm(port_queue: mp.Queue, stop_event: mp.Event, script: dict) -> None
         async with FakeLLM(record_requests=False) as llm:
             llm.script(**script)
             port_queue.put(llm.port)
-            while not stop_event.is_set():
-                await asyncio.sleep(0.1)
+            await asyncio.to_thread(stop_event.wait)
 
     asyncio.run(main())
 
@@ -49,7 +48,9 @@ def llm_process(**script: object) -> Iterator[str]:
 async def scratch_postgres() -> AsyncIterator[str]:
     import asyncpg
 
-    base = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG).replace("postgresql+asyncpg://", "postgresql://")
+    base = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG).replace(
+        "postgresql+asyncpg://", "postgresql://"
+    )
     name = f"sb_bench_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(base)
     await admin.execute(f'CREATE DATABASE "{name}"')

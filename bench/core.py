@@ -29,7 +29,17 @@ from storage.kv import open_kv
 from storage.migrate import migrate
 from storage.uow import sql_uow_factory
 
-MODELS = {"default_chat_model": "m", "models": {"m": {"kind": "chat", "input_credits_per_1k": 1, "output_credits_per_1k": 1, "max_output_tokens": 64}}}
+MODELS = {
+    "default_chat_model": "m",
+    "models": {
+        "m": {
+            "kind": "chat",
+            "input_credits_per_1k": 1,
+            "output_credits_per_1k": 1,
+            "max_output_tokens": 64,
+        }
+    },
+}
 
 
 class TimedProvider:
@@ -40,7 +50,9 @@ class TimedProvider:
         self.upstream_s: dict[str, float] = {}
         self.current: str = ""
 
-    async def stream_chat(self, model: str, messages: Sequence[ChatMessage], max_tokens: int) -> AsyncGenerator[ChatChunk, None]:
+    async def stream_chat(
+        self, model: str, messages: Sequence[ChatMessage], max_tokens: int
+    ) -> AsyncGenerator[ChatChunk, None]:
         key = messages[-1].content
         start = time.perf_counter()
         try:
@@ -54,7 +66,9 @@ class TimedProvider:
         return getattr(self.inner, name)
 
 
-async def run_level(core, provider: TimedProvider, concurrency: int, total: int) -> tuple[float, list[float]]:
+async def run_level(
+    core, provider: TimedProvider, concurrency: int, total: int
+) -> tuple[float, list[float]]:
     added: list[float] = []
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(total):
@@ -66,7 +80,9 @@ async def run_level(core, provider: TimedProvider, concurrency: int, total: int)
             i = queue.get_nowait()
             text = f"question {concurrency}-{i} {uuid.uuid4().hex[:6]}"
             start = time.perf_counter()
-            async with aclosing(core.chat.ask(ChatRequest(caller=caller, chat_id="bench", text=text))) as events:
+            async with aclosing(
+                core.chat.ask(ChatRequest(caller=caller, chat_id="bench", text=text))
+            ) as events:
                 async for _ in events:
                     pass
             added.append(time.perf_counter() - start - provider.upstream_s.pop(text, 0.0))
@@ -88,18 +104,30 @@ async def main(total: int) -> None:
             limits = {role: RoleLimits(per_minute=0, concurrent=0) for role in Role}
             config = CoreConfig(role_limits=limits, welcome_credits=10**6 * MICRO)
             core = build_core(
-                uow=sql_uow_factory(engine), providers={"openai": provider},  # type: ignore[dict-item]
-                models=parse_models(MODELS), limiter=kv.rate_limiter, links=kv.link_codes,
-                stops=kv.stop_signals, config=config,
+                uow=sql_uow_factory(engine),
+                providers={"openai": provider},  # type: ignore[dict-item]
+                models=parse_models(MODELS),
+                limiter=kv.rate_limiter,
+                links=kv.link_codes,
+                stops=kv.stop_signals,
+                config=config,
             )
             try:
-                await run_level(core, provider, 10, 100)  # warm-up: pools, JIT-free caches, accounts
-                print(f"core benchmark: {total} chat requests per level, Postgres + Redis, fake LLM in its own process")
+                await run_level(
+                    core, provider, 10, 100
+                )  # warm-up: pools, JIT-free caches, accounts
+                print(
+                    f"core benchmark: {total} chat requests per level, Postgres + Redis, fake LLM in its own process"
+                )
                 print(f"{'concurrent':>10} {'req/s':>8} {'added p50 ms':>13} {'added p99 ms':>13}")
                 for level in (1, 10, 50):
-                    rate, added = await run_level(core, provider, level, total if level > 1 else total // 4)
+                    rate, added = await run_level(
+                        core, provider, level, total if level > 1 else total // 4
+                    )
                     ms = [a * 1000 for a in added]
-                    print(f"{level:>10} {rate:>8.0f} {percentile(ms, 50):>13.1f} {percentile(ms, 99):>13.1f}")
+                    print(
+                        f"{level:>10} {rate:>8.0f} {percentile(ms, 50):>13.1f} {percentile(ms, 99):>13.1f}"
+                    )
             finally:
                 await provider.inner.aclose()
                 await kv.aclose()

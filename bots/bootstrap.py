@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 from bots.settings import Settings
+from bots.streaming import MemoryPacer, Pacer, RedisPacer
 from core.models_config import ModelCatalog, load_models_file
 from core.providers.openai_compat import OpenAICompatibleProvider
 from core.services import Core, build_core
@@ -28,6 +29,15 @@ class App:
     settings: Settings
     core: Core
     kv: KvServices
+
+    def pacer(self, namespace: str, global_rate: float) -> Pacer:
+        """Edit pacing for one bot: shared through Redis by every worker when Redis is
+        configured (``namespace`` keeps each bot's global budget apart), else in-process."""
+        if self.kv.redis is not None:
+            return RedisPacer(
+                self.kv.redis, prefix=f"sb:pace:{namespace}:", global_rate=global_rate
+            )
+        return MemoryPacer(global_rate=global_rate)
 
 
 def core_config(settings: Settings) -> CoreConfig:

@@ -17,8 +17,7 @@ from core.services.config import CoreConfig, RoleLimits
 from core.services.requests import Caller
 from core.types import IdentityKey, Role
 from storage.kv.memory import MemoryLinkCodes, MemoryRateLimiter, MemoryStopSignals
-
-from tests.known_secrets import TEST_API_KEY  # noqa: E402
+from tests.known_secrets import TEST_API_KEY
 
 MODELS_TOML = """
 default_chat_model = "chat-a"

@@ -36,18 +36,33 @@ async def pg_engine(pg_url):
 async def test_fifty_concurrent_requests_on_a_balance_for_one(pg_engine, redis_url, redis_prefix):
     model = models_for_tests().get("chat-a")
     system = with_config().system_prompt
-    worst = chat_cost(model, Usage(estimate_prompt_tokens([ChatMessage("system", system), ChatMessage("user", "hi")]), 100))
+    worst = chat_cost(
+        model,
+        Usage(
+            estimate_prompt_tokens([ChatMessage("system", system), ChatMessage("user", "hi")]), 100
+        ),
+    )
     kv = await open_kv(redis_url, prefix=redis_prefix)
     uow = sql_uow_factory(pg_engine)
     try:
-        async with FakeLLM() as llm, core_on(
-            uow, llm.base_url, config=with_config(welcome_credits=worst),
-            limiter=kv.rate_limiter, links=kv.link_codes, stops=kv.stop_signals,
-        ) as core:
+        async with (
+            FakeLLM() as llm,
+            core_on(
+                uow,
+                llm.base_url,
+                config=with_config(welcome_credits=worst),
+                limiter=kv.rate_limiter,
+                links=kv.link_codes,
+                stops=kv.stop_signals,
+            ) as core,
+        ):
             llm.script(reply="short answer", delay=0.05)
             account = await core.accounts.resolve(caller("1"))
             results = await asyncio.gather(
-                *(collect(core.chat.ask(ChatRequest(caller=caller("1"), chat_id="c", text="hi"))) for _ in range(50)),
+                *(
+                    collect(core.chat.ask(ChatRequest(caller=caller("1"), chat_id="c", text="hi")))
+                    for _ in range(50)
+                ),
                 return_exceptions=True,
             )
     finally:
@@ -59,7 +74,9 @@ async def test_fifty_concurrent_requests_on_a_balance_for_one(pg_engine, redis_u
     assert answered[0][-1].outcome is Outcome.OK
     async with uow() as tx:
         fresh = await tx.accounts.get(account.id)
-        assert fresh.balance == await tx.ledger.sum_for(account.id) == worst - answered[0][-1].credits
+        assert (
+            fresh.balance == await tx.ledger.sum_for(account.id) == worst - answered[0][-1].credits
+        )
 
 
 async def test_postgres_unreachable_is_a_clear_error_and_no_upstream_call():
@@ -67,7 +84,9 @@ async def test_postgres_unreachable_is_a_clear_error_and_no_upstream_call():
     try:
         async with FakeLLM() as llm, core_on(sql_uow_factory(engine), llm.base_url) as core:
             with pytest.raises(StorageUnavailable):
-                await collect(core.chat.ask(ChatRequest(caller=caller("1"), chat_id="c", text="hi")))
+                await collect(
+                    core.chat.ask(ChatRequest(caller=caller("1"), chat_id="c", text="hi"))
+                )
             assert llm.requests == []
     finally:
         await engine.dispose()
@@ -77,14 +96,25 @@ async def test_answers_continue_when_redis_stops_mid_run(pg_engine, redis_url, r
     parts = urlsplit(redis_url)
     proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 6379)
     await proxy.start()
-    kv = await open_kv(f"redis://127.0.0.1:{proxy.port}{parts.path}", prefix=redis_prefix, retry_interval_s=0.3)
+    kv = await open_kv(
+        f"redis://127.0.0.1:{proxy.port}{parts.path}", prefix=redis_prefix, retry_interval_s=0.3
+    )
     try:
-        async with FakeLLM() as llm, core_on(
-            sql_uow_factory(pg_engine), llm.base_url,
-            limiter=kv.rate_limiter, links=kv.link_codes, stops=kv.stop_signals,
-        ) as core:
+        async with (
+            FakeLLM() as llm,
+            core_on(
+                sql_uow_factory(pg_engine),
+                llm.base_url,
+                limiter=kv.rate_limiter,
+                links=kv.link_codes,
+                stops=kv.stop_signals,
+            ) as core,
+        ):
+
             def ask(text: str):
-                return collect(core.chat.ask(ChatRequest(caller=caller("1"), chat_id="c", text=text)))
+                return collect(
+                    core.chat.ask(ChatRequest(caller=caller("1"), chat_id="c", text=text))
+                )
 
             assert (await ask("before"))[-1].text == "Echo: before"
             await proxy.stop()
@@ -102,11 +132,17 @@ async def test_answers_continue_when_redis_stops_mid_run(pg_engine, redis_url, r
 async def test_open_app_wires_postgres_redis_and_the_upstream(pg_url, redis_url):
     async with FakeLLM(api_key=TEST_API_KEY) as llm:
         settings = Settings(
-            database_url=pg_url, redis_url=redis_url, openai_base_url=llm.base_url,
-            openai_api_key=TEST_API_KEY, welcome_credits="5", bot_admins="telegram:42",
+            database_url=pg_url,
+            redis_url=redis_url,
+            openai_base_url=llm.base_url,
+            openai_api_key=TEST_API_KEY,
+            welcome_credits="5",
+            bot_admins="telegram:42",
         )
         async with open_app(settings) as app:
-            events = await collect(app.core.chat.ask(ChatRequest(caller=caller("42"), chat_id="c", text="hello")))
+            events = await collect(
+                app.core.chat.ask(ChatRequest(caller=caller("42"), chat_id="c", text="hello"))
+            )
             account = await app.core.accounts.resolve(caller("42"))
         assert events[-1].text == "Echo: hello"
         assert account.role.value == "admin" and account.balance == 5 * MICRO - events[-1].credits

@@ -19,29 +19,66 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_console_streams_answers_and_runs_commands(sqlite_url, tmp_path):
-    lines = iter(["hello there", "/balance", "/model chat-x", "/image a red fox", "/tts hi", "/lang ru", "/reset", "/history", "/quit"])
+    lines = iter(
+        [
+            "hello there",
+            "/balance",
+            "/model chat-x",
+            "/image a red fox",
+            "/tts hi",
+            "/lang ru",
+            "/reset",
+            "/history",
+            "/quit",
+        ]
+    )
     out = io.StringIO()
     async with FakeLLM() as llm:
         llm.script(reply="General Kenobi")
         settings = Settings(database_url=sqlite_url, openai_base_url=llm.base_url)
         async with open_app(settings) as app:
-            await run_console(app.core, read_line=lambda _p: next(lines), out=out, media_dir=tmp_path, caller=caller("me", platform="console"))
+            await run_console(
+                app.core,
+                read_line=lambda _p: next(lines),
+                out=out,
+                media_dir=tmp_path,
+                caller=caller("me", platform="console"),
+            )
     text = out.getvalue()
     assert "General Kenobi" in text
     assert "Balance: 99." in text  # 100 welcome credits minus the answer
     assert "Unknown model: chat-x" in text
-    assert len(list(tmp_path.glob("image-*.png"))) == 1 and len(list(tmp_path.glob("speech-*.ogg"))) == 1
+    assert (
+        len(list(tmp_path.glob("image-*.png"))) == 1
+        and len(list(tmp_path.glob("speech-*.ogg"))) == 1
+    )
     assert "Готово: этот разговор забыт." in text  # /lang ru took effect for /reset
 
 
 async def test_python_m_bots_console_on_the_embedded_default(tmp_path):
     async with FakeLLM() as llm:
         llm.script(reply="Hi from the fake")
-        env = {k: v for k, v in os.environ.items() if not k.endswith(("_TOKEN", "DATABASE_URL", "REDIS_URL"))}
-        env.update(OPENAI_BASE_URL=llm.base_url, OPENAI_API_KEY=CONSOLE_API_KEY, PYTHONPATH=str(ROOT), LANG="en_US.UTF-8")
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.endswith(("_TOKEN", "DATABASE_URL", "REDIS_URL"))
+        }
+        env.update(
+            OPENAI_BASE_URL=llm.base_url,
+            OPENAI_API_KEY=CONSOLE_API_KEY,
+            PYTHONPATH=str(ROOT),
+            LANG="en_US.UTF-8",
+        )
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bots", "run", cwd=tmp_path, env=env,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-m",
+            "bots",
+            "run",
+            cwd=tmp_path,
+            env=env,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         out, err = await asyncio.wait_for(proc.communicate(b"hello\n/balance\n"), timeout=60)
     assert proc.returncode == 0, err.decode()
@@ -53,8 +90,15 @@ async def test_python_m_bots_console_on_the_embedded_default(tmp_path):
 async def test_bad_setting_is_one_clear_line(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT), CONTEXT_MESSAGES="lots")
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bots", "console", cwd=tmp_path, env=env,
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bots",
+        "console",
+        cwd=tmp_path,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode == 2

@@ -1,0 +1,1 @@
+"""Adapters for the messengers and the HTTP API, and the composition root."""

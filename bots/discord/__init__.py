@@ -1,0 +1,1 @@
+"""Discord adapter (discord.py 2, app_commands in cogs)."""

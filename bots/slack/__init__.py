@@ -1,0 +1,1 @@
+"""Slack adapter (slack-bolt AsyncApp, HTTP mode or Socket Mode)."""

@@ -1,0 +1,1 @@
+"""Telegram adapter: aiogram routers, mapping to core types, and rendering replies."""
