@@ -92,6 +92,31 @@ async def run_level(
     return total / (time.perf_counter() - started), added
 
 
+async def run_open_loop(core, provider: TimedProvider, rate: float, total: int) -> list[float]:
+    """Requests arriving at a steady ``rate`` per second (not as fast as possible), so the
+    latency measured is the core's own, not time spent queueing behind other requests."""
+    added: list[float] = []
+
+    async def one(i: int) -> None:
+        caller = Caller(IdentityKey("bench", "", f"open{i % 50}"))
+        text = f"open {rate}-{i} {uuid.uuid4().hex[:6]}"
+        start = time.perf_counter()
+        async with aclosing(
+            core.chat.ask(ChatRequest(caller=caller, chat_id="bench", text=text))
+        ) as events:
+            async for _ in events:
+                pass
+        added.append(time.perf_counter() - start - provider.upstream_s.pop(text, 0.0))
+
+    tasks = []
+    started = time.perf_counter()
+    for i in range(total):
+        await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
+        tasks.append(asyncio.create_task(one(i)))
+    await asyncio.gather(*tasks)
+    return added
+
+
 async def main(total: int) -> None:
     redis_url = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS)
     prefix = f"sbbench:{uuid.uuid4().hex[:8]}:"
@@ -113,9 +138,8 @@ async def main(total: int) -> None:
                 config=config,
             )
             try:
-                await run_level(
-                    core, provider, 10, 100
-                )  # warm-up: pools, JIT-free caches, accounts
+                # Warm-up: connection pools, statement caches, the accounts.
+                await run_level(core, provider, 10, 100)
                 print(
                     f"core benchmark: {total} chat requests per level, Postgres + Redis, fake LLM in its own process"
                 )
@@ -128,6 +152,12 @@ async def main(total: int) -> None:
                     print(
                         f"{level:>10} {rate:>8.0f} {percentile(ms, 50):>13.1f} {percentile(ms, 99):>13.1f}"
                     )
+                print("open loop (steady arrivals, up to 50 in flight):")
+                print(f"{'arrivals/s':>10} {'added p50 ms':>13} {'added p99 ms':>13}")
+                for arrivals in (25, 50, 100):
+                    added = await run_open_loop(core, provider, arrivals, arrivals * 8)
+                    ms = [a * 1000 for a in added]
+                    print(f"{arrivals:>10} {percentile(ms, 50):>13.1f} {percentile(ms, 99):>13.1f}")
             finally:
                 await provider.inner.aclose()
                 await kv.aclose()

@@ -40,7 +40,7 @@ def build_core(
     config: CoreConfig,
 ) -> Core:
     accounts = AccountService(uow, config, links, models)
-    gate = Gate(accounts, limiter, models, config)
+    gate = Gate(uow, accounts, limiter, models, config)
     billing = Billing(uow)
     return Core(
         accounts=accounts,

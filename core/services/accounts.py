@@ -30,6 +30,10 @@ class AccountService:
         self._links = links
         self._models = models
 
+    def needs_update(self, account: Account, caller: Caller) -> bool:
+        """True when ``resolve`` would write (a bootstrap admin not yet promoted)."""
+        return caller.identity in self._config.bootstrap_admins and account.role is not Role.ADMIN
+
     async def resolve(self, caller: Caller) -> Account:
         """The caller's account, created on first contact (with the welcome credits)."""
         # Two first messages can race; the loser's identity insert conflicts, its

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from core.errors import EmptyInput, InputTooLong, UpstreamBadRequest, UpstreamError
 from core.models_config import ModelCatalog, ModelSpec
 from core.money import estimate_tokens, price_of
-from core.ports import ModelProvider, StopSignals, UnitOfWorkFactory
-from core.services.billing import Billing, Settlement
+from core.ports import ModelProvider, StopSignals, UnitOfWork, UnitOfWorkFactory
+from core.services.billing import Billing, Hold, Settlement
 from core.services.config import CoreConfig
-from core.services.gate import Gate
+from core.services.gate import Admitted, Gate
 from core.services.requests import ChatRequest
 from core.types import (
     ChatChunk,
@@ -90,25 +90,24 @@ class ChatService:
             raise EmptyInput()
         if len(text) > self._config.max_input_chars:
             raise InputTooLong(length=len(text), limit=self._config.max_input_chars)
-        async with self._gate.admit(request, Feature.CHAT) as admitted:
+
+        async def reserve(
+            uow: UnitOfWork, admitted: Admitted
+        ) -> tuple[ConversationKey, list[ChatMessage], Hold]:
             conversation = ConversationKey(
                 request.caller.platform, request.chat_id, admitted.account.id
             )
-            # One transaction reads the context window and makes the reservation.
-            async with self._uow() as uow:
-                messages = self._prompt(
-                    await uow.conversations.window(conversation, self._config.context_messages),
-                    text,
-                )
-                worst = Usage(estimate_prompt_tokens(messages), admitted.model.max_output_tokens)
-                hold = await self._billing.hold_in(
-                    uow,
-                    admitted.account,
-                    request,
-                    chat_cost(admitted.model, worst),
-                    Feature.CHAT,
-                    admitted.model.name,
-                )
+            window = await uow.conversations.window(conversation, self._config.context_messages)
+            messages = self._prompt(window, text)
+            worst = Usage(estimate_prompt_tokens(messages), admitted.model.max_output_tokens)
+            cost = chat_cost(admitted.model, worst)
+            hold = await self._billing.hold_in(
+                uow, admitted.account, request, cost, Feature.CHAT, admitted.model.name
+            )
+            return conversation, messages, hold
+
+        async with self._gate.admit(request, Feature.CHAT, reserve) as (admitted, reserved):
+            conversation, messages, hold = reserved
             progress = _Progress(model=admitted.model)
             try:
                 async for event in self._from_upstream(hold.request_id, messages, progress):

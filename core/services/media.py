@@ -12,10 +12,10 @@ from typing import TypeVar
 from core.errors import AudioTooLarge, AudioTooLong, EmptyInput, InputTooLong
 from core.models_config import ModelSpec
 from core.money import price_of
-from core.ports import ModelProvider
-from core.services.billing import Billing, Settlement
+from core.ports import ModelProvider, UnitOfWork
+from core.services.billing import Billing, Hold, Settlement
 from core.services.config import CoreConfig
-from core.services.gate import Gate
+from core.services.gate import Admitted, Gate
 from core.services.requests import ImageRequest, PaidRequest, SpeechRequest, TranscriptionRequest
 from core.types import AudioReady, Feature, ImageReady, Outcome, Transcript, Usage
 
@@ -95,14 +95,16 @@ class MediaService:
         worst_case: Callable[[ModelSpec], int],
         call: Callable[[ModelSpec], Awaitable[tuple[T, int]]],
     ) -> tuple[T, int]:
-        async with self._gate.admit(request, feature) as admitted:
+        async def reserve(uow: UnitOfWork, admitted: Admitted) -> Hold:
             model = admitted.model
-            hold = await self._billing.hold(
-                admitted.account, request, worst_case(model), feature, model.name
+            return await self._billing.hold_in(
+                uow, admitted.account, request, worst_case(model), feature, model.name
             )
+
+        async with self._gate.admit(request, feature, reserve) as (admitted, hold):
             settlement = Settlement(charge=0, outcome=Outcome.FAILED)
             try:
-                result, charge = await call(model)
+                result, charge = await call(admitted.model)
                 settlement = Settlement(charge=charge, outcome=Outcome.OK)
             finally:
                 await self._billing.settle(hold, settlement)

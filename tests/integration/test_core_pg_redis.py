@@ -56,7 +56,9 @@ async def test_fifty_concurrent_requests_on_a_balance_for_one(pg_engine, redis_u
                 stops=kv.stop_signals,
             ) as core,
         ):
-            llm.script(reply="short answer", delay=0.05)
+            # Slow enough that all 50 try to reserve while the first answer streams:
+            # once it settles, its unused reservation comes back and a 51st could pass.
+            llm.script(reply="short answer", delay=0.5)
             account = await core.accounts.resolve(caller("1"))
             results = await asyncio.gather(
                 *(
