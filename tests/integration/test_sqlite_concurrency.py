@@ -23,7 +23,11 @@ async def test_thirty_people_chatting_at_once_on_sqlite(sqlite_url):
             for n in range(30):
                 await core.accounts.resolve(caller(str(n)))
             asks = [
-                collect(core.chat.ask(ChatRequest(caller=caller(str(n % 30)), chat_id="c", text=f"q{n}")))
+                collect(
+                    core.chat.ask(
+                        ChatRequest(caller=caller(str(n % 30)), chat_id="c", text=f"q{n}")
+                    )
+                )
                 for n in range(60)
             ]
             results = await asyncio.gather(*asks, return_exceptions=True)
