@@ -66,6 +66,17 @@ class TimedProvider:
         return getattr(self.inner, name)
 
 
+async def added_latency(core, provider: TimedProvider, user: str, text: str) -> float:
+    """One chat request's wall time minus the time spent inside the upstream stream."""
+    caller = Caller(IdentityKey("bench", "", user))
+    start = time.perf_counter()
+    request = ChatRequest(caller=caller, chat_id="bench", text=f"{text} {uuid.uuid4().hex[:6]}")
+    async with aclosing(core.chat.ask(request)) as events:
+        async for _ in events:
+            pass
+    return time.perf_counter() - start - provider.upstream_s.pop(request.text, 0.0)
+
+
 async def run_level(
     core, provider: TimedProvider, concurrency: int, total: int
 ) -> tuple[float, list[float]]:
@@ -75,17 +86,9 @@ async def run_level(
         queue.put_nowait(i)
 
     async def worker(w: int) -> None:
-        caller = Caller(IdentityKey("bench", "", f"user{w}"))
         while not queue.empty():
             i = queue.get_nowait()
-            text = f"question {concurrency}-{i} {uuid.uuid4().hex[:6]}"
-            start = time.perf_counter()
-            async with aclosing(
-                core.chat.ask(ChatRequest(caller=caller, chat_id="bench", text=text))
-            ) as events:
-                async for _ in events:
-                    pass
-            added.append(time.perf_counter() - start - provider.upstream_s.pop(text, 0.0))
+            added.append(await added_latency(core, provider, f"user{w}", f"q {concurrency}-{i}"))
 
     started = time.perf_counter()
     await asyncio.gather(*(worker(w) for w in range(concurrency)))
@@ -98,15 +101,7 @@ async def run_open_loop(core, provider: TimedProvider, rate: float, total: int) 
     added: list[float] = []
 
     async def one(i: int) -> None:
-        caller = Caller(IdentityKey("bench", "", f"open{i % 50}"))
-        text = f"open {rate}-{i} {uuid.uuid4().hex[:6]}"
-        start = time.perf_counter()
-        async with aclosing(
-            core.chat.ask(ChatRequest(caller=caller, chat_id="bench", text=text))
-        ) as events:
-            async for _ in events:
-                pass
-        added.append(time.perf_counter() - start - provider.upstream_s.pop(text, 0.0))
+        added.append(await added_latency(core, provider, f"open{i % 50}", f"open {rate}-{i}"))
 
     tasks = []
     started = time.perf_counter()
