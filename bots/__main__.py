@@ -1,4 +1,5 @@
-"""``python -m bots run [telegram|discord|slack|api ...]``, ``console``, ``migrate``."""
+"""``python -m bots run [telegram|discord|slack|api ...]``, ``console``, ``migrate``,
+``backup [--out FILE]``, ``restore FILE``."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from bots.logging_setup import configure_logging
 from bots.runners import ADAPTERS, run_adapters, run_console_app
@@ -23,6 +25,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("adapters", nargs="*", metavar="ADAPTER", help=", ".join(ADAPTERS))
     sub.add_parser("console", help="chat in this terminal")
     sub.add_parser("migrate", help="apply database migrations and exit")
+    backup = sub.add_parser("backup", help="write a compressed backup of the database")
+    backup.add_argument("--out", type=Path, help="the file (default: a dated name in BACKUP_DIR)")
+    restore = sub.add_parser("restore", help="restore a backup into an empty database")
+    restore.add_argument("file", type=Path)
     return parser
 
 
@@ -33,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"switchboard: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level, settings.secret_values())
+    configure_logging(settings.log_level, settings.secret_values(), settings.log_format)
     try:
         return asyncio.run(_dispatch(args, settings))
     except (SettingsError, ModelsFileError, StorageUnavailable) as exc:
@@ -50,6 +56,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         await migrate(settings.effective_database_url)
         print("migrations applied")
         return 0
+    if args.command in {"backup", "restore"}:
+        from bots.backup_cli import run_backup_command
+
+        return await run_backup_command(args, settings)
     if args.command == "console":
         await run_console_app(settings)
         return 0

@@ -10,6 +10,9 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bots.metrics import process_metrics
 from bots.settings import Settings
 from bots.streaming import MemoryPacer, Pacer, RedisPacer
 from core.models_config import ModelCatalog, load_models_file
@@ -29,13 +32,16 @@ class App:
     settings: Settings
     core: Core
     kv: KvServices
+    engine: AsyncEngine | None = None  # for adapters with tables of their own (the API)
 
     def pacer(self, namespace: str, global_rate: float) -> Pacer:
         """Edit pacing for one bot: shared through Redis by every worker when Redis is
         configured (``namespace`` keeps each bot's global budget apart), else in-process."""
         if self.kv.redis is not None:
             return RedisPacer(
-                self.kv.redis, prefix=f"sb:pace:{namespace}:", global_rate=global_rate
+                self.kv.redis,
+                prefix=f"{self.settings.redis_prefix}pace:{namespace}:",
+                global_rate=global_rate,
             )
         return MemoryPacer(global_rate=global_rate)
 
@@ -87,7 +93,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             await migrate(url)
         engine = create_engine(url)
         stack.push_async_callback(engine.dispose)
-        kv = await open_kv(settings.redis_url)
+        kv = await open_kv(settings.redis_url, prefix=settings.redis_prefix)
         stack.push_async_callback(kv.aclose)
         providers = await _providers(stack, settings, catalog)
         core = build_core(
@@ -98,6 +104,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             links=kv.link_codes,
             stops=kv.stop_signals,
             config=core_config(settings),
+            metrics=process_metrics(),
         )
         logger.info(
             "switchboard ready: database %s, redis %s, %d models",
@@ -105,4 +112,4 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             "on" if settings.redis_url else "off",
             len(catalog.models),
         )
-        yield App(settings=settings, core=core, kv=kv)
+        yield App(settings=settings, core=core, kv=kv, engine=engine)

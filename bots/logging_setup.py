@@ -1,11 +1,18 @@
 """Logging for the whole process: one handler on the root logger, with a filter that
-replaces every configured secret before a record is written anywhere."""
+replaces every configured secret before a record is written anywhere, and one that stamps
+each record with the id of the request being served (``LOG_FORMAT=json`` writes one JSON
+object per line, for log collectors)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import TextIO
+
+from core.observability import request_id_var
 
 REDACTED = "***"
 
@@ -33,10 +40,50 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def configure_logging(level: str, secrets: Iterable[str]) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+class RequestId(logging.Filter):
+    """Adds ``record.request_id``: the request the logging code was serving, or "-"."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id_var.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line. Put it after ``RedactSecrets``: it formats the record's
+    message and traceback as that filter left them."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "request_id": getattr(record, "request_id", request_id_var.get()),
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line["exception"] = record.exc_text
+        return json.dumps(line, ensure_ascii=False)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
+
+
+def make_handler(
+    secrets: Iterable[str], fmt: str = "text", stream: TextIO | None = None
+) -> logging.Handler:
+    """A handler (stderr by default) with both filters; the secrets one runs first."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     handler.addFilter(RedactSecrets(secrets))
+    handler.addFilter(RequestId())
+    return handler
+
+
+def configure_logging(level: str, secrets: Iterable[str], fmt: str = "text") -> None:
+    handler = make_handler(secrets, fmt)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

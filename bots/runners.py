@@ -8,10 +8,16 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
 
 from bots.bootstrap import App, open_app
+from bots.metrics import process_metrics
+from bots.metrics_server import serve_metrics
 from bots.settings import Settings, SettingsError
+from core.services.sweep import run_sweeper
+from storage.backup.schedule import run_backups
+from storage.uow import sql_uow_factory
 
 logger = logging.getLogger(__name__)
 
@@ -30,14 +36,14 @@ def choose_adapters(settings: Settings, requested: list[str]) -> list[str]:
     return requested or [name for name, configured in ADAPTERS.items() if configured(settings)]
 
 
-def _runner(name: str) -> Callable[[App], Awaitable[None]]:
+def _runner(name: str) -> Callable[[App], Coroutine[object, object, None]]:
     try:
         module = importlib.import_module(f"bots.{name}.runner")
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.startswith(f"bots.{name}"):
             raise SettingsError(f"the {name} adapter is not part of this build yet") from None
         raise
-    run: Callable[[App], Awaitable[None]] = module.run
+    run: Callable[[App], Coroutine[object, object, None]] = module.run
     return run
 
 
@@ -48,10 +54,45 @@ async def run_adapters(settings: Settings, requested: list[str]) -> None:
         await run_console_app(settings)
         return
     runners = [_runner(name) for name in names]
-    async with open_app(settings) as app, asyncio.TaskGroup() as group:
-        for name, run in zip(names, runners, strict=True):
-            logger.info("starting the %s adapter", name)
-            group.create_task(run(app))
+    try:
+        async with open_app(settings) as app, asyncio.TaskGroup() as group:
+            background = [group.create_task(job) for job in _background_jobs(app)]
+            adapters = []
+            for name, run in zip(names, runners, strict=True):
+                logger.info("starting the %s adapter", name)
+                adapters.append(group.create_task(run(app)))
+            # The background jobs run forever; they stop when the adapters have stopped.
+            await asyncio.gather(*adapters)
+            for task in background:
+                task.cancel()
+    except* SettingsError as group_error:
+        # An adapter refusing its settings at start-up: one line, not a task-group trace.
+        raise group_error.exceptions[0] from None
+
+
+def _background_jobs(app: App) -> list[Coroutine[object, object, None]]:
+    """Metrics endpoint, the sweep of abandoned reservations, scheduled backups."""
+    settings = app.settings
+    jobs: list[Coroutine[object, object, None]] = [serve_metrics(app)]
+    if settings.sweep_interval > 0 and app.engine is not None:
+        jobs.append(
+            run_sweeper(
+                sql_uow_factory(app.engine),
+                settings.sweep_interval,
+                older_than=timedelta(seconds=settings.sweep_after),
+                metrics=process_metrics(),
+            )
+        )
+    if settings.backup_interval > 0:
+        jobs.append(
+            run_backups(
+                settings.effective_database_url,
+                settings.backup_dir,
+                settings.backup_interval,
+                settings.backup_keep,
+            )
+        )
+    return jobs
 
 
 async def run_console_app(settings: Settings) -> None:

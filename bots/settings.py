@@ -26,6 +26,8 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     redis_url: str | None = None
+    # Every Redis key starts with this, so several bots (or test runs) can share a Redis.
+    redis_prefix: str = "sb:"
     openai_base_url: str = "https://api.openai.com/v1"
     openai_api_key: SecretStr | None = None
     models_file: Path = DEFAULT_MODELS_FILE
@@ -126,6 +128,70 @@ class Settings(BaseSettings):
             self.jwt_secret,
         ]
         return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
+
+    # ---- Discord (issue 4) ----------------------------------------------------------------
+    # Guilds to sync slash commands to (instant); empty: global commands (take a while).
+    discord_guild_ids: str = ""
+    # Shard ids this process runs, e.g. "0,1" (with DISCORD_SHARD_COUNT); empty: all shards.
+    discord_shards: str = ""
+    discord_shard_count: int | None = Field(None, gt=0)
+    discord_edit_interval: float = Field(1.0, gt=0)
+    discord_global_rate: float = Field(45.0, gt=0)
+
+    @field_validator("discord_guild_ids", "discord_shards")
+    @classmethod
+    def _discord_ids(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            if not part.isdigit():
+                raise ValueError(f"{part!r} is not a number; expected a comma list of ids")
+        return value
+
+    @property
+    def discord_guilds(self) -> list[int]:
+        return [int(p) for p in self.discord_guild_ids.split(",") if p.strip()]
+
+    @property
+    def discord_shard_ids(self) -> list[int] | None:
+        ids = [int(p) for p in self.discord_shards.split(",") if p.strip()]
+        return ids or None
+
+    # ---- Slack (issue 5) -------------------------------------------------------------------
+    # HTTP mode (no SLACK_APP_TOKEN): where Slack's requests arrive.
+    slack_host: str = "0.0.0.0"
+    slack_port: int = Field(3000, gt=0, lt=65536)
+    slack_path: str = "/slack/events"
+    # chat.startStream/appendStream/stopStream; off (or a refused scope): chat.update.
+    slack_native_streaming: bool = True
+    slack_edit_interval: float = Field(1.0, gt=0)
+    # Per workspace, shared by every worker through Redis: chat.update is Tier 3 (~50/min).
+    slack_updates_per_minute: float = Field(45.0, gt=0)
+    slack_stream_calls_per_minute: float = Field(300.0, gt=0)
+
+    # ---- HTTP API (issue 6) ----------------------------------------------------------------
+    api_access_ttl_s: int = Field(900, gt=0)  # access tokens: 15 minutes
+    api_refresh_ttl_s: int = Field(30 * 24 * 3600, gt=0)
+    api_max_body_bytes: int = Field(25 * 1024 * 1024, gt=0)  # multipart (audio uploads)
+    api_max_json_bytes: int = Field(1024 * 1024, gt=0)  # JSON bodies
+    api_scrypt_n: int = Field(2**15, ge=2**10)  # password hashing cost (r=8, p=1)
+
+    # ---- Operations (issue 7): backups, reservation sweep, metrics, logs -------------------
+    backup_interval: float = Field(0.0, ge=0)  # seconds between scheduled backups; 0: off
+    backup_dir: Path = Path("backups")
+    backup_keep: int = Field(7, ge=1)  # scheduled backups kept in BACKUP_DIR
+    sweep_interval: float = Field(60.0, ge=0)  # seconds between reservation sweeps; 0: off
+    # Holds older than this with no settle row belong to a dead worker: keep it well
+    # above UPSTREAM_TOTAL_TIMEOUT, or a live request could be refunded.
+    sweep_after: float = Field(1200.0, gt=0)
+    metrics_port: int | None = Field(None, gt=0, lt=65536)  # GET /metrics; unset: off
+    metrics_host: str = "0.0.0.0"
+    log_format: str = "text"  # text | json
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format_known(cls, value: str) -> str:
+        if value.lower() not in {"text", "json"}:
+            raise ValueError("one of text, json")
+        return value.lower()
 
 
 def parse_rate_limits(raw: str) -> dict[Role, RoleLimits]:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core.models_config import ModelCatalog
+from core.observability import NO_METRICS, MetricsSink
 from core.ports import LinkCodes, ModelProvider, RateLimiter, StopSignals, UnitOfWorkFactory
 from core.services.accounts import AccountService
 from core.services.admin import AdminService
@@ -38,10 +39,11 @@ def build_core(
     links: LinkCodes,
     stops: StopSignals,
     config: CoreConfig,
+    metrics: MetricsSink = NO_METRICS,
 ) -> Core:
     accounts = AccountService(uow, config, links, models)
     gate = Gate(uow, accounts, limiter, models, config)
-    billing = Billing(uow)
+    billing = Billing(uow, metrics=metrics)
     return Core(
         accounts=accounts,
         chat=ChatService(uow, gate, billing, providers, models, stops, config),

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from core.errors import DuplicateEvent, InsufficientCredits
 from core.money import format_credits
+from core.observability import NO_METRICS, MetricsSink
 from core.ports import UnitOfWork, UnitOfWorkFactory
 from core.services.requests import PaidRequest
 from core.types import (
@@ -79,9 +80,15 @@ class Settlement:
 
 
 class Billing:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Callable[[], datetime] | None = None,
+        metrics: MetricsSink = NO_METRICS,
+    ) -> None:
         self._uow = uow
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._metrics = metrics
 
     async def hold(
         self, account: Account, request: PaidRequest, cost: int, feature: Feature, model: str
@@ -113,16 +120,27 @@ class Billing:
             fresh = await uow.accounts.get(account.id)
             # Commit: the event id stays recorded, so a redelivery is not refused twice.
             await uow.commit()
+            self._metrics.request_settled(platform, feature, Outcome.REFUSED, 0, 0.0)
             raise InsufficientCredits(balance=format_credits(fresh.balance if fresh else 0))
         await uow.ledger.append(
             LedgerEntry(account.id, -reserved, LedgerKind.HOLD, request.request_id)
         )
         await uow.commit()
+        self._metrics.reservation_opened(feature)
         return Hold(account.id, request.request_id, reserved, platform, feature, model)
 
     async def settle(self, hold: Hold, settlement: Settlement) -> bool:
         """Charge ``settlement.charge`` against the hold; False if already settled."""
-        return await uncancellable(self._settle(hold, settlement))
+        try:
+            settled = await uncancellable(self._settle(hold, settlement))
+        finally:
+            self._metrics.reservation_closed(hold.feature)
+        if settled:
+            latency = time.monotonic() - hold.started
+            self._metrics.request_settled(
+                hold.platform, hold.feature, settlement.outcome, settlement.charge, latency
+            )
+        return settled
 
     async def _settle(self, hold: Hold, s: Settlement) -> bool:
         async with self._uow() as uow:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 
 from core.errors import EmptyInput, InputTooLong, UpstreamBadRequest, UpstreamError
 from core.models_config import ModelCatalog, ModelSpec
 from core.money import estimate_tokens, price_of
+from core.observability import request_id_var
 from core.ports import ModelProvider, StopSignals, UnitOfWork, UnitOfWorkFactory
 from core.services.billing import Billing, Hold, Settlement
 from core.services.config import CoreConfig
@@ -84,7 +85,8 @@ class ChatService:
     async def stop(self, request_id: str) -> None:
         await self._stops.request_stop(request_id)
 
-    async def ask(self, request: ChatRequest) -> AsyncIterator[ReplyEvent]:
+    async def ask(self, request: ChatRequest) -> AsyncGenerator[ReplyEvent, None]:
+        request_id_var.set(request.request_id)  # every log line of this request names it
         text = request.text.strip()
         if not text:
             raise EmptyInput()
@@ -126,7 +128,7 @@ class ChatService:
 
     async def _from_upstream(
         self, request_id: str, messages: list[ChatMessage], progress: _Progress
-    ) -> AsyncIterator[ReplyEvent]:
+    ) -> AsyncGenerator[ReplyEvent, None]:
         queue: asyncio.Queue[object] = asyncio.Queue()
         pump = asyncio.create_task(self._pump(messages, queue, progress))
         watcher = asyncio.create_task(self._watch_stop(request_id, queue))

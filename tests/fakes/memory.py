@@ -87,6 +87,7 @@ class MemoryStore:
         self.messages: list[_MessageRow] = []
         self.usage: list[tuple[int, UsageEvent]] = []
         self.events: set[tuple[str, str]] = set()
+        self.security_versions: dict[int, int] = {}  # the API's token versions (memory_api)
         # One sequence per table, like SQL: never reused, even after a rollback.
         self._sequences: dict[str, itertools.count[int]] = {}
         self.commits = 0
@@ -164,9 +165,17 @@ class MemoryAccountRepository(_Repository):
 
     async def set_role(self, account_id: int, role: Role) -> None:
         self._set(account_id, "role", role)
+        self._bump_security(account_id)
 
     async def set_banned(self, account_id: int, banned: bool) -> None:
         self._set(account_id, "banned", banned)
+        self._bump_security(account_id)
+
+    def _bump_security(self, account_id: int) -> None:
+        versions = self._store.security_versions
+        before = versions.get(account_id, 0)
+        versions[account_id] = before + 1
+        self._undo.append(lambda: versions.__setitem__(account_id, before))
 
     async def set_language(self, account_id: int, language: str | None) -> None:
         self._set(account_id, "language", language)

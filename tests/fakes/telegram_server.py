@@ -75,6 +75,7 @@ class FakeTelegramServer:
         self._file_ids = itertools.count(1)
         self._injected: list[Injected] = []
         self._new_update = asyncio.Event()
+        self._closed = False
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -93,6 +94,7 @@ class FakeTelegramServer:
         return self.base_url
 
     async def close(self) -> None:
+        self._closed = True  # ends pending long polls now, not at their timeout
         self._new_update.set()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -187,7 +189,7 @@ class FakeTelegramServer:
         if offset is not None:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         deadline = time.monotonic() + wait_s
-        while not self._updates and time.monotonic() < deadline:
+        while not self._updates and not self._closed and time.monotonic() < deadline:
             self._new_update.clear()
             try:
                 await asyncio.wait_for(self._new_update.wait(), deadline - time.monotonic())

@@ -131,11 +131,12 @@ async def test_answers_continue_when_redis_stops_mid_run(pg_engine, redis_url, r
         await proxy.stop()
 
 
-async def test_open_app_wires_postgres_redis_and_the_upstream(pg_url, redis_url):
+async def test_open_app_wires_postgres_redis_and_the_upstream(pg_url, redis_url, redis_prefix):
     async with FakeLLM(api_key=TEST_API_KEY) as llm:
         settings = Settings(
             database_url=pg_url,
             redis_url=redis_url,
+            redis_prefix=redis_prefix,
             openai_base_url=llm.base_url,
             openai_api_key=TEST_API_KEY,
             welcome_credits="5",

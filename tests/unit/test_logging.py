@@ -27,3 +27,10 @@ def test_secrets_are_replaced_in_messages_args_and_tracebacks():
     text = stream.getvalue()
     assert TEST_API_KEY not in text
     assert text.count("***") == 2
+
+
+def test_the_whole_suite_log_scan_sees_records_from_any_logger():
+    from tests.conftest import LOG_SCAN
+
+    logging.getLogger("core.services.chat").info("probe %s", "for the scan")
+    assert any("probe for the scan" in line for line in LOG_SCAN[-1].lines)

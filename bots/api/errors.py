@@ -1,0 +1,102 @@
+"""Every error of the API in one place: core errors and HTTP errors become
+``{"error": {"code", "message"}}`` with the right status; nothing else leaks out."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from bots.views import error_text
+from core import errors as ce
+from core.i18n import Translator
+from core.services import api_errors as ae
+
+logger = logging.getLogger(__name__)
+
+# (status, code); the first matching class wins, so subclasses come before their bases.
+_CORE: list[tuple[type[ce.CoreError], int, str]] = [
+    (ae.Unauthenticated, 401, "unauthenticated"),
+    (ae.InvalidCredentials, 401, "invalid_credentials"),
+    (ae.TooManyLogins, 429, "too_many_logins"),
+    (ae.UsernameTaken, 409, "username_taken"),
+    (ae.IdempotencyConflict, 409, "idempotency_conflict"),
+    (ae.NotFound, 404, "not_found"),
+    (ce.Banned, 403, "banned"),
+    (ce.NotAllowed, 403, "forbidden"),
+    (ce.InsufficientCredits, 402, "insufficient_credits"),
+    (ce.RateLimited, 429, "rate_limited"),
+    (ce.TooManyInFlight, 429, "too_many_in_flight"),
+    (ce.InputTooLong, 422, "input_too_long"),
+    (ce.AudioTooLarge, 413, "audio_too_large"),
+    (ce.AudioTooLong, 422, "audio_too_long"),
+    (ce.EmptyInput, 422, "empty_input"),
+    (ce.UnknownModel, 404, "model_not_found"),
+    (ce.UnknownUser, 404, "user_not_found"),
+    (ce.BadArgument, 422, "bad_argument"),
+    (ce.DuplicateEvent, 409, "duplicate_request"),
+    (ce.StorageUnavailable, 503, "storage_unavailable"),
+    (ce.UpstreamRateLimited, 503, "upstream_rate_limited"),
+    (ce.UpstreamTimeout, 504, "upstream_timeout"),
+    (ce.UpstreamBadRequest, 502, "upstream_rejected"),
+    (ce.UpstreamError, 502, "upstream_error"),
+]
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+}
+
+ERROR_STATUSES = (400, 401, 402, 403, 404, 405, 409, 413, 415, 422, 429, 500, 502, 503, 504)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    body = json.dumps({"error": {"code": code, "message": message[:2000]}})
+    return web.Response(status=status, text=body, content_type="application/json", headers=headers)
+
+
+def core_error_response(exc: ce.CoreError) -> web.Response:
+    status, code = next(
+        ((s, c) for kind, s, c in _CORE if isinstance(exc, kind)), (500, "internal")
+    )
+    headers = {}
+    retry = exc.params.get("retry_after")
+    if status in (429, 503) and retry and retry.isdigit() and int(retry) > 0:
+        headers["Retry-After"] = retry
+    return error_response(status, code, error_text(Translator("en"), exc), headers)
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc.status, exc.code, exc.message)
+    except ce.CoreError as exc:
+        return core_error_response(exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = _HTTP_CODES.get(exc.status, "http_error")
+        headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return error_response(exc.status, code, exc.reason or code, headers)
+    except Exception:  # the edge of every request: log it, answer JSON
+        logger.exception("unhandled error in %s %s", request.method, request.path)
+        return error_response(500, "internal", "internal error")

@@ -1,0 +1,57 @@
+"""GET /health, /openapi.json and /docs (a local page, no CDN)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from bots.api.registry import Ctx, endpoint, json_content
+from bots.api.schemas import ref
+
+DOCS_PAGE = Path(__file__).with_name("static") / "docs.html"
+DOCUMENT = web.AppKey("openapi_document", dict)
+
+
+@endpoint(
+    "GET",
+    "/health",
+    tag="meta",
+    auth="none",
+    summary="Database and Redis status",
+    ok={
+        200: (
+            "Healthy or degraded (Redis down: limits are per process)",
+            json_content(ref("Health")),
+        )
+    },
+)
+async def health(ctx: Ctx) -> web.StreamResponse:
+    database, redis = await ctx.services.health()
+    status = "ok" if database == "ok" and redis != "degraded" else "degraded"
+    code = 200 if database == "ok" else 503
+    return web.json_response({"status": status, "database": database, "redis": redis}, status=code)
+
+
+@endpoint(
+    "GET",
+    "/openapi.json",
+    tag="meta",
+    auth="none",
+    summary="This document",
+    ok={200: ("OpenAPI 3.1", json_content({"type": "object"}))},
+)
+async def openapi_document(ctx: Ctx) -> web.StreamResponse:
+    return web.json_response(ctx.request.app[DOCUMENT])
+
+
+@endpoint(
+    "GET",
+    "/docs",
+    tag="meta",
+    auth="none",
+    summary="Interactive documentation",
+    ok={200: ("An HTML page", {"text/html": {"schema": {"type": "string"}}})},
+)
+async def docs(ctx: Ctx) -> web.StreamResponse:
+    return web.FileResponse(DOCS_PAGE, headers={"Content-Type": "text/html; charset=utf-8"})

@@ -1,0 +1,73 @@
+"""The person's own commands: /balance, /reset, /history, /model (autocomplete), /lang,
+/link. All answered to the person only."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bots.discord.cogs.common import caller_of, text_command
+from core.errors import CoreError
+from core.money import format_credits
+
+if TYPE_CHECKING:
+    from bots.discord.client import SwitchboardBot
+
+MAX_CHOICES = 25  # Discord shows at most 25 autocomplete choices
+
+
+class Account(commands.Cog):
+    def __init__(self, bot: SwitchboardBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="balance", description="Your credits, role and model")
+    async def balance(self, interaction: discord.Interaction) -> None:
+        await text_command(self.bot, interaction, "balance")
+
+    @app_commands.command(name="reset", description="Forget this conversation")
+    async def reset(self, interaction: discord.Interaction) -> None:
+        await text_command(self.bot, interaction, "reset")
+
+    @app_commands.command(name="history", description="Your last requests")
+    async def history(self, interaction: discord.Interaction) -> None:
+        await text_command(self.bot, interaction, "history")
+
+    @app_commands.command(name="model", description="List the models, or switch to one")
+    @app_commands.describe(name="The model to use from now on")
+    async def model(self, interaction: discord.Interaction, name: str | None = None) -> None:
+        await text_command(self.bot, interaction, "model", name or "")
+
+    @model.autocomplete("name")
+    async def model_names(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        accounts = self.bot.app.core.accounts
+        try:
+            account = await accounts.resolve(caller_of(interaction))
+        except CoreError:
+            return []
+        typed = current.lower()
+        return [
+            app_commands.Choice(
+                name=f"{m.name} — {format_credits(m.input_per_1k)} / "
+                f"{format_credits(m.output_per_1k)} per 1k tokens",
+                value=m.name,
+            )
+            for m in accounts.chat_models(account)
+            if typed in m.name.lower()
+        ][:MAX_CHOICES]
+
+    @app_commands.command(name="lang", description="The language of the bot's messages")
+    @app_commands.describe(code="A language, or auto to follow Discord's")
+    async def lang(
+        self, interaction: discord.Interaction, code: Literal["en", "ru", "auto"] | None = None
+    ) -> None:
+        await text_command(self.bot, interaction, "lang", code or "")
+
+    @app_commands.command(name="link", description="Link your accounts on other apps")
+    @app_commands.describe(code="A code from /link on your other app")
+    async def link(self, interaction: discord.Interaction, code: str | None = None) -> None:
+        await text_command(self.bot, interaction, "link", code or "")

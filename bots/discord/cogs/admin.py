@@ -1,0 +1,61 @@
+"""The /admin group: grant, setrole, ban, unban, user, stats.
+
+Authorised in the core from the bot's own roles (a guild administrator is not a bot admin):
+a refusal comes back as ``NotAllowed``, shown ephemerally and logged."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bots.discord.cogs.common import text_command
+
+if TYPE_CHECKING:
+    from bots.discord.client import SwitchboardBot
+
+
+class Admin(commands.GroupCog, group_name="admin", group_description="Run the bot"):
+    def __init__(self, bot: SwitchboardBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @app_commands.command(name="grant", description="Add (or, negative, deduct) credits")
+    @app_commands.describe(
+        user="Who", credits="How many credits", reason="Why (kept in the ledger)"
+    )
+    async def grant(
+        self,
+        interaction: discord.Interaction,
+        user: discord.User,
+        credits: str,
+        reason: str | None = None,
+    ) -> None:
+        await text_command(self.bot, interaction, "grant", f"{user.id} {credits} {reason or ''}")
+
+    @app_commands.command(name="setrole", description="Set someone's role")
+    async def setrole(
+        self,
+        interaction: discord.Interaction,
+        user: discord.User,
+        role: Literal["guest", "user", "admin"],
+    ) -> None:
+        await text_command(self.bot, interaction, "setrole", f"{user.id} {role}")
+
+    @app_commands.command(name="ban", description="Block someone from the bot")
+    async def ban(self, interaction: discord.Interaction, user: discord.User) -> None:
+        await text_command(self.bot, interaction, "ban", str(user.id))
+
+    @app_commands.command(name="unban", description="Lift a block")
+    async def unban(self, interaction: discord.Interaction, user: discord.User) -> None:
+        await text_command(self.bot, interaction, "unban", str(user.id))
+
+    @app_commands.command(name="user", description="Someone's account")
+    async def user(self, interaction: discord.Interaction, user: discord.User) -> None:
+        await text_command(self.bot, interaction, "user", str(user.id))
+
+    @app_commands.command(name="stats", description="Usage statistics")
+    async def stats(self, interaction: discord.Interaction) -> None:
+        await text_command(self.bot, interaction, "stats")

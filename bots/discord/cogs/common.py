@@ -1,0 +1,86 @@
+"""What every slash command does: defer first, know who is asking, run a shared text
+command, and show its reply or error to the person only."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+
+from bots.commands import CommandContext, run_command, translator_for
+from bots.discord import mapping
+from bots.discord.errors import message_for, tell_interaction
+from bots.discord.render import MAX_TEXT, NO_PINGS
+from bots.streaming import split_text
+from core.errors import CoreError
+from core.i18n import Translator
+from core.services.requests import Caller
+
+if TYPE_CHECKING:
+    from bots.discord.client import SwitchboardBot
+
+logger = logging.getLogger(__name__)
+
+
+ALREADY_ACKNOWLEDGED, UNKNOWN_INTERACTION = 40060, 10062
+
+
+async def acknowledge(interaction: discord.Interaction, *, ephemeral: bool) -> bool:
+    """Defer within Discord's 3 s, before any other work. False when this interaction is
+    already acknowledged (a redelivery another handler or process took) or gone."""
+    try:
+        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+    except discord.HTTPException as error:
+        if error.code in (ALREADY_ACKNOWLEDGED, UNKNOWN_INTERACTION):
+            logger.info("interaction %s not ours to answer (%s)", interaction.id, error.code)
+            return False
+        raise
+    return True
+
+
+def caller_of(interaction: discord.Interaction) -> Caller:
+    return mapping.caller(interaction.user, interaction.locale)
+
+
+async def translator(bot: SwitchboardBot, caller: Caller) -> Translator:
+    try:
+        return await translator_for(bot.app.core, caller)
+    except CoreError:
+        return Translator(mapping.caller_language(caller))
+
+
+async def show_private(interaction: discord.Interaction, text: str) -> None:
+    """Replace the ephemeral "thinking" response; a long text continues in follow-ups."""
+    pieces = split_text(text, MAX_TEXT) or [text]
+    await interaction.edit_original_response(content=pieces[0], allowed_mentions=NO_PINGS)
+    for piece in pieces[1:]:
+        await interaction.followup.send(piece, ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+async def text_command(
+    bot: SwitchboardBot, interaction: discord.Interaction, name: str, args: str = ""
+) -> None:
+    """A shared command (bots.commands) answered to the person only."""
+    if not await acknowledge(interaction, ephemeral=True):
+        return
+    caller = caller_of(interaction)
+    ctx = CommandContext(bot.app.core, caller, mapping.chat_id(interaction.channel_id))
+    try:
+        reply = await run_command(ctx, name, args)
+    except CoreError as exc:
+        t = await translator(bot, caller)
+        await tell_interaction(
+            interaction, message_for(t, exc, f"/{name}", str(caller.identity)), public_defer=False
+        )
+        return
+    if reply is not None:
+        await show_private(interaction, reply.text)
+
+
+async def internal_error(bot: SwitchboardBot, interaction: discord.Interaction) -> None:
+    t = await translator(bot, caller_of(interaction))
+    try:
+        await tell_interaction(interaction, t("error.internal"), public_defer=False)
+    except discord.HTTPException as error:
+        logger.warning("could not report the failure: %s", error.status)

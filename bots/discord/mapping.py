@@ -1,0 +1,76 @@
+"""Discord objects to the core's types: who is asking, in which chat, under which event id,
+and whether a message is addressed to the bot at all."""
+
+from __future__ import annotations
+
+import re
+
+import discord
+
+from core.services.requests import Caller
+from core.types import IdentityKey
+
+PLATFORM = "discord"
+# Discord sends voice messages as OGG/Opus with duration_secs; some clients label audio
+# files only by their extension.
+_AUDIO_EXTENSIONS = (".ogg", ".oga", ".opus", ".mp3", ".m4a", ".wav", ".webm", ".flac", ".mp4")
+
+
+def caller(user: discord.abc.User, locale: discord.Locale | None = None) -> Caller:
+    """A Discord user id is global, so the workspace is "" whatever the guild."""
+    return Caller(
+        IdentityKey(PLATFORM, "", str(user.id)),
+        display_name=user.name,
+        locale=locale.value if locale is not None else None,
+    )
+
+
+def chat_id(channel_id: int | None) -> str:
+    """Context is kept per channel (a DM and a thread are channels too)."""
+    return str(channel_id or 0)
+
+
+def interaction_event(interaction_id: int) -> str:
+    return f"dc:i:{interaction_id}"
+
+
+def message_event(message_id: int, part: str = "") -> str:
+    return f"dc:m:{message_id}{':' + part if part else ''}"
+
+
+def is_dm(message: discord.Message) -> bool:
+    return isinstance(message.channel, discord.DMChannel)
+
+
+def addressed_to(message: discord.Message, bot_user: discord.abc.User) -> bool:
+    """In a DM every message; in a server channel a mention of the bot or a reply to it."""
+    if is_dm(message):
+        return True
+    if any(user.id == bot_user.id for user in message.mentions):
+        return True
+    resolved = message.reference.resolved if message.reference else None
+    return isinstance(resolved, discord.Message) and resolved.author.id == bot_user.id
+
+
+def strip_mention(content: str, bot_id: int) -> str:
+    return re.sub(rf"<@!?{bot_id}>", "", content).strip()
+
+
+def is_audio(attachment: discord.Attachment) -> bool:
+    kind = (attachment.content_type or "").split(";")[0].strip().lower()
+    if kind.startswith("audio/") or attachment.is_voice_message():
+        return True
+    return not kind and attachment.filename.lower().endswith(_AUDIO_EXTENSIONS)
+
+
+def audio_attachment(message: discord.Message) -> discord.Attachment | None:
+    return next((a for a in message.attachments if is_audio(a)), None)
+
+
+def caller_language(caller: Caller) -> str | None:
+    """The platform's hint alone, for when the account cannot be read."""
+    return caller.locale.split("-")[0] if caller.locale else None
+
+
+def caller_identity(user_id: int | str) -> IdentityKey:
+    return IdentityKey(PLATFORM, "", str(user_id))

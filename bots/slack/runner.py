@@ -1,0 +1,80 @@
+"""Running the Slack adapter: Socket Mode when ``SLACK_APP_TOKEN`` is set, else an HTTP
+endpoint (``SLACK_HOST``:``SLACK_PORT`` + ``SLACK_PATH``) whose requests bolt verifies
+(a bad signature or a timestamp over 300 s off is answered 401 and not processed)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+from bots.bootstrap import App
+from bots.slack.app import build
+
+logger = logging.getLogger(__name__)
+
+
+def web_app(bolt: AsyncApp, path: str) -> web.Application:
+    async def dispatch(request: web.Request) -> web.Response:
+        retry = request.headers.get("X-Slack-Retry-Num")
+        if retry is not None:
+            logger.info(
+                "slack: redelivery #%s (%s)", retry, request.headers.get("X-Slack-Retry-Reason")
+            )
+        response = await bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def health(request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    application = web.Application(client_max_size=4 * 1024 * 1024)
+    application.router.add_post(path, dispatch)
+    application.router.add_get("/healthz", health)
+    return application
+
+
+@asynccontextmanager
+async def http_server(bolt: AsyncApp, host: str, port: int, path: str) -> AsyncIterator[int]:
+    """Serve bolt over HTTP; yields the bound port (``port`` 0 picks a free one)."""
+    runner = web.AppRunner(web_app(bolt, path), access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        yield sockets[0].getsockname()[1] if sockets else port
+    finally:
+        await runner.cleanup()
+
+
+async def run(app: App) -> None:
+    settings = app.settings
+    if settings.slack_app_token is not None:
+        await _socket_mode(app)
+        return
+    bolt, _bot = build(app)
+    async with http_server(
+        bolt, settings.slack_host, settings.slack_port, settings.slack_path
+    ) as port:
+        logger.info("slack: HTTP mode on %s:%s%s", settings.slack_host, port, settings.slack_path)
+        await asyncio.Event().wait()
+
+
+async def _socket_mode(app: App) -> None:
+    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+    assert app.settings.slack_app_token is not None
+    bolt, _bot = build(app, socket_mode=True)
+    handler = AsyncSocketModeHandler(bolt, app.settings.slack_app_token.get_secret_value())
+    try:
+        await handler.connect_async()
+        logger.info("slack: Socket Mode connected")
+        await asyncio.Event().wait()
+    finally:
+        await handler.close_async()

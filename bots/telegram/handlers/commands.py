@@ -1,0 +1,32 @@
+"""The text commands shared by every adapter (/start, /balance, /grant, …), by name.
+
+Authorization is the core's business: an admin command from anyone else comes back as
+``NotAllowed``, whatever the person's rank in a Telegram group."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+
+from bots.commands import COMMANDS, CommandContext, run_command
+from bots.telegram.context import TelegramDeps
+from bots.telegram.errors import translator
+from bots.telegram.mapping import chat_key, reply_target
+from bots.telegram.replies import deliver
+from core.services.requests import Caller
+
+
+async def shared_command(
+    message: Message, command: CommandObject, tg: TelegramDeps, caller: Caller
+) -> None:
+    context = CommandContext(tg.core, caller, chat_key(message), reply_target(message, tg.bot_id))
+    reply = await run_command(context, command.command, command.args or "")
+    if reply is not None:
+        await deliver(tg, message, await translator(tg.core, caller), reply)
+
+
+def build() -> Router:
+    r = Router(name="telegram.commands")
+    r.message.register(shared_command, Command(*COMMANDS))
+    return r

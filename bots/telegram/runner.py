@@ -1,0 +1,165 @@
+"""Running the Telegram bot: long polling by default, a webhook server when
+``TELEGRAM_WEBHOOK_URL`` is set (then several workers can serve one bot behind a load
+balancer, sharing Postgres and Redis)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from urllib.parse import urlsplit
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
+
+from bots.bootstrap import App
+from bots.settings import Settings, SettingsError
+from bots.telegram.commands_menu import register_menus
+from bots.telegram.context import TelegramDeps
+from bots.telegram.drafts import DraftRegistry
+from bots.telegram.handlers import build_router
+from bots.telegram.middlewares import InFlight, UpdateDedupe
+from bots.telegram.render import GROUP_INTERVAL_S
+
+logger = logging.getLogger(__name__)
+
+DRAIN_TIMEOUT_S = 30.0  # answers in progress get this long to finish at shutdown
+DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
+# Telegram measures the gap between calls as they arrive, the pacer as they leave; under
+# load a call can leave a few tens of milliseconds late and the next one on time.
+PACING_MARGIN_S = 0.08
+
+
+def check_settings(settings: Settings) -> None:
+    if settings.telegram_bot_token is None:
+        raise SettingsError("TELEGRAM_BOT_TOKEN is not set")
+    if settings.telegram_webhook_url and not settings.telegram_webhook_secret:
+        raise SettingsError("TELEGRAM_WEBHOOK_SECRET must be set when TELEGRAM_WEBHOOK_URL is set")
+
+
+@asynccontextmanager
+async def open_bot(settings: Settings) -> AsyncIterator[Bot]:
+    """A ``Bot`` on the official Bot API, or on ``TELEGRAM_API_URL`` when set."""
+    assert settings.telegram_bot_token is not None
+    api_url = settings.telegram_api_url
+    session = (
+        AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
+    )
+    bot = Bot(settings.telegram_bot_token.get_secret_value(), session=session)
+    try:
+        yield bot
+    finally:
+        await bot.session.close()
+
+
+def build_dispatcher(
+    app: App,
+    *,
+    bot_id: int,
+    username: str,
+    dedupe: bool = True,
+    group_interval_s: float = GROUP_INTERVAL_S,
+) -> tuple[Dispatcher, InFlight]:
+    """The dispatcher with its routers, middlewares and the handlers' ``tg`` dependency."""
+    settings, redis = app.settings, app.kv.redis
+    dispatcher = Dispatcher()
+    dispatcher["tg"] = TelegramDeps(
+        core=app.core,
+        pacer=app.pacer(f"tg:{bot_id}", settings.telegram_global_rate),
+        drafts=DraftRegistry(redis, f"sb:tg:{bot_id}:draft:"),
+        bot_id=bot_id,
+        username=username,
+        use_drafts=settings.telegram_drafts,
+        private_interval_s=settings.telegram_edit_interval + PACING_MARGIN_S,
+        group_interval_s=group_interval_s + PACING_MARGIN_S,
+    )
+    if dedupe:
+        dispatcher.update.outer_middleware(UpdateDedupe(redis, f"sb:tg:{bot_id}:update:"))
+    in_flight = InFlight()
+    dispatcher.update.outer_middleware(in_flight)
+    dispatcher.include_router(build_router())
+    return dispatcher, in_flight
+
+
+async def run(app: App, *, dedupe: bool = True, group_interval_s: float = GROUP_INTERVAL_S) -> None:
+    """Serve the bot until cancelled. ``dedupe`` and ``group_interval_s`` exist for tests."""
+    settings = app.settings
+    check_settings(settings)
+    async with open_bot(settings) as bot:
+        me = await bot.get_me()
+        dispatcher, in_flight = build_dispatcher(
+            app,
+            bot_id=me.id,
+            username=me.username or "",
+            dedupe=dedupe,
+            group_interval_s=group_interval_s,
+        )
+        await register_menus(bot, settings.admins)
+        logger.info("telegram bot @%s starting", me.username)
+        try:
+            if settings.telegram_webhook_url:
+                await _serve_webhook(dispatcher, bot, settings, in_flight)
+            else:
+                await _poll(dispatcher, bot)
+        finally:
+            await in_flight.drain(DRAIN_TIMEOUT_S)
+
+
+async def _poll(dispatcher: Dispatcher, bot: Bot) -> None:
+    await bot.delete_webhook(drop_pending_updates=False)  # getUpdates is refused otherwise
+    polling = asyncio.create_task(
+        dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False)
+    )
+    try:
+        # Shielded: on cancellation, stop polling the way aiogram expects, then wait for it.
+        await asyncio.shield(polling)
+    finally:
+        if not polling.done():
+            with suppress(RuntimeError):  # polling had not started yet
+                await dispatcher.stop_polling()
+            with suppress(asyncio.CancelledError):
+                await polling
+
+
+def webhook_path(url: str) -> str:
+    return urlsplit(url).path or DEFAULT_WEBHOOK_PATH
+
+
+async def _serve_webhook(
+    dispatcher: Dispatcher, bot: Bot, settings: Settings, in_flight: InFlight
+) -> None:
+    assert settings.telegram_webhook_url and settings.telegram_webhook_secret
+    url, secret = settings.telegram_webhook_url, settings.telegram_webhook_secret.get_secret_value()
+    web_app = web.Application()
+    # Answers 401 to a request without the right X-Telegram-Bot-Api-Secret-Token header.
+    SimpleRequestHandler(dispatcher, bot, secret_token=secret).register(
+        web_app, path=webhook_path(url)
+    )
+    setup_application(web_app, dispatcher, bot=bot)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.telegram_webhook_host, settings.telegram_webhook_port)
+        await site.start()
+        try:
+            await bot.set_webhook(
+                url,
+                secret_token=secret,
+                allowed_updates=dispatcher.resolve_used_update_types(),
+                drop_pending_updates=False,
+            )
+            logger.info(
+                "telegram webhook listening on %s:%s",
+                settings.telegram_webhook_host,
+                settings.telegram_webhook_port,
+            )
+            await asyncio.Event().wait()  # until cancelled
+        finally:
+            await site.stop()  # take no new updates, then let the running ones finish
+            await in_flight.drain(DRAIN_TIMEOUT_S)
+    finally:
+        await runner.cleanup()

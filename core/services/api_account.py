@@ -1,0 +1,116 @@
+"""What an API user does with their own account: profile changes, erasure, API keys."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+
+from core.errors import BadArgument
+from core.ports_api import ApiKeyRecord, ApiUnitOfWorkFactory
+from core.services.accounts import AccountService
+from core.services.api_auth import (
+    API_KEY_PREFIX,
+    Principal,
+    api_caller,
+    check_password,
+    check_username,
+    digest,
+)
+from core.services.api_errors import NotFound, UsernameTaken
+from core.services.passwords import ScryptHasher
+from core.types import Account
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileChange:
+    username: str | None = None
+    password: str | None = None
+    current_password: str | None = None
+    language: str | None = None
+    language_set: bool = False  # language None with this True means "auto"
+
+
+@dataclass(frozen=True, slots=True)
+class NewApiKey:
+    record: ApiKeyRecord
+    key: str  # shown once, never stored
+
+
+class ApiAccountService:
+    def __init__(
+        self, uow: ApiUnitOfWorkFactory, accounts: AccountService, hasher: ScryptHasher
+    ) -> None:
+        self._uow = uow
+        self._accounts = accounts
+        self._hasher = hasher
+
+    async def update(self, principal: Principal, change: ProfileChange) -> Principal:
+        """Username and password changes need the current password and log out every
+        session (the tokens name the old username or predate the change)."""
+        secure = change.username is not None or change.password is not None
+        if secure and not await self._hasher.verify(
+            change.current_password or "", principal.credential.password_hash
+        ):
+            raise BadArgument(detail="current_password is missing or wrong")
+        hashed = (
+            await self._hasher.hash(check_password(change.password)) if change.password else None
+        )
+        username = principal.credential.username
+        if change.language_set:
+            await self._accounts.set_language(principal.caller, change.language)
+        async with self._uow() as uow:
+            if change.username is not None and change.username != username:
+                if not await uow.credentials.rename(username, check_username(change.username)):
+                    raise UsernameTaken()
+                await uow.refresh_tokens.revoke_user(username)
+                username = change.username
+            if hashed is not None:
+                await uow.credentials.set_password(username, hashed)
+                await uow.refresh_tokens.revoke_user(username)
+            if secure:
+                await uow.security.bump(principal.account.id)
+            await uow.commit()
+            credential = await uow.credentials.get(username)
+            account = await uow.accounts.get(principal.account.id)
+        assert credential is not None and account is not None
+        return Principal(api_caller(username), account, credential)
+
+    async def delete(self, principal: Principal) -> None:
+        async with self._uow() as uow:
+            await uow.directory.erase(principal.account.id)
+            await uow.commit()
+        logger.info("account %s erased at its owner's request", principal.account.id)
+
+    async def identities_of(self, account: Account) -> list[str]:
+        async with self._uow() as uow:
+            return [str(i.key) for i in await uow.accounts.identities(account.id)]
+
+    async def create_key(self, principal: Principal, name: str | None) -> NewApiKey:
+        key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+        async with self._uow() as uow:
+            key_id = await uow.api_keys.add(
+                principal.credential.id, digest(key), key[:10], name or None
+            )
+            await uow.commit()
+            records = await uow.api_keys.list(principal.credential.id)
+        record = next(r for r in records if r.id == key_id)
+        return NewApiKey(record, key)
+
+    async def keys(self, principal: Principal) -> list[ApiKeyRecord]:
+        async with self._uow() as uow:
+            return await uow.api_keys.list(principal.credential.id)
+
+    async def revoke_key(self, principal: Principal, key_id: int) -> None:
+        async with self._uow() as uow:
+            if not await uow.api_keys.revoke(principal.credential.id, key_id):
+                raise NotFound()
+            await uow.commit()
+
+
+def require_text(value: str | None, what: str) -> str:
+    if value is None or not value.strip():
+        raise BadArgument(detail=f"{what} is required")
+    return value

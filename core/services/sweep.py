@@ -1,0 +1,124 @@
+"""Settle reservations that nobody will settle: a worker killed mid-request (SIGKILL, a
+lost machine) leaves a ``hold`` ledger row without its ``settle`` row, and the credits
+stay taken.
+
+Charge policy: what the dead request produced is unknown (its text and the upstream's
+usage died with it), so the whole reservation is refunded and the request is recorded
+with outcome ``failed`` and model/platform ``unknown``. Erring towards the person is the
+only choice that never charges for an answer nobody received.
+
+The sweep uses the ordinary settle path, whose ledger row is unique per (request id,
+kind): two sweepers (or a sweeper racing a slow but alive worker) settle each hold once.
+``older_than`` must stay well above the longest possible request (the upstream's total
+timeout), or a live request would be refunded under its feet."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from core.errors import StorageUnavailable
+from core.observability import NO_METRICS, MetricsSink
+from core.ports import UnitOfWorkFactory
+from core.services.billing import Billing, Hold, Settlement
+from core.types import Feature, LedgerEntry, Outcome
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_OLDER_THAN = timedelta(minutes=20)
+UNKNOWN = "unknown"
+
+
+class _SweptMetrics:
+    """Counts swept requests like any other, but does not close a reservation gauge that
+    this process never opened (the hold belonged to a dead one)."""
+
+    def __init__(self, sink: MetricsSink) -> None:
+        self._sink = sink
+
+    def reservation_opened(self, feature: Feature) -> None:
+        return None
+
+    def reservation_closed(self, feature: Feature) -> None:
+        return None
+
+    def request_settled(
+        self, platform: str, feature: Feature, outcome: Outcome, credits: int, latency_s: float
+    ) -> None:
+        self._sink.request_settled(platform, feature, outcome, credits, latency_s)
+
+
+class ReservationSweeper:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        older_than: timedelta = DEFAULT_OLDER_THAN,
+        *,
+        metrics: MetricsSink = NO_METRICS,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._uow = uow_factory
+        self._older_than = older_than
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._billing = Billing(uow_factory, clock=self._clock, metrics=_SweptMetrics(metrics))
+
+    async def sweep_once(self) -> int:
+        """Refund every hold older than the limit that has no settle row; returns how
+        many this call settled (holds another sweeper got first are not counted)."""
+        async with self._uow() as uow:
+            holds = await uow.ledger.open_holds(self._clock() - self._older_than)
+        settled = 0
+        for entry in holds:
+            if await self._billing.settle(_hold_of(entry), Settlement(0, Outcome.FAILED)):
+                settled += 1
+                logger.warning(
+                    "refunded abandoned reservation %s of account %s (%d micro-credits)",
+                    entry.request_id,
+                    entry.account_id,
+                    -entry.amount,
+                )
+        return settled
+
+
+def _hold_of(entry: LedgerEntry) -> Hold:
+    assert entry.request_id is not None  # open_holds only returns holds with one
+    # The ledger does not say which feature the hold was for; chat is the only feature
+    # that streams for long, so it is by far the likeliest one to be cut off by a kill.
+    return Hold(
+        account_id=entry.account_id,
+        request_id=entry.request_id,
+        reserved=-entry.amount,
+        platform=UNKNOWN,
+        feature=Feature.CHAT,
+        model=UNKNOWN,
+        # Latency is unknown: report 0 rather than the hold's age, which would skew the
+        # latency histogram by tens of minutes.
+        started=time.monotonic(),
+    )
+
+
+async def run_sweeper(
+    uow_factory: UnitOfWorkFactory,
+    interval_s: float = 60.0,
+    *,
+    older_than: timedelta = DEFAULT_OLDER_THAN,
+    metrics: MetricsSink = NO_METRICS,
+) -> None:
+    """Sweep every ``interval_s`` seconds until cancelled. Any worker may run it, and
+    several at once are safe."""
+    sweeper = ReservationSweeper(uow_factory, older_than, metrics=metrics)
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            count = await sweeper.sweep_once()
+        except StorageUnavailable:
+            logger.warning("reservation sweep skipped: the database is unavailable")
+            continue
+        except Exception:  # a periodic task's edge: one bad round must not end the task
+            logger.exception("reservation sweep failed")
+            continue
+        if count:
+            logger.info("reservation sweep refunded %d abandoned reservation(s)", count)

@@ -1,0 +1,85 @@
+"""Usernames and password hashes of API users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, and_, select, update
+
+from core.ports_api import Credential
+from storage.repositories._base import SqlRepository
+from storage.repositories.accounts import name_key
+from storage.tables import IdentityRow, utcnow
+from storage.tables_api import ApiCredentialRow
+
+API = "api"
+
+
+def _credential(row: Row[Any]) -> Credential:
+    return Credential(
+        id=row.id,
+        username=row.username,
+        account_id=row.account_id,
+        password_hash=row.password_hash,
+        created_at=row.created_at,
+    )
+
+
+class SqlCredentialRepository(SqlRepository):
+    async def get(self, username: str) -> Credential | None:
+        statement = select(ApiCredentialRow).where(ApiCredentialRow.username == username)
+        row = (await self._execute(statement)).one_or_none()
+        return _credential(row) if row is not None else None
+
+    async def get_by_id(self, credential_id: int) -> Credential | None:
+        statement = select(ApiCredentialRow).where(ApiCredentialRow.id == credential_id)
+        row = (await self._execute(statement)).one_or_none()
+        return _credential(row) if row is not None else None
+
+    async def for_account(self, account_id: int) -> list[Credential]:
+        statement = (
+            select(ApiCredentialRow)
+            .join(
+                IdentityRow,
+                and_(
+                    IdentityRow.platform == API,
+                    IdentityRow.workspace == "",
+                    IdentityRow.user_id == ApiCredentialRow.username,
+                ),
+            )
+            .where(IdentityRow.account_id == account_id)
+            .order_by(ApiCredentialRow.id)
+        )
+        return [_credential(row) for row in (await self._execute(statement)).all()]
+
+    async def create(self, username: str, account_id: int, password_hash: str) -> bool:
+        values = {
+            "username": username,
+            "account_id": account_id,
+            "password_hash": password_hash,
+            "created_at": utcnow(),
+        }
+        return await self._insert_ignore(
+            ApiCredentialRow, values, ("username",), ApiCredentialRow.id
+        )
+
+    async def set_password(self, username: str, password_hash: str) -> None:
+        await self._execute(
+            update(ApiCredentialRow)
+            .where(ApiCredentialRow.username == username)
+            .values(password_hash=password_hash)
+        )
+
+    async def rename(self, old: str, new: str) -> bool:
+        if await self.get(new) is not None:
+            return False
+        await self._execute(
+            update(ApiCredentialRow).where(ApiCredentialRow.username == old).values(username=new)
+        )
+        await self._execute(
+            update(IdentityRow)
+            .where(IdentityRow.platform == API, IdentityRow.workspace == "")
+            .where(IdentityRow.user_id == old)
+            .values(user_id=new, display_name=new, name_key=name_key(new))
+        )
+        return True
