@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import signal
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 
@@ -20,6 +21,10 @@ from storage.backup.schedule import run_backups
 from storage.uow import sql_uow_factory
 
 logger = logging.getLogger(__name__)
+
+# How long a stopping worker lets running answers finish (docker stops after 10 s by
+# default: give the bot services `stop_grace_period: 40s`).
+SHUTDOWN_GRACE_S = 30.0
 
 ADAPTERS: dict[str, Callable[[Settings], bool]] = {
     "telegram": lambda s: s.telegram_bot_token is not None,
@@ -61,13 +66,26 @@ async def run_adapters(settings: Settings, requested: list[str]) -> None:
             for name, run in zip(names, runners, strict=True):
                 logger.info("starting the %s adapter", name)
                 adapters.append(group.create_task(run(app)))
-            # The background jobs run forever; they stop when the adapters have stopped.
-            await asyncio.gather(*adapters)
-            for task in background:
+            stop_requested = _on_termination_signals()
+            waiter = group.create_task(stop_requested.wait())
+            await asyncio.wait([*adapters, waiter], return_when=asyncio.FIRST_COMPLETED)
+            if stop_requested.is_set():
+                # Running answers end like a Stop press (delivered, charged for what was
+                # made); reservations settle before the adapters are torn down.
+                await app.core.lifecycle.drain(SHUTDOWN_GRACE_S)
+            for task in [*adapters, *background, waiter]:
                 task.cancel()
     except* SettingsError as group_error:
         # An adapter refusing its settings at start-up: one line, not a task-group trace.
         raise group_error.exceptions[0] from None
+
+
+def _on_termination_signals() -> asyncio.Event:
+    event = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, event.set)
+    return event
 
 
 def _background_jobs(app: App) -> list[Coroutine[object, object, None]]:

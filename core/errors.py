@@ -76,6 +76,12 @@ class DuplicateEvent(CoreError):
     key = "error.duplicate_event"
 
 
+class ShuttingDown(CoreError):
+    """This worker is stopping; nothing was charged, the person may simply ask again."""
+
+    key = "error.shutting_down"
+
+
 class StorageUnavailable(CoreError):
     key = "error.storage_unavailable"
 

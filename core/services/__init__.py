@@ -16,6 +16,7 @@ from core.services.chat import ChatService
 from core.services.config import CoreConfig
 from core.services.conversation import ConversationService
 from core.services.gate import Gate
+from core.services.lifecycle import Lifecycle
 from core.services.media import MediaService
 
 
@@ -26,6 +27,7 @@ class Core:
     media: MediaService
     conversations: ConversationService
     admin: AdminService
+    lifecycle: Lifecycle
     models: ModelCatalog
     config: CoreConfig
 
@@ -50,6 +52,7 @@ def build_core(
         media=MediaService(gate, billing, providers, config),
         conversations=ConversationService(uow, accounts),
         admin=AdminService(uow, accounts),
+        lifecycle=Lifecycle(gate, stops),
         models=models,
         config=config,
     )

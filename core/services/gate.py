@@ -5,6 +5,7 @@ refusal here costs nothing and reaches no upstream."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -12,7 +13,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
-from core.errors import Banned, NotAllowed, RateLimited, TooManyInFlight, UnknownModel
+from core.errors import (
+    Banned,
+    NotAllowed,
+    RateLimited,
+    ShuttingDown,
+    TooManyInFlight,
+    UnknownModel,
+)
 from core.models_config import ModelCatalog, ModelSpec
 from core.ports import RateLimiter, UnitOfWork, UnitOfWorkFactory
 from core.services.accounts import AccountService
@@ -41,6 +49,11 @@ class Gate:
         config: CoreConfig,
     ) -> None:
         self._uow = uow
+        self._closed = False
+        # Requests admitted by this process and not finished: what a shutdown waits for.
+        self.in_flight: set[str] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._accounts = accounts
         self._limiter = limiter
         self._models = models
@@ -80,6 +93,8 @@ class Gate:
         One transaction instead of two is a third of the database round trips of a chat
         request. First contact (or a bootstrap admin's promotion) takes a separate write,
         after which the lookup runs again."""
+        if self._closed:
+            raise ShuttingDown()
         for _ in range(3):
             async with self._uow() as uow:
                 account = await uow.accounts.find_by_identity(request.caller.identity)
@@ -94,10 +109,28 @@ class Gate:
             await self._accounts.resolve(request.caller)
         else:
             raise RuntimeError(f"could not admit {request.caller.identity}")
+        self.in_flight.add(request.request_id)
+        self._idle.clear()
         try:
             yield admitted, reserved
         finally:
+            self.in_flight.discard(request.request_id)
+            if not self.in_flight:
+                self._idle.set()
             await uncancellable(self._release(account.id, request.request_id))
+
+    def close(self) -> None:
+        """Admit nothing more (a shutdown has begun); running requests go on."""
+        self._closed = True
+
+    async def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until no admitted request is running; False if ``timeout_s`` passed first."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._idle.wait()
+        except TimeoutError:
+            return False
+        return True
 
     async def _check(self, account: Account, kind: Feature, request: PaidRequest) -> Admitted:
         if account.banned:
