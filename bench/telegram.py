@@ -66,7 +66,9 @@ def _summary(server: Any) -> dict[str, Any]:
         if message["from"].get("id") == BOT_ID and chat_id in chats:
             chats[chat_id]["final"] = message.get("text", "")
     refused = [
-        (c.method, c.params.get("chat_id"), round(c.time, 3)) for c in server.calls if c.status == 429
+        (c.method, c.params.get("chat_id"), round(c.time, 3))
+        for c in server.calls
+        if c.status == 429
     ]
     return {"too_many": server.too_many_requests, "chats": chats, "refused": refused[:10]}
 
@@ -76,10 +78,14 @@ class FirstVisible:
 
     def __init__(self) -> None:
         self.delays: list[float] = []
+        self.finished = 0  # answers whose relay ended, delivered or not
         self._relay = replies.relay
 
     async def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        result = await self._relay(*args, **kwargs)
+        try:
+            result = await self._relay(*args, **kwargs)
+        finally:
+            self.finished += 1
         if result.first_visible_delay_s is not None and result.text:
             self.delays.append(result.first_visible_delay_s)
         return result
@@ -140,6 +146,8 @@ def _arrivals(kind: str, scale: float) -> list[tuple[float, int, int]]:
 
 
 async def scenario(kind: str, scale: float, llm_url: str) -> dict[str, Any]:
+    for prefix in (f"sb:pace:tg:{BOT_ID}:", f"sb:tg:{BOT_ID}:"):  # an interrupted run's leftovers
+        await drop_redis_prefix(DEFAULT_REDIS, prefix)
     ctx = mp.get_context("spawn")
     ports, results, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
     proc = ctx.Process(target=_serve_telegram, args=(ports, stop, results), daemon=True)
@@ -187,8 +195,12 @@ async def scenario(kind: str, scale: float, llm_url: str) -> dict[str, Any]:
 
 async def _wait_quiet(app: Any, expected: int, probe: FirstVisible, limit_s: float = 600) -> None:
     deadline = time.monotonic() + limit_s
-    while len(probe.delays) < expected and time.monotonic() < deadline:
+    shown = time.monotonic()
+    while probe.finished < expected and time.monotonic() < deadline:
         await asyncio.sleep(0.5)
+        if time.monotonic() - shown > 10:
+            shown = time.monotonic()
+            print(f"  … {probe.finished}/{expected} answers delivered", flush=True)
 
 
 def _figures(
@@ -233,7 +245,7 @@ def main() -> None:
             if args.only and args.only != kind:
                 continue
             figures = asyncio.run(scenario(kind, args.scale, llm_url))
-            print(f"{kind}:")
+            print(f"{kind}:", flush=True)
             for name, value in figures.items():
                 print(
                     f"  {name:24} {value:.3f}"

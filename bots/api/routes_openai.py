@@ -176,14 +176,16 @@ async def _read_form(request: web.Request, limit: int) -> tuple[bytes, str, dict
     if request.content_type != "multipart/form-data":
         raise ApiError(415, "unsupported_media_type", "send multipart/form-data")
     audio: bytes | None = None
-    filename, fields = "audio.ogg", {}
+    filename, fields = "", {}
     try:
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
             if not isinstance(part, BodyPartReader) or part.name not in _FORM["properties"]:
                 raise ApiError(400, "bad_request", "unknown form field")
             if part.name == "file":
-                filename = part.filename or filename
+                if not part.filename:  # a plain form field, not an uploaded file
+                    raise ApiError(400, "bad_request", "body.file: must be an uploaded file")
+                filename = part.filename
                 audio = b""
                 while len(audio) <= limit and (more := await part.read_chunk(2**16)):
                     audio += more

@@ -14,6 +14,12 @@ from core.services.requests import Caller
 logger = logging.getLogger(__name__)
 
 
+class DownloadFailed(CoreError):
+    """Telegram would not hand over a file the person sent (nothing was charged)."""
+
+    key = "telegram.download_failed"
+
+
 def describe(t: Translator, exc: CoreError) -> str | None:
     """The reply to a refused request; None when nothing must be said (a redelivery)."""
     if isinstance(exc, DuplicateEvent):

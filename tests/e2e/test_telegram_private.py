@@ -17,7 +17,7 @@ async def test_private_conversation_streams_and_keeps_context(
     sqlite_url: str, llm: FakeLLM, server: FakeTelegramServer
 ) -> None:
     answer = " ".join(f"Part {i} of a streamed answer with **bold** words." for i in range(12))
-    llm.script(reply=answer, delay=0.03)
+    llm.script(reply=answer, delay=0.015)
     async with running_bot(settings_for(sqlite_url, llm, server), server, llm):
         say(server, USER, "first question")
         await until(lambda: len(texts(server, USER)) == 1, what="the first answer")

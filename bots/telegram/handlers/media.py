@@ -6,12 +6,12 @@ from __future__ import annotations
 import io
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Audio, Message, Update, Voice
 
 from bots.telegram.context import TelegramDeps
-from bots.telegram.errors import translator
+from bots.telegram.errors import DownloadFailed, translator
 from bots.telegram.mapping import chat_key, event_id, is_private, mentioned, replied_to_bot
 from bots.telegram.replies import action, say, send_media, stream_answer
 from core.errors import AudioTooLarge
@@ -63,7 +63,9 @@ async def _transcribe(
     except TelegramBadRequest as exc:
         if "too big" in exc.message:
             raise AudioTooLarge(size_mb="> 20", limit_mb=limit // 2**20) from exc
-        raise
+        raise DownloadFailed() from exc
+    except TelegramAPIError as exc:
+        raise DownloadFailed() from exc
     name = clip.file_name if isinstance(clip, Audio) and clip.file_name else "voice.ogg"
     request = TranscriptionRequest(
         caller=caller,
