@@ -10,7 +10,7 @@ from bots.api import routes_auth, routes_chat, routes_misc, routes_openai, route
 from bots.api.errors import errors_middleware
 from bots.api.openapi import COMPONENTS, build_document
 from bots.api.registry import ENDPOINTS, route
-from bots.api.routes_misc import DOCUMENT
+from bots.api.routes_misc import DOCUMENT, add_docs_assets
 from bots.api.services import SERVICES, ApiServices
 
 
@@ -20,4 +20,5 @@ def build_web_app(services: ApiServices, *, max_body_bytes: int) -> web.Applicat
     app[DOCUMENT] = build_document()
     for spec in ENDPOINTS:
         app.router.add_route(spec.method, spec.path, route(spec, COMPONENTS))
+    add_docs_assets(app)
     return app

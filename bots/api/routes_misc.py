@@ -1,7 +1,8 @@
-"""GET /health, /openapi.json and /docs (a local page, no CDN)."""
+"""GET /health, /openapi.json and /docs (Swagger UI served from this server, no CDN)."""
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from aiohttp import web
@@ -10,6 +11,12 @@ from bots.api.registry import Ctx, endpoint, json_content
 from bots.api.schemas import ref
 
 DOCS_PAGE = Path(__file__).with_name("static") / "docs.html"
+# The Swagger UI files the page loads, from the swagger-ui-py package's static folder.
+SWAGGER_FILES = {
+    "swagger-ui.css": "text/css",
+    "swagger-ui-bundle.js": "application/javascript",
+    "favicon-32x32.png": "image/png",
+}
 DOCUMENT = web.AppKey("openapi_document", dict)
 
 
@@ -55,3 +62,16 @@ async def openapi_document(ctx: Ctx) -> web.StreamResponse:
 )
 async def docs(ctx: Ctx) -> web.StreamResponse:
     return web.FileResponse(DOCS_PAGE, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+def add_docs_assets(app: web.Application) -> None:
+    """Serve Swagger UI's own files under /docs/static (not part of the API document)."""
+    folder = Path(str(resources.files("swagger_ui") / "static"))
+
+    async def asset(request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        if name not in SWAGGER_FILES:
+            raise web.HTTPNotFound()
+        return web.FileResponse(folder / name, headers={"Content-Type": SWAGGER_FILES[name]})
+
+    app.router.add_get("/docs/static/{name}", asset)
