@@ -1,4 +1,5 @@
-"""POST /ask (JSON or SSE), GET /messages, /messages/{id}, /balance, /models, /stats."""
+"""POST /ask (JSON or SSE), GET /messages, /messages/{id}, /balance, /models, /stats,
+and linking with the accounts people have on the messengers (POST /link/code, POST /link)."""
 
 from __future__ import annotations
 
@@ -95,6 +96,32 @@ async def get_message(ctx: Ctx) -> web.StreamResponse:
 )
 async def get_balance(ctx: Ctx) -> web.StreamResponse:
     account = await ctx.services.core.conversations.balance(ctx.user.caller)
+    return web.json_response(render.balance(account))
+
+
+@endpoint(
+    "POST",
+    "/link/code",
+    tag="chat",
+    summary="A one-time code to type as `/link CODE` in Telegram, Discord or Slack",
+    ok={200: ("The code and its lifetime in seconds", json_content(ref("LinkCode")))},
+)
+async def create_link_code(ctx: Ctx) -> web.StreamResponse:
+    core = ctx.services.core
+    code = await core.accounts.create_link_code(ctx.user.caller)
+    return web.json_response({"code": code, "expires_in": core.config.link_code_ttl_s})
+
+
+@endpoint(
+    "POST",
+    "/link",
+    tag="chat",
+    body="LinkRequest",
+    summary="Join this account into the one that asked for the code (from any app)",
+    ok={200: ("The balance of the joined account", json_content(ref("Balance")))},
+)
+async def link_account(ctx: Ctx) -> web.StreamResponse:
+    account = await ctx.services.core.accounts.link(ctx.user.caller, ctx.body["code"])
     return web.json_response(render.balance(account))
 
 

@@ -125,6 +125,8 @@ SCHEMAS: dict[str, JSON] = {
     ),
     "ExchangeList": obj(["items"], items={"type": "array", "items": ref("Exchange")}),
     "Balance": obj(["balance", "balance_micro"], balance=CREDITS, balance_micro=INT),
+    "LinkCode": obj(["code", "expires_in"], code=string(16, 1), expires_in=INT),
+    "LinkRequest": obj(["code"], code=string(16, 1)),
     "Grant": obj(
         ["amount"], amount=string(32, 1, pattern=r"^-?[0-9]+(\.[0-9]+)?$"), reason=string(500)
     ),
