@@ -5,8 +5,9 @@ answer replaces the deferred response, an error replaces it with an ephemeral me
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -61,41 +62,42 @@ class Paid(commands.Cog):
     @app_commands.command(name="image", description="Draw a picture from a description")
     @app_commands.describe(prompt="What to draw")
     async def image(self, interaction: discord.Interaction, prompt: str) -> None:
-        if not await acknowledge(interaction, ephemeral=False):
-            return
-        caller = caller_of(interaction)
-        t = await translator(self.bot, caller)
-        request = ImageRequest(
-            caller=caller,
-            chat_id=mapping.chat_id(interaction.channel_id),
-            event_id=mapping.interaction_event(interaction.id),
-            prompt=prompt,
-        )
-        sink = self._sink(interaction, request.request_id, "")
-        report = self._report(interaction)
-        media = self.bot.app.core.media
-        await answer.paid(
-            self.bot, partial(media.image, request), sink, report, t, "/image", str(caller.identity)
+        await self._media(
+            interaction, "/image", lambda common: ImageRequest(**common, prompt=prompt)
         )
 
     @app_commands.command(name="tts", description="Read a text aloud")
     @app_commands.describe(text="The text to read")
     async def tts(self, interaction: discord.Interaction, text: str) -> None:
+        await self._media(interaction, "/tts", lambda common: SpeechRequest(**common, text=text))
+
+    async def _media(
+        self,
+        interaction: discord.Interaction,
+        label: str,
+        build: Callable[[dict[str, Any]], ImageRequest | SpeechRequest],
+    ) -> None:
+        """/image and /tts: defer, one media use case, the file as the response."""
         if not await acknowledge(interaction, ephemeral=False):
             return
         caller = caller_of(interaction)
         t = await translator(self.bot, caller)
-        request = SpeechRequest(
-            caller=caller,
-            chat_id=mapping.chat_id(interaction.channel_id),
-            event_id=mapping.interaction_event(interaction.id),
-            text=text,
+        request = build(
+            {
+                "caller": caller,
+                "chat_id": mapping.chat_id(interaction.channel_id),
+                "event_id": mapping.interaction_event(interaction.id),
+            }
+        )
+        media = self.bot.app.core.media
+        call = (
+            partial(media.image, request)
+            if isinstance(request, ImageRequest)
+            else partial(media.speech, request)
         )
         sink = self._sink(interaction, request.request_id, "")
-        report = self._report(interaction)
-        media = self.bot.app.core.media
         await answer.paid(
-            self.bot, partial(media.speech, request), sink, report, t, "/tts", str(caller.identity)
+            self.bot, call, sink, self._report(interaction), t, label, str(caller.identity)
         )
 
     @app_commands.command(name="transcribe", description="Turn an audio file into text")
