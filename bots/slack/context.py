@@ -76,7 +76,7 @@ class SlackBot:
     # ---- the bot's threads -----------------------------------------------------------
 
     def _thread_key(self, team_id: str, channel: str, thread_ts: str) -> str:
-        return f"sb:slack:thread:{team_id}:{channel}:{thread_ts}"
+        return f"{self.settings.redis_prefix}slack:thread:{team_id}:{channel}:{thread_ts}"
 
     async def remember_thread(self, team_id: str, channel: str, thread_ts: str) -> None:
         key = self._thread_key(team_id, channel, thread_ts)

@@ -70,7 +70,7 @@ def build_dispatcher(
     dispatcher["tg"] = TelegramDeps(
         core=app.core,
         pacer=app.pacer(f"tg:{bot_id}", settings.telegram_global_rate),
-        drafts=DraftRegistry(redis, f"sb:tg:{bot_id}:draft:"),
+        drafts=DraftRegistry(redis, f"{app.settings.redis_prefix}tg:{bot_id}:draft:"),
         bot_id=bot_id,
         username=username,
         use_drafts=settings.telegram_drafts,
@@ -78,7 +78,9 @@ def build_dispatcher(
         group_interval_s=group_interval_s + PACING_MARGIN_S,
     )
     if dedupe:
-        dispatcher.update.outer_middleware(UpdateDedupe(redis, f"sb:tg:{bot_id}:update:"))
+        dispatcher.update.outer_middleware(
+            UpdateDedupe(redis, f"{app.settings.redis_prefix}tg:{bot_id}:update:")
+        )
     in_flight = InFlight()
     dispatcher.update.outer_middleware(in_flight)
     dispatcher.include_router(build_router())

@@ -1,0 +1,130 @@
+"""A real worker process (`python -m bots run telegram`) stopped by SIGTERM while ten answers
+stream, and one killed by SIGKILL: no reservation stays open, no answer is left half-written."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from core.services.sweep import ReservationSweeper
+from storage.db import create_engine
+from storage.uow import sql_uow_factory
+from tests.e2e.telegram_harness import BOT_ID, until
+from tests.fakes.llm_server import FakeLLM
+from tests.fakes.telegram_server import FakeTelegramServer
+from tests.harness import caller
+from tests.known_secrets import TELEGRAM_TOKEN, TEST_API_KEY
+
+ROOT = Path(__file__).resolve().parents[2]
+USERS = range(501, 511)
+
+
+async def start_worker(
+    tmp_path: Path, llm: FakeLLM, server: FakeTelegramServer
+) -> asyncio.subprocess.Process:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.endswith(("_TOKEN", "DATABASE_URL", "REDIS_URL"))
+    }
+    env.update(
+        PYTHONPATH=str(ROOT),
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/worker.db",
+        OPENAI_BASE_URL=llm.base_url,
+        OPENAI_API_KEY=TEST_API_KEY,
+        TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
+        TELEGRAM_API_URL=server.base_url,
+        TELEGRAM_DRAFTS="false",
+        RATE_LIMITS="guest:1000/50,user:1000/50,admin:1000/50",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bots",
+        "run",
+        "telegram",
+        cwd=tmp_path,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    await until(lambda: server.calls_for("getUpdates"), within=60, what="the worker polling")
+    return process
+
+
+def ask_everyone(server: FakeTelegramServer) -> None:
+    for user in USERS:
+        server.push_update({"message": server.user_message(user, f"tell me a long story {user}")})
+
+
+def bot_texts(server: FakeTelegramServer, chat_id: int) -> list[str]:
+    return [
+        m["text"]
+        for (chat, _), m in sorted(server.messages.items())
+        if chat == chat_id and "text" in m and m["from"].get("id") == BOT_ID
+    ]
+
+
+def streaming_everywhere(server: FakeTelegramServer) -> bool:
+    return all(bot_texts(server, user) and len(bot_texts(server, user)[-1]) > 20 for user in USERS)
+
+
+async def open_holds(tmp_path: Path) -> int:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/worker.db")
+    try:
+        async with sql_uow_factory(engine)() as uow:
+            return len(await uow.ledger.open_holds(datetime.now(UTC) + timedelta(hours=1)))
+    finally:
+        await engine.dispose()
+
+
+async def test_sigterm_during_ten_streams_settles_everything(tmp_path):
+    async with FakeLLM() as llm, FakeTelegramServer() as server:
+        llm.script(reply=" ".join(f"word{i}" for i in range(400)), delay=0.05)
+        worker = await start_worker(tmp_path, llm, server)
+        try:
+            ask_everyone(server)
+            await until(lambda: streaming_everywhere(server), within=60, what="ten streams")
+            worker.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(worker.communicate(), timeout=45)
+        finally:
+            if worker.returncode is None:
+                worker.kill()
+                await worker.wait()
+        assert worker.returncode == 0, stderr.decode()[-2000:]
+        for user in USERS:
+            final = bot_texts(server, user)[-1]
+            assert final.rstrip().endswith("(stopped)"), final[-200:]
+        assert await open_holds(tmp_path) == 0
+        assert TELEGRAM_TOKEN.encode() not in stderr
+
+
+async def test_sigkill_leaves_holds_that_the_sweep_settles(tmp_path):
+    async with FakeLLM() as llm, FakeTelegramServer() as server:
+        llm.script(reply=" ".join(f"word{i}" for i in range(400)), delay=0.05)
+        worker = await start_worker(tmp_path, llm, server)
+        try:
+            ask_everyone(server)
+            await until(lambda: streaming_everywhere(server), within=60, what="ten streams")
+        finally:
+            worker.kill()
+            await worker.wait()
+        assert await open_holds(tmp_path) == 10  # what a killed process leaves behind
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/worker.db")
+        try:
+            uow = sql_uow_factory(engine)
+            sweeper = ReservationSweeper(uow, older_than=timedelta(seconds=0))
+            assert await sweeper.sweep_once() == 10
+            assert await sweeper.sweep_once() == 0
+            async with uow() as tx:
+                for user in USERS:
+                    account = await tx.accounts.find_by_identity(caller(str(user)).identity)
+                    assert account.balance == await tx.ledger.sum_for(account.id) == 100_000_000
+        finally:
+            await engine.dispose()
+        assert await open_holds(tmp_path) == 0
