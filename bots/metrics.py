@@ -96,11 +96,11 @@ class SwitchboardMetrics:
             self.latency.observe(feature.value, value=latency_s)
 
     # ---- the platform side ----------------------------------------------------------------
-    def platform_rate_limited(self, platform: str) -> None:
-        self.platform_429.inc(platform)
+    def platform_rate_limited(self, platform: str, count: int = 1) -> None:
+        self.platform_429.inc(platform, amount=count)
 
-    def platform_edit_sent(self, platform: str) -> None:
-        self.edits.inc(platform)
+    def platform_edit_sent(self, platform: str, count: int = 1) -> None:
+        self.edits.inc(platform, amount=count)
 
     def platform_first_text(self, platform: str, seconds: float) -> None:
         self.first_text.observe(platform, value=seconds)

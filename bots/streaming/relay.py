@@ -17,6 +17,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bots.metrics import process_metrics
 from bots.streaming.pacing import Pacer, Priority
 from bots.streaming.sink import DeliveryFailed, MessageHandle, MessageSink, PlatformRetryAfter
 from bots.streaming.split import split_text
@@ -133,9 +134,22 @@ async def relay(
         stats.retry_afters,
         stats.lost,
     )
+    _record_metrics(sink.limits.chat_key, result)
     if inbox.error is not None:
         raise inbox.error
     return result
+
+
+def _record_metrics(chat_key: str, result: RelayResult) -> None:
+    """Platform calls, 429s and time to first visible text, labelled by the chat key's
+    platform prefix ("tg", "dc", "slack")."""
+    metrics = process_metrics()
+    platform = chat_key.split(":", 1)[0]
+    metrics.platform_edit_sent(platform, result.calls)
+    if result.retry_afters:
+        metrics.platform_rate_limited(platform, result.retry_afters)
+    if result.first_visible_delay_s is not None:
+        metrics.platform_first_text(platform, result.first_visible_delay_s)
 
 
 async def _deliver(

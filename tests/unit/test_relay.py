@@ -136,3 +136,17 @@ async def test_without_stop_control() -> None:
     sink = RecordingSink(limits(max_length=4096))
     await relay(words(30), sink, MemoryPacer(global_rate=1000), with_stop=False)
     assert not any(call[4] for call in sink.calls)
+
+
+async def test_relay_records_platform_metrics() -> None:
+    from bots.metrics import process_metrics
+
+    metrics = process_metrics()
+    platform = limits().chat_key.split(":", 1)[0]
+    edits, limited = metrics.edits.value(platform), metrics.platform_429.value(platform)
+    firsts = metrics.first_text.count(platform)
+    sink = RecordingSink(limits(max_length=4096), fail=[("send", PlatformRetryAfter(0.05))])
+    result = await relay(words(3, delay=0), sink, MemoryPacer())
+    assert metrics.edits.value(platform) == edits + result.calls > edits
+    assert metrics.platform_429.value(platform) == limited + 1
+    assert metrics.first_text.count(platform) == firsts + 1
