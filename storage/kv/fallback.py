@@ -4,6 +4,7 @@ unreachable (see ``RedisBreaker``) it goes to the in-process stand-in instead.""
 from __future__ import annotations
 
 import time
+from typing import Generic, TypeVar
 
 from core.ports import LinkCodes, RateLimiter, StopSignals
 from storage.kv.breaker import RedisBreaker
@@ -11,9 +12,22 @@ from storage.kv.rate_limits import DEFAULT_LEASE_S
 
 __all__ = ["FallbackLinkCodes", "FallbackRateLimiter", "FallbackStopSignals", "RedisBreaker"]
 
+P = TypeVar("P")
 
-class _Fallback:
-    def __init__(self, breaker: RedisBreaker | None, retry_interval_s: float) -> None:
+
+class _Fallback(Generic[P]):
+    """A port on ``primary`` (Redis) with ``backup`` (memory) while Redis is unreachable."""
+
+    def __init__(
+        self,
+        primary: P,
+        backup: P,
+        *,
+        breaker: RedisBreaker | None = None,
+        retry_interval_s: float = 5.0,
+    ) -> None:
+        self._primary = primary
+        self._backup = backup
         self._breaker = breaker if breaker is not None else RedisBreaker(retry_interval_s)
 
     @property
@@ -47,7 +61,7 @@ class _Remembered:
         return list(self._until)
 
 
-class FallbackRateLimiter(_Fallback):
+class FallbackRateLimiter(_Fallback[RateLimiter]):
     """A ``RateLimiter`` on ``primary`` (Redis) that falls back to ``backup`` (memory).
 
     A request admitted by the backup is released on the backup, even if Redis is back by
@@ -63,9 +77,7 @@ class FallbackRateLimiter(_Fallback):
         retry_interval_s: float = 5.0,
         lease_s: float = DEFAULT_LEASE_S,
     ) -> None:
-        super().__init__(breaker, retry_interval_s)
-        self._primary = primary
-        self._backup = backup
+        super().__init__(primary, backup, breaker=breaker, retry_interval_s=retry_interval_s)
         self._on_backup = _Remembered(lease_s)
         self._unreleased = _Remembered(lease_s)
 
@@ -105,23 +117,11 @@ class FallbackRateLimiter(_Fallback):
             self._unreleased.discard((account_id, request_id))
 
 
-class FallbackLinkCodes(_Fallback):
+class FallbackLinkCodes(_Fallback[LinkCodes]):
     """``LinkCodes`` on ``primary`` with ``backup`` while it is unreachable.
 
     A code made during an outage lives in this process only; ``consume`` tries the backup
     too when Redis does not know the code, so such a code still works here."""
-
-    def __init__(
-        self,
-        primary: LinkCodes,
-        backup: LinkCodes,
-        *,
-        breaker: RedisBreaker | None = None,
-        retry_interval_s: float = 5.0,
-    ) -> None:
-        super().__init__(breaker, retry_interval_s)
-        self._primary = primary
-        self._backup = backup
 
     async def create(self, account_id: int, ttl_s: int) -> str:
         return await self._breaker.call(
@@ -138,22 +138,10 @@ class FallbackLinkCodes(_Fallback):
         return found
 
 
-class FallbackStopSignals(_Fallback):
+class FallbackStopSignals(_Fallback[StopSignals]):
     """``StopSignals`` on ``primary`` with ``backup`` while it is unreachable.
 
     ``is_stopped`` asks the backup too, so a Stop recorded during an outage still counts."""
-
-    def __init__(
-        self,
-        primary: StopSignals,
-        backup: StopSignals,
-        *,
-        breaker: RedisBreaker | None = None,
-        retry_interval_s: float = 5.0,
-    ) -> None:
-        super().__init__(breaker, retry_interval_s)
-        self._primary = primary
-        self._backup = backup
 
     async def request_stop(self, request_id: str) -> None:
         await self._breaker.call(
