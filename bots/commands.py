@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from bots import views
+from bots.charts import usage_chart
 from core.i18n import Translator, available_languages
 from core.money import format_credits
 from core.services import Core
@@ -29,6 +31,7 @@ class CommandContext:
 class Reply:
     text: str
     private: bool = False  # ephemeral where the platform has it (balances, accounts)
+    image: bytes | None = None  # a PNG to send with the text (the /stats chart)
 
 
 Handler = Callable[[CommandContext, Translator, str], Awaitable[Reply]]
@@ -139,8 +142,11 @@ async def _user(ctx: CommandContext, t: Translator, args: str) -> Reply:
 
 
 async def _stats(ctx: CommandContext, t: Translator, args: str) -> Reply:
-    report = await ctx.core.admin.stats(ctx.caller, args.strip() or ctx.reply_target)
-    return Reply(views.stats_text(t, report), private=True)
+    target = args.strip() or ctx.reply_target
+    report = await ctx.core.admin.stats(ctx.caller, target)
+    title = t("cmd.stats_chart_title") + (f" — {target}" if target else "")
+    chart = await usage_chart(report, title, datetime.now(UTC).date())
+    return Reply(views.stats_text(t, report), private=True, image=chart)
 
 
 COMMANDS: dict[str, Handler] = {

@@ -137,6 +137,8 @@ class StatsDimension(StrEnum):
     MODEL = "model"
     PLATFORM = "platform"
     FEATURE = "feature"
+    # "YYYY-MM-DD platform": what the usage chart stacks per day.
+    DAY_PLATFORM = "day_platform"
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,12 +52,25 @@ def register(bolt: AsyncApp, bot: SlackBot) -> None:
             reply = await run_command(context, name, mapping.command_args(args))
             text, private = (reply.text, reply.private) if reply else (t("cmd.help"), True)
             await respond(text=text, response_type="ephemeral" if private else "in_channel")
+            if reply is not None and reply.image is not None:
+                await send_chart(bot, channel, user, reply.image)
         except CoreError as exc:
             if not isinstance(exc, DuplicateEvent):
                 await respond(text=describe(t, exc), response_type="ephemeral")
 
     for name in SLASH_COMMANDS:
         bolt.command(f"/{name}")(on_command)
+
+
+async def send_chart(bot: SlackBot, channel: str, user: str, png: bytes) -> None:
+    """The /admin stats chart, uploaded to the admin's DM with the bot (files are never
+    ephemeral in Slack, and the chart is for the admin only)."""
+    opened = await bot.client.conversations_open(users=[user])
+    dm = str(opened["channel"]["id"])
+    await bot.client.files_upload_v2(
+        channel=dm, file=png, filename="usage.png", title="usage.png", initial_comment=""
+    )
+    del channel  # the chart does not go to the channel the command came from
 
 
 async def _paid(

@@ -77,6 +77,13 @@ async def _one(item: ReplyEvent) -> AsyncIterator[ReplyEvent]:
     yield item
 
 
+async def _reply_events(reply: Reply) -> AsyncIterator[ReplyEvent]:
+    """A command's reply as events: its text, then its chart if it has one."""
+    yield Notice("", text=reply.text)
+    if reply.image is not None:
+        yield ImageReady(data=reply.image, mime="image/png", prompt="", credits=0)
+
+
 async def send_media(tg: TelegramDeps, message: Message, item: ImageReady | AudioReady) -> None:
     await relay(_one(item), tg.sink(message, new_request_id()), tg.pacer, with_stop=False)
 
@@ -90,14 +97,15 @@ async def say(tg: TelegramDeps, message: Message, text: str) -> None:
 async def deliver(tg: TelegramDeps, message: Message, t: Translator, reply: Reply) -> None:
     """A command's reply; a private one asked for in a group goes to the person's DM."""
     if not reply.private or is_private(message) or message.from_user is None:
-        await say(tg, message, reply.text)
+        sink = tg.sink(message, new_request_id())
+        await relay(_reply_events(reply), sink, tg.pacer, with_stop=False)
         return
     bot: Bot = message.bot  # type: ignore[assignment]
     direct = TelegramSink(
         bot, message.from_user.id, request_id=new_request_id(), private=True, drafts=False
     )
     try:
-        await relay(_one(Notice("", text=reply.text)), direct, tg.pacer, with_stop=False)
+        await relay(_reply_events(reply), direct, tg.pacer, with_stop=False)
     except (DeliveryFailed, TelegramAPIError) as exc:
         logger.info("could not write privately to a group member: %s", exc)
         await say(tg, message, t("telegram.dm_failed"))

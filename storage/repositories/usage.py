@@ -63,6 +63,9 @@ def _event(row: Row[Any]) -> UsageEvent:
 def _group_key(dimension: StatsDimension) -> ColumnElement[str]:
     if dimension is StatsDimension.DAY:
         return UtcDay(UsageRow.created_at)
+    if dimension is StatsDimension.DAY_PLATFORM:
+        # `||` on both dialects: SQLite's concat() is too recent to rely on.
+        return UtcDay(UsageRow.created_at).op("||")(" ").op("||")(UsageRow.platform)
     columns = {
         StatsDimension.MODEL: UsageRow.model.expression,
         StatsDimension.PLATFORM: UsageRow.platform.expression,

@@ -486,6 +486,15 @@ STATS_EVENTS = [
             [("discord", 1, 7, 1), ("slack", 1, 0, 1), ("telegram", 2, 140, 0)],
         ),
         (StatsDimension.FEATURE, [("chat", 2, 140, 0), ("image", 1, 0, 1), ("stt", 1, 7, 1)]),
+        (
+            StatsDimension.DAY_PLATFORM,
+            [
+                ("2025-03-01 slack", 1, 0, 1),
+                ("2025-03-01 telegram", 1, 100, 0),
+                ("2025-03-02 telegram", 1, 40, 0),
+                ("2025-03-03 discord", 1, 7, 1),
+            ],
+        ),
     ],
 )
 async def test_usage_stats(

@@ -107,6 +107,10 @@ async def test_admin_subcommands_by_a_bot_admin(sqlite_url: str) -> None:
             interaction = await env.slash("admin", options, user=env.admin)
             await _done(env, interaction)
             assert expected in _private_reply(env, interaction), options
+        # The last one, stats, comes with the usage chart as an ephemeral attachment.
+        await eventually(lambda: env.fake.followups(interaction))
+        files = [a for m in env.fake.followups(interaction) for a in m.get("attachments", [])]
+        assert [a["filename"] for a in files] == ["usage.png"]
         assert await env.balance(alice) == WELCOME + 5 * MICRO
 
 

@@ -121,6 +121,17 @@ async def test_admin_commands_for_a_bot_admin_not_a_workspace_admin(sqlite_url: 
             or "alice" in s.slack.responses[3]["text"]
         )
 
+        # Stats: the text as an ephemeral reply, the chart uploaded to the admin's DM only.
+        await s.poster.command("/admin", "stats", user=ADMIN, channel=CHANNEL)
+        await eventually(lambda: len(s.slack.responses) == 5)
+        assert "Last 30 days" in s.slack.responses[4]["text"]
+        charts = await eventually(
+            lambda: [f for f in s.slack.files.values() if f.filename == "usage.png" and f.channel],
+            what="the chart upload",
+        )
+        assert [f.channel for f in charts] == [f"D{ADMIN}"]
+        assert charts[0].data.startswith(b"\x89PNG")
+
 
 async def test_stop_button_stops_the_answer(sqlite_url: str) -> None:
     async with slack_stack(sqlite_url, slack_native_streaming=False) as s:

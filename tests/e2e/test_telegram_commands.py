@@ -57,6 +57,10 @@ async def test_admin_commands_by_admin_and_refused_for_others(
         assert "Your balance: 100" in await ask(fast, USER, "/start", USER)
         for text, expected in ADMIN_CASES:
             assert expected in await ask(fast, ADMIN, text, ADMIN), text
+        # /stats also sends the usage chart, as a photo.
+        await until(lambda: fast.calls_for("sendPhoto", chat_id=ADMIN), what="the chart")
+        (chart,) = fast.calls_for("sendPhoto", chat_id=ADMIN)
+        assert any(data.startswith(b"\x89PNG") for data in chart.files.values())
         for text, _ in ADMIN_CASES:
             assert await ask(fast, USER, text.replace(str(USER), str(ADMIN)), USER) == (
                 "You are not allowed to do that."

@@ -305,6 +305,8 @@ class MemoryConversationRepository(_Repository):
 def _stats_key(event: UsageEvent, dimension: StatsDimension) -> str:
     if dimension is StatsDimension.DAY:
         return event.created_at.astimezone(UTC).strftime("%Y-%m-%d")
+    if dimension is StatsDimension.DAY_PLATFORM:
+        return f"{event.created_at.astimezone(UTC):%Y-%m-%d} {event.platform}"
     if dimension is StatsDimension.MODEL:
         return event.model
     if dimension is StatsDimension.PLATFORM:

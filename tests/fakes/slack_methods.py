@@ -212,6 +212,15 @@ def users_info(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
     return {"user": user}
 
 
+def conversations_open(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
+    """A DM with one person: Slack answers with the im channel (always the same one)."""
+    _need(args, "users")
+    users = str(args["users"]).split(",")
+    if len(users) != 1 or users[0] not in fake.users:
+        raise SlackError("user_not_found")
+    return {"channel": {"id": f"D{users[0]}", "is_im": True}}
+
+
 def replies(fake: FakeSlack, args: dict[str, Any]) -> dict[str, Any]:
     _need(args, "channel", "ts")
     channel, ts = args["channel"], args["ts"]
@@ -236,4 +245,5 @@ METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "files.completeUploadExternal": complete_upload,
     "users.info": users_info,
     "conversations.replies": replies,
+    "conversations.open": conversations_open,
 }

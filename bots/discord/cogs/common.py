@@ -3,6 +3,7 @@ command, and show its reply or error to the person only."""
 
 from __future__ import annotations
 
+import io
 import logging
 from typing import TYPE_CHECKING
 
@@ -76,6 +77,9 @@ async def text_command(
         return
     if reply is not None:
         await show_private(interaction, reply.text)
+        if reply.image is not None:
+            chart = discord.File(io.BytesIO(reply.image), filename="usage.png")
+            await interaction.followup.send(file=chart, ephemeral=True)
 
 
 async def internal_error(bot: SwitchboardBot, interaction: discord.Interaction) -> None:
