@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from core.errors import EmptyInput, InputTooLong, UpstreamBadRequest, UpstreamError
 from core.models_config import ModelCatalog, ModelSpec
 from core.money import estimate_tokens, price_of
-from core.observability import request_id_var
 from core.ports import ModelProvider, StopSignals, UnitOfWork, UnitOfWorkFactory
 from core.services.billing import Billing, Hold, Settlement
 from core.services.config import CoreConfig
@@ -86,7 +85,6 @@ class ChatService:
         await self._stops.request_stop(request_id)
 
     async def ask(self, request: ChatRequest) -> AsyncGenerator[ReplyEvent, None]:
-        request_id_var.set(request.request_id)  # every log line of this request names it
         text = request.text.strip()
         if not text:
             raise EmptyInput()

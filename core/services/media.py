@@ -12,7 +12,6 @@ from typing import TypeVar
 from core.errors import AudioTooLarge, AudioTooLong, EmptyInput, InputTooLong
 from core.models_config import ModelSpec
 from core.money import price_of
-from core.observability import request_id_var
 from core.ports import ModelProvider, UnitOfWork
 from core.services.billing import Billing, Hold, Settlement
 from core.services.config import CoreConfig
@@ -96,7 +95,6 @@ class MediaService:
         worst_case: Callable[[ModelSpec], int],
         call: Callable[[ModelSpec], Awaitable[tuple[T, int]]],
     ) -> tuple[T, int]:
-        request_id_var.set(request.request_id)  # every log line of this request names it
 
         async def reserve(uow: UnitOfWork, admitted: Admitted) -> Hold:
             model = admitted.model
