@@ -86,8 +86,21 @@ class StorageUnavailable(CoreError):
     key = "error.storage_unavailable"
 
 
+class UnsupportedFile(CoreError):
+    """A file of a kind the request cannot use (not audio where audio was expected)."""
+
+    key = "error.unsupported_file"
+
+
+class DownloadFailed(CoreError):
+    """The platform would not hand over a file the person sent (nothing was charged)."""
+
+    key = "telegram.download_failed"
+
+
 class UpstreamError(CoreError):
-    """The model server failed; ``produced_output`` says whether any text came first."""
+    """The model server failed. ``status`` is its HTTP status when it answered one; whether
+    text came before the failure is the chat use case's to judge, not the error's."""
 
     key = "error.upstream_unavailable"
 

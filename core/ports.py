@@ -172,6 +172,20 @@ class StopSignals(Protocol):
     async def is_stopped(self, request_id: str) -> bool: ...
 
 
+class SharedFlags(Protocol):
+    """Small short-lived values every worker sees: which answer a Telegram draft belongs to,
+    which update was taken, which Slack threads the bot follows. Keys are namespaced by
+    whoever hands the port to an adapter; values are plain strings."""
+
+    async def put(self, key: str, value: str, ttl_s: float) -> None: ...
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def claim(self, key: str, ttl_s: float) -> bool:
+        """Set ``key`` only if it is not set: True for the first caller within ``ttl_s``."""
+        ...
+
+
 class ModelProvider(Protocol):
     """An OpenAI-compatible server. ``model`` is the upstream id."""
 

@@ -1,15 +1,17 @@
 """Chat: one question in, a stream of reply events out, paid from real usage.
 
-The upstream stream is read by a pump task into a queue, so a Stop flag (set from any
-worker) is noticed even while the upstream is silent, and a consumer that goes away
-cancels the upstream request. Settlement happens in ``finally``, shielded."""
+``start`` validates, admits and reserves in one awaited call, so every refusal is raised
+before an adapter shows anything; it returns a ``ChatReply`` whose events are streamed and
+which settles when closed. The upstream stream is read by a pump task into a queue, so a
+Stop flag (set from any worker) is noticed even while the upstream is silent, and a
+consumer that goes away cancels the upstream request."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from contextlib import aclosing
+from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
 
 from core.errors import EmptyInput, InputTooLong, UpstreamBadRequest, UpstreamError
@@ -17,6 +19,7 @@ from core.models_config import ModelCatalog, ModelSpec
 from core.money import estimate_tokens, price_of
 from core.ports import ModelProvider, StopSignals, UnitOfWork, UnitOfWorkFactory
 from core.services.billing import Billing, Hold, Settlement
+from core.services.chat_reply import ChatReply
 from core.services.config import CoreConfig
 from core.services.gate import Admitted, Gate
 from core.services.requests import ChatRequest
@@ -84,7 +87,10 @@ class ChatService:
     async def stop(self, request_id: str) -> None:
         await self._stops.request_stop(request_id)
 
-    async def ask(self, request: ChatRequest) -> AsyncGenerator[ReplyEvent, None]:
+    async def start(self, request: ChatRequest) -> ChatReply:
+        """Admit and reserve; raises every refusal (nothing charged, nothing shown).
+
+        Use the result as ``async with reply:`` and read ``reply.events`` inside."""
         text = request.text.strip()
         if not text:
             raise EmptyInput()
@@ -106,16 +112,40 @@ class ChatService:
             )
             return conversation, messages, hold
 
-        async with self._gate.admit(request, Feature.CHAT, reserve) as (admitted, reserved):
-            conversation, messages, hold = reserved
-            progress = _Progress(model=admitted.model)
-            try:
-                async for event in self._from_upstream(hold.request_id, messages, progress):
-                    yield event
-            finally:
-                settlement = _settlement(progress, messages, conversation, text)
-                await self._billing.settle(hold, settlement)
-            yield TextDone(progress.text, settlement.charge, settlement.usage, settlement.outcome)
+        admission = AsyncExitStack()
+        try:
+            admitted, (conversation, messages, hold) = await admission.enter_async_context(
+                self._gate.admit(request, Feature.CHAT, reserve)
+            )
+        except BaseException:
+            await admission.aclose()
+            raise
+        progress = _Progress(model=admitted.model)
+        settled: list[Settlement] = []
+
+        async def settle() -> Settlement:
+            # Once per request, whichever comes first: the end of the stream (so TextDone
+            # carries the charge) or the reply being closed early.
+            if not settled:
+                settled.append(_settlement(progress, messages, conversation, text))
+                await self._billing.settle(hold, settled[0])
+            return settled[0]
+
+        async def events() -> AsyncGenerator[ReplyEvent, None]:
+            async for event in self._from_upstream(hold.request_id, messages, progress):
+                yield event
+            done = await settle()
+            yield TextDone(progress.text, done.charge, done.usage, done.outcome)
+
+        return ChatReply(hold.request_id, events(), settle, admission)
+
+    async def ask(self, request: ChatRequest) -> AsyncGenerator[ReplyEvent, None]:
+        """``start`` and its events as one generator: refusals are raised at the first
+        event. For callers that need no separate admission step."""
+        reply = await self.start(request)
+        async with reply:
+            async for event in reply.events:
+                yield event
 
     def _prompt(self, window: list[StoredMessage], text: str) -> list[ChatMessage]:
         return [

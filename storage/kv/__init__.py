@@ -14,9 +14,15 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import AuthenticationError, AuthorizationError
 
-from core.ports import LinkCodes, RateLimiter, StopSignals
+from core.ports import LinkCodes, RateLimiter, SharedFlags, StopSignals
 from storage.kv.breaker import RedisBreaker
-from storage.kv.fallback import FallbackLinkCodes, FallbackRateLimiter, FallbackStopSignals
+from storage.kv.fallback import (
+    FallbackLinkCodes,
+    FallbackRateLimiter,
+    FallbackSharedFlags,
+    FallbackStopSignals,
+)
+from storage.kv.flags import MemorySharedFlags, NamespacedFlags, RedisSharedFlags
 from storage.kv.link_codes import RedisLinkCodes
 from storage.kv.memory import MemoryLinkCodes, MemoryRateLimiter, MemoryStopSignals
 from storage.kv.rate_limits import RedisRateLimiter
@@ -43,6 +49,13 @@ class KvServices:
     stop_signals: StopSignals
     redis: Redis | None
     breaker: RedisBreaker | None = None
+    shared_flags: SharedFlags | None = None
+
+    def flags(self, namespace: str) -> SharedFlags:
+        """Shared flags for one adapter (``namespace`` such as ``"tg:123:"``)."""
+        if self.shared_flags is None:
+            raise RuntimeError("KvServices built without shared flags")
+        return NamespacedFlags(self.shared_flags, namespace)
 
     @property
     def degraded(self) -> bool:
@@ -73,7 +86,13 @@ async def open_kv(
     and move to Redis once it answers. Credentials Redis refuses raise ``KvConfigError``."""
     if not redis_url:
         logger.info("No Redis configured: rate limits, link codes and Stop flags are per-process")
-        return KvServices(MemoryRateLimiter(), MemoryLinkCodes(), MemoryStopSignals(), None)
+        return KvServices(
+            MemoryRateLimiter(),
+            MemoryLinkCodes(),
+            MemoryStopSignals(),
+            None,
+            shared_flags=MemorySharedFlags(),
+        )
     client = Redis.from_url(
         redis_url,
         socket_connect_timeout=CONNECT_TIMEOUT_S,
@@ -89,6 +108,9 @@ async def open_kv(
         FallbackStopSignals(RedisStopSignals(client, prefix), MemoryStopSignals(), breaker=breaker),
         client,
         breaker,
+        shared_flags=FallbackSharedFlags(
+            RedisSharedFlags(client, prefix), MemorySharedFlags(), breaker=breaker
+        ),
     )
 
     async def ping() -> None:
@@ -113,15 +135,18 @@ async def open_kv(
 __all__ = [
     "FallbackLinkCodes",
     "FallbackRateLimiter",
+    "FallbackSharedFlags",
     "FallbackStopSignals",
     "KvConfigError",
     "KvServices",
     "MemoryLinkCodes",
     "MemoryRateLimiter",
+    "MemorySharedFlags",
     "MemoryStopSignals",
     "RedisBreaker",
     "RedisLinkCodes",
     "RedisRateLimiter",
+    "RedisSharedFlags",
     "RedisStopSignals",
     "open_kv",
     "redacted_url",

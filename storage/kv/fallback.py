@@ -6,11 +6,17 @@ from __future__ import annotations
 import time
 from typing import Generic, TypeVar
 
-from core.ports import LinkCodes, RateLimiter, StopSignals
+from core.ports import LinkCodes, RateLimiter, SharedFlags, StopSignals
 from storage.kv.breaker import RedisBreaker
 from storage.kv.rate_limits import DEFAULT_LEASE_S
 
-__all__ = ["FallbackLinkCodes", "FallbackRateLimiter", "FallbackStopSignals", "RedisBreaker"]
+__all__ = [
+    "FallbackLinkCodes",
+    "FallbackRateLimiter",
+    "FallbackSharedFlags",
+    "FallbackStopSignals",
+    "RedisBreaker",
+]
 
 P = TypeVar("P")
 
@@ -155,3 +161,30 @@ class FallbackStopSignals(_Fallback[StopSignals]):
             lambda: self._backup.is_stopped(request_id),
         )
         return stopped or await self._backup.is_stopped(request_id)
+
+
+class FallbackSharedFlags(_Fallback[SharedFlags]):
+    """``SharedFlags`` on ``primary`` with ``backup`` while it is unreachable.
+
+    ``get`` asks the backup when Redis has nothing, so a value put during an outage is
+    still found here. A claim taken on the backup is local to this process: during an
+    outage two workers may both claim one key, which is the best that can be done."""
+
+    async def put(self, key: str, value: str, ttl_s: float) -> None:
+        await self._breaker.call(
+            lambda: self._primary.put(key, value, ttl_s),
+            lambda: self._backup.put(key, value, ttl_s),
+        )
+
+    async def get(self, key: str) -> str | None:
+        found = await self._breaker.call(
+            lambda: self._primary.get(key), lambda: self._backup.get(key)
+        )
+        if found is None:
+            found = await self._backup.get(key)
+        return found
+
+    async def claim(self, key: str, ttl_s: float) -> bool:
+        return await self._breaker.call(
+            lambda: self._primary.claim(key, ttl_s), lambda: self._backup.claim(key, ttl_s)
+        )

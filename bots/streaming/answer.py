@@ -1,0 +1,71 @@
+"""The one way a chat adapter streams an admitted answer: outcome note, relay, errors.
+
+Every chat platform runs ``stream_reply``: the events of a ``ChatReply`` get the
+"(stopped)" / "(cut)" note on their final text, go through the relay into the platform's
+sink, and the reply is closed (settled) whatever happens. A core error that ends the
+answer after admission (the upstream failed before any text) is told to the person through
+the same sink, in their language, and nothing is charged for it (the core refunds)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+
+from bots.streaming.pacing import Pacer
+from bots.streaming.relay import RelayResult, notice_text, relay
+from bots.streaming.sink import MessageSink
+from core.errors import CoreError
+from core.i18n import Translator
+from core.services.chat_reply import ChatReply
+from core.types import Notice, Outcome, ReplyEvent, TextDone
+
+logger = logging.getLogger(__name__)
+
+OUTCOME_NOTES = {Outcome.STOPPED: "reply.stopped", Outcome.CUT: "reply.cut"}
+
+
+def with_outcome_note(done: TextDone, t: Translator) -> TextDone:
+    """The final text, with a note saying the answer was stopped or cut short."""
+    key = OUTCOME_NOTES.get(done.outcome)
+    if key is None:
+        return done
+    note = t(key)
+    text = f"{done.text.rstrip()}\n\n{note}" if done.text.strip() else note
+    return TextDone(text, done.credits, done.usage, done.outcome)
+
+
+async def noted(
+    events: AsyncIterator[ReplyEvent], t: Translator, *before: ReplyEvent
+) -> AsyncIterator[ReplyEvent]:
+    """``before`` (e.g. a transcript header), then the events with the outcome note."""
+    for event in before:
+        yield event
+    async for event in events:
+        yield with_outcome_note(event, t) if isinstance(event, TextDone) else event
+
+
+async def one(event: ReplyEvent) -> AsyncIterator[ReplyEvent]:
+    yield event
+
+
+async def stream_reply(
+    reply: ChatReply,
+    sink: MessageSink,
+    pacer: Pacer,
+    t: Translator,
+    *,
+    before: tuple[ReplyEvent, ...] = (),
+    render_notice: Callable[[Notice], str] = notice_text,
+) -> RelayResult | None:
+    """Relay an admitted reply and settle it; None when a core error ended it, after the
+    person was told. Platform errors (``DeliveryFailed``) propagate to the adapter."""
+    async with reply:
+        try:
+            return await relay(
+                noted(reply.events, t, *before), sink, pacer, render_notice=render_notice
+            )
+        except CoreError as exc:
+            logger.info("answer ended by %s", exc.key)
+            failure = Notice(exc.key, text=t(exc.key, **exc.params))
+            await relay(one(failure), sink, pacer, with_stop=False, render_notice=render_notice)
+            return None
