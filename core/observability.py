@@ -13,6 +13,13 @@ from core.types import Feature, Outcome
 request_id_var: ContextVar[str] = ContextVar("switchboard_request_id", default="-")
 
 
+def bind_request_id(request_id: str) -> None:
+    """Name ``request_id`` in every log line of the current task from here on (and of the
+    tasks it starts, which copy the context). Adapters call it where they build a request;
+    the use cases call it again on entry, so core and upstream lines carry it regardless."""
+    request_id_var.set(request_id)
+
+
 class MetricsSink(Protocol):
     def reservation_opened(self, feature: Feature) -> None:
         """This process reserved credits for a request (see ``reservation_closed``)."""

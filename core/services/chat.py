@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from core.errors import EmptyInput, InputTooLong, UpstreamBadRequest, UpstreamError
 from core.models_config import ModelCatalog, ModelSpec
 from core.money import estimate_tokens, price_of
+from core.observability import bind_request_id
 from core.ports import ModelProvider, StopSignals, UnitOfWork, UnitOfWorkFactory
 from core.services.billing import Billing, Hold, Settlement
 from core.services.chat_reply import ChatReply
@@ -91,6 +92,7 @@ class ChatService:
         """Admit and reserve; raises every refusal (nothing charged, nothing shown).
 
         Use the result as ``async with reply:`` and read ``reply.events`` inside."""
+        bind_request_id(request.request_id)
         text = request.text.strip()
         if not text:
             raise EmptyInput()

@@ -12,6 +12,7 @@ from typing import TypeVar
 from core.errors import AudioTooLarge, AudioTooLong, EmptyInput, InputTooLong
 from core.models_config import ModelSpec
 from core.money import price_of
+from core.observability import bind_request_id
 from core.ports import ModelProvider, UnitOfWork
 from core.services.billing import Billing, Hold, Settlement
 from core.services.config import CoreConfig
@@ -41,6 +42,7 @@ class MediaService:
         self._config = config
 
     async def image(self, request: ImageRequest) -> ImageReady:
+        bind_request_id(request.request_id)
         prompt = _required(request.prompt, self._config.max_input_chars)
 
         async def call(model: ModelSpec) -> tuple[bytes, int]:
@@ -53,6 +55,7 @@ class MediaService:
         return ImageReady(data=data, mime="image/png", prompt=prompt, credits=charge)
 
     async def speech(self, request: SpeechRequest) -> AudioReady:
+        bind_request_id(request.request_id)
         text = _required(request.text, self._config.max_tts_chars)
 
         def price(model: ModelSpec) -> int:
@@ -68,6 +71,7 @@ class MediaService:
 
     async def transcribe(self, request: TranscriptionRequest) -> tuple[Transcript, int]:
         """The transcript and what it cost."""
+        bind_request_id(request.request_id)
         size, limit = len(request.audio), self._config.max_audio_bytes
         if size == 0:
             raise EmptyInput()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from core.observability import request_id_var
 from core.types import IdentityKey
 
 
@@ -38,12 +37,6 @@ class PaidRequest:
     event_id: str | None = None
     model: str | None = None
     request_id: str = field(default_factory=new_request_id)
-
-    def __post_init__(self) -> None:
-        # The adapter builds the request as soon as it has mapped the platform event, so
-        # from here on every log line of its task (and of the core's and the upstream's
-        # tasks, which copy the context) carries this request's id.
-        request_id_var.set(self.request_id)
 
 
 @dataclass(frozen=True, slots=True)

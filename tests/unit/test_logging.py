@@ -36,15 +36,16 @@ def test_the_whole_suite_log_scan_sees_records_from_any_logger():
     assert any("probe for the scan" in line for line in LOG_SCAN[-1].lines)
 
 
-async def test_building_a_request_names_it_in_every_later_log_line():
+async def test_binding_a_request_names_it_in_every_later_log_line():
     import asyncio
 
-    from core.observability import request_id_var
+    from core.observability import bind_request_id, request_id_var
     from core.services.requests import ChatRequest
     from tests.harness import caller
 
     async def adapter_handler() -> tuple[str, str]:
         request = ChatRequest(caller=caller("1"), chat_id="c", text="hi")
+        bind_request_id(request.request_id)  # where the adapter builds the request
         seen_by_a_task = await asyncio.create_task(asyncio.sleep(0, request_id_var.get()))
         return request.request_id, seen_by_a_task
 
