@@ -58,6 +58,7 @@ class _Progress:
     model: ModelSpec
     text: str = ""
     usage: Usage | None = None
+    started: bool = False  # the events were read, so the upstream was called
     finished: bool = False
     failed: bool = False
 
@@ -134,6 +135,7 @@ class ChatService:
             return settled[0]
 
         async def events() -> AsyncGenerator[ReplyEvent, None]:
+            progress.started = True
             async for event in self._from_upstream(hold.request_id, messages, progress):
                 yield event
             done = await settle()
@@ -235,7 +237,11 @@ def _settlement(
     progress: _Progress, messages: list[ChatMessage], conversation: ConversationKey, question: str
 ) -> Settlement:
     estimated = Usage(estimate_prompt_tokens(messages), estimate_tokens(progress.text))
-    if progress.finished:
+    if not progress.started:
+        # Closed before its events were read (the adapter could not show anything): the
+        # model was never asked, so nothing is owed.
+        usage, outcome = Usage(0, 0), Outcome.STOPPED
+    elif progress.finished:
         if progress.usage is None:
             logger.info("upstream reported no usage; charging an estimate")
         usage, outcome = progress.usage or estimated, Outcome.OK
