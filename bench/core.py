@@ -25,7 +25,9 @@ from core.services.config import CoreConfig, RoleLimits
 from core.services.requests import Caller, ChatRequest
 from core.types import ChatChunk, ChatMessage, IdentityKey, Role
 from storage.db import create_engine
+from storage.health import StorageHealth
 from storage.kv import open_kv
+from storage.kv.login_limits import MemoryLoginLimiter
 from storage.migrate import migrate
 from storage.uow import sql_uow_factory
 
@@ -131,6 +133,8 @@ async def main(total: int) -> None:
                 links=kv.link_codes,
                 stops=kv.stop_signals,
                 config=config,
+                health=StorageHealth(engine, kv),
+                login_limiter=MemoryLoginLimiter(),
             )
             try:
                 # Warm-up: connection pools, statement caches, the accounts.

@@ -10,17 +10,21 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
+from bots.jwt_tokens import JwtCodec
 from bots.metrics import process_metrics
 from bots.settings import Settings
 from bots.streaming import MemoryPacer, Pacer, RedisPacer
 from core.models_config import ModelCatalog, load_models_file
+from core.ports import LoginLimiter, UnitOfWorkFactory
 from core.providers.openai_compat import OpenAICompatibleProvider
 from core.services import Core, build_core
+from core.services.auth import AuthConfig
 from core.services.config import DEFAULT_SYSTEM_PROMPT, CoreConfig
+from core.services.passwords import ScryptHasher
 from storage.db import create_engine
+from storage.health import StorageHealth
 from storage.kv import KvServices, open_kv
+from storage.kv.login_limits import MemoryLoginLimiter, RedisLoginLimiter
 from storage.migrate import migrate
 from storage.uow import sql_uow_factory
 
@@ -32,7 +36,7 @@ class App:
     settings: Settings
     core: Core
     kv: KvServices
-    engine: AsyncEngine | None = None  # for adapters with tables of their own (the API)
+    uow: UnitOfWorkFactory  # for background jobs (the sweep) that work beside the use cases
 
     def pacer(self, namespace: str, global_rate: float) -> Pacer:
         """Edit pacing for one bot: shared through Redis by every worker when Redis is
@@ -84,6 +88,19 @@ async def _providers(
     return providers
 
 
+def jwt_codec(settings: Settings) -> JwtCodec | None:
+    """None when no usable secret is set: then nobody signs in over HTTP, and the API
+    adapter refuses to start (messengers do not need it)."""
+    secret = settings.jwt_secret
+    if secret is None or len(secret.get_secret_value().encode("utf-8")) < 32:
+        return None
+    return JwtCodec(secret.get_secret_value())
+
+
+def login_limiter(kv: KvServices) -> LoginLimiter:
+    return RedisLoginLimiter(kv.redis) if kv.redis is not None else MemoryLoginLimiter()
+
+
 @asynccontextmanager
 async def open_app(settings: Settings) -> AsyncIterator[App]:
     catalog = load_models_file(settings.models_file)
@@ -96,14 +113,22 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
         kv = await open_kv(settings.redis_url, prefix=settings.redis_prefix)
         stack.push_async_callback(kv.aclose)
         providers = await _providers(stack, settings, catalog)
+        uow = sql_uow_factory(engine)
         core = build_core(
-            uow=sql_uow_factory(engine),
+            uow=uow,
             providers=providers,
             models=catalog,
             limiter=kv.rate_limiter,
             links=kv.link_codes,
             stops=kv.stop_signals,
             config=core_config(settings),
+            health=StorageHealth(engine, kv),
+            login_limiter=login_limiter(kv),
+            token_codec=jwt_codec(settings),
+            hasher=ScryptHasher(n=settings.api_scrypt_n),
+            auth_config=AuthConfig(
+                access_ttl_s=settings.api_access_ttl_s, refresh_ttl_s=settings.api_refresh_ttl_s
+            ),
             metrics=process_metrics(),
         )
         logger.info(
@@ -112,4 +137,4 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             "on" if settings.redis_url else "off",
             len(catalog.models),
         )
-        yield App(settings=settings, core=core, kv=kv, engine=engine)
+        yield App(settings=settings, core=core, kv=kv, uow=uow)

@@ -18,7 +18,6 @@ from bots.metrics_server import serve_metrics
 from bots.settings import Settings, SettingsError
 from core.services.sweep import run_sweeper
 from storage.backup.schedule import run_backups
-from storage.uow import sql_uow_factory
 
 logger = logging.getLogger(__name__)
 
@@ -92,10 +91,10 @@ def _background_jobs(app: App) -> list[Coroutine[object, object, None]]:
     """Metrics endpoint, the sweep of abandoned reservations, scheduled backups."""
     settings = app.settings
     jobs: list[Coroutine[object, object, None]] = [serve_metrics(app)]
-    if settings.sweep_interval > 0 and app.engine is not None:
+    if settings.sweep_interval > 0:
         jobs.append(
             run_sweeper(
-                sql_uow_factory(app.engine),
+                app.uow,
                 settings.sweep_interval,
                 older_than=timedelta(seconds=settings.sweep_after),
                 metrics=process_metrics(),

@@ -130,3 +130,34 @@ class UpstreamBadRequest(UpstreamError):
     """The upstream refused the input itself (4xx other than 429): not worth a fallback."""
 
     key = "error.upstream_rejected"
+
+
+# ---- signing in and the HTTP API's own refusals (keys in the [api] catalog sections) ----
+
+
+class Unauthenticated(CoreError):
+    """A missing, malformed, expired or revoked token or API key."""
+
+    key = "api.unauthenticated"
+
+
+class InvalidCredentials(CoreError):
+    key = "api.invalid_credentials"
+
+
+class TooManyLogins(CoreError):
+    key = "api.too_many_logins"  # params: retry_after
+
+
+class UsernameTaken(CoreError):
+    key = "api.username_taken"
+
+
+class IdempotencyConflict(CoreError):
+    """The Idempotency-Key was used before with a different request."""
+
+    key = "api.idempotency_conflict"
+
+
+class NotFound(CoreError):
+    key = "api.not_found"

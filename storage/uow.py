@@ -1,5 +1,5 @@
-"""The SQL unit of work: one connection, one short transaction, rolled back unless the use
-case commits. Connection failures anywhere in it surface as ``StorageUnavailable``."""
+"""The SQL unit of work: one connection holding every repository, one short transaction,
+rolled back unless the use case commits. Connection failures anywhere in it surface as ``StorageUnavailable``."""
 
 from __future__ import annotations
 
@@ -13,17 +13,29 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.ports import (
     AccountRepository,
+    ApiKeyRepository,
     ConversationRepository,
+    CredentialRepository,
+    DirectoryRepository,
     EventRepository,
+    IdempotencyRepository,
     LedgerRepository,
+    RefreshTokenRepository,
+    SecurityRepository,
     UsageRepository,
 )
 from storage.db import is_unavailable, translate_errors
 from storage.repositories import (
     SqlAccountRepository,
+    SqlApiKeyRepository,
     SqlConversationRepository,
+    SqlCredentialRepository,
+    SqlDirectoryRepository,
     SqlEventRepository,
+    SqlIdempotencyRepository,
     SqlLedgerRepository,
+    SqlRefreshTokenRepository,
+    SqlSecurityRepository,
     SqlUsageRepository,
 )
 
@@ -37,6 +49,12 @@ class SqlUnitOfWork:
     conversations: ConversationRepository
     usage: UsageRepository
     events: EventRepository
+    credentials: CredentialRepository
+    security: SecurityRepository
+    refresh_tokens: RefreshTokenRepository
+    api_keys: ApiKeyRepository
+    idempotency: IdempotencyRepository
+    directory: DirectoryRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -59,6 +77,12 @@ class SqlUnitOfWork:
         self.conversations = SqlConversationRepository(connection)
         self.usage = SqlUsageRepository(connection)
         self.events = SqlEventRepository(connection)
+        self.credentials = SqlCredentialRepository(connection)
+        self.security = SqlSecurityRepository(connection)
+        self.refresh_tokens = SqlRefreshTokenRepository(connection)
+        self.api_keys = SqlApiKeyRepository(connection)
+        self.idempotency = SqlIdempotencyRepository(connection)
+        self.directory = SqlDirectoryRepository(connection)
         return self
 
     async def __aexit__(

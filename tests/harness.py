@@ -10,12 +10,21 @@ from typing import Any
 
 from core.models_config import ModelCatalog, parse_models
 from core.money import MICRO
-from core.ports import LinkCodes, RateLimiter, StopSignals, UnitOfWorkFactory
+from core.ports import (
+    LinkCodes,
+    LoginLimiter,
+    RateLimiter,
+    StopSignals,
+    TokenCodec,
+    UnitOfWorkFactory,
+)
 from core.providers.openai_compat import OpenAICompatibleProvider
 from core.services import Core, build_core
 from core.services.config import CoreConfig, RoleLimits
+from core.services.passwords import ScryptHasher
 from core.services.requests import Caller
 from core.types import IdentityKey, Role
+from storage.kv.login_limits import MemoryLoginLimiter
 from storage.kv.memory import MemoryLinkCodes, MemoryRateLimiter, MemoryStopSignals
 from tests.known_secrets import TEST_API_KEY
 
@@ -83,6 +92,8 @@ async def core_on(
     stops: StopSignals | None = None,
     models: ModelCatalog | None = None,
     idle_timeout: float = 5.0,
+    token_codec: TokenCodec | None = None,
+    login_limiter: LoginLimiter | None = None,
 ) -> AsyncIterator[Core]:
     async with AsyncExitStack() as stack:
         provider = OpenAICompatibleProvider(base_url, TEST_API_KEY, idle_timeout=idle_timeout)
@@ -98,7 +109,21 @@ async def core_on(
             links=links or MemoryLinkCodes(),
             stops=stops or MemoryStopSignals(),
             config=cfg,
+            health=MemoryHealth(),
+            login_limiter=login_limiter or MemoryLoginLimiter(),
+            token_codec=token_codec,
+            hasher=ScryptHasher(n=2**10),  # fast: these tests are not about hashing cost
         )
+
+
+class MemoryHealth:
+    """``HealthProbe`` for cores on memory stores: always there, no Redis."""
+
+    async def database(self) -> str:
+        return "ok"
+
+    def shared_state(self) -> str:
+        return "off"
 
 
 def with_config(**changes: Any) -> CoreConfig:

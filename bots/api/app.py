@@ -7,16 +7,16 @@ from aiohttp import web
 
 # Imported for their @endpoint declarations.
 from bots.api import routes_auth, routes_chat, routes_misc, routes_openai, routes_users  # noqa: F401
+from bots.api.deps import DEPS, ApiDeps
 from bots.api.errors import errors_middleware
 from bots.api.openapi import COMPONENTS, build_document
 from bots.api.registry import ENDPOINTS, route
 from bots.api.routes_misc import DOCUMENT, add_docs_assets
-from bots.api.services import SERVICES, ApiServices
 
 
-def build_web_app(services: ApiServices, *, max_body_bytes: int) -> web.Application:
+def build_web_app(deps: ApiDeps, *, max_body_bytes: int) -> web.Application:
     app = web.Application(client_max_size=max_body_bytes, middlewares=[errors_middleware])
-    app[SERVICES] = services
+    app[DEPS] = deps
     app[DOCUMENT] = build_document()
     for spec in ENDPOINTS:
         app.router.add_route(spec.method, spec.path, route(spec, COMPONENTS))

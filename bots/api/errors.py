@@ -10,9 +10,9 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from bots.views import error_text
+from core import errors as ae
 from core import errors as ce
 from core.i18n import Translator
-from core.services import api_errors as ae
 
 logger = logging.getLogger(__name__)
 

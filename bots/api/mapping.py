@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from core.services.api_account import ProfileChange
+from core.services.profile import ProfileChange
 
 
 def client_address(request: web.Request) -> str:

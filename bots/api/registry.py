@@ -11,12 +11,13 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from bots.api.deps import DEPS, ApiDeps
 from bots.api.errors import ApiError
 from bots.api.schemas import JSON
-from bots.api.services import SERVICES, ApiServices
 from bots.api.validation import Invalid, validate
-from core.services.api_auth import Principal
-from core.services.api_errors import Unauthenticated
+from core.errors import Unauthenticated
+from core.services import Core
+from core.services.auth import Principal
 
 Auth = Literal["none", "user", "user_or_key"]
 
@@ -31,10 +32,14 @@ class Param:
 @dataclass(slots=True)
 class Ctx:
     request: web.Request
-    services: ApiServices
+    deps: ApiDeps
     principal: Principal | None
     body: dict[str, Any]
     query: dict[str, Any]
+
+    @property
+    def core(self) -> Core:
+        return self.deps.core
 
     @property
     def user(self) -> Principal:
@@ -125,16 +130,16 @@ def _params(
 
 
 async def _json_body(
-    request: web.Request, services: ApiServices, name: str, components: Mapping[str, JSON]
+    request: web.Request, deps: ApiDeps, name: str, components: Mapping[str, JSON]
 ) -> dict[str, Any]:
     if request.content_type != "application/json":
         raise ApiError(415, "unsupported_media_type", "send application/json")
     length = request.content_length
-    if length is not None and length > services.max_json_bytes:
-        raise ApiError(413, "body_too_large", f"at most {services.max_json_bytes} bytes")
+    if length is not None and length > deps.max_json_bytes:
+        raise ApiError(413, "body_too_large", f"at most {deps.max_json_bytes} bytes")
     raw = await request.read()
-    if len(raw) > services.max_json_bytes:
-        raise ApiError(413, "body_too_large", f"at most {services.max_json_bytes} bytes")
+    if len(raw) > deps.max_json_bytes:
+        raise ApiError(413, "body_too_large", f"at most {deps.max_json_bytes} bytes")
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError):
@@ -150,19 +155,19 @@ def route(
     spec: Endpoint, components: Mapping[str, JSON]
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
-        services = request.app[SERVICES]
+        deps = request.app[DEPS]
         principal = None
         if spec.auth != "none":
             token = bearer(request)
             if spec.auth == "user" and token.startswith("sb-"):
                 raise Unauthenticated()  # API keys are for /v1 only
-            principal = await services.auth.authenticate(token)
+            principal = await deps.core.auth.authenticate(token)
         query = _params(request.query, spec.query, "query", components)
         query |= _params(request.match_info, spec.path_params, "path", components)
         _params(request.headers, spec.headers, "header", components)
         body: dict[str, Any] = {}
         if spec.body is not None and not spec.body.startswith("multipart:"):
-            body = await _json_body(request, services, spec.body, components)
-        return await spec.handler(Ctx(request, services, principal, body, query))
+            body = await _json_body(request, deps, spec.body, components)
+        return await spec.handler(Ctx(request, deps, principal, body, query))
 
     return handle

@@ -8,7 +8,7 @@ from typing import Any
 
 from core.models_config import ModelSpec
 from core.money import format_credits
-from core.ports_api import ApiKeyRecord, GrantRecord, UserEntry
+from core.ports import ApiKeyRecord, GrantRecord, UserEntry
 from core.services.admin import StatsReport
 from core.types import Account, Exchange, Feature, LedgerEntry, StatsRow, TextDone, Usage
 

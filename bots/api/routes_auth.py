@@ -8,7 +8,7 @@ from bots.api import render
 from bots.api.mapping import client_address
 from bots.api.registry import Ctx, endpoint, json_content
 from bots.api.schemas import ref
-from core.services.api_auth import TokenPair
+from core.services.auth import TokenPair
 
 TOKENS = {200: ("Tokens", json_content(ref("Tokens")))}
 
@@ -35,8 +35,8 @@ def _tokens(pair: TokenPair) -> web.Response:
     ok={201: ("The new user", json_content(ref("User")))},
 )
 async def register(ctx: Ctx) -> web.StreamResponse:
-    principal = await ctx.services.auth.register(ctx.body["username"], ctx.body["password"])
-    identities = await ctx.services.account.identities_of(principal.account)
+    principal = await ctx.core.auth.register(ctx.body["username"], ctx.body["password"])
+    identities = await ctx.core.accounts.identities_of(principal.account)
     return web.json_response(render.user(principal.account, identities), status=201)
 
 
@@ -51,7 +51,7 @@ async def register(ctx: Ctx) -> web.StreamResponse:
 )
 async def login(ctx: Ctx) -> web.StreamResponse:
     body = ctx.body
-    pair = await ctx.services.auth.login(
+    pair = await ctx.core.auth.login(
         body["username"], body["password"], client_address(ctx.request)
     )
     return _tokens(pair)
@@ -67,7 +67,7 @@ async def login(ctx: Ctx) -> web.StreamResponse:
     summary="New tokens for a refresh token (works once; reuse revokes the family)",
 )
 async def refresh(ctx: Ctx) -> web.StreamResponse:
-    return _tokens(await ctx.services.auth.refresh(ctx.body["refresh_token"]))
+    return _tokens(await ctx.core.auth.refresh(ctx.body["refresh_token"]))
 
 
 @endpoint(
@@ -78,5 +78,5 @@ async def refresh(ctx: Ctx) -> web.StreamResponse:
     summary="Revoke every token of the account",
 )
 async def logout(ctx: Ctx) -> web.StreamResponse:
-    await ctx.services.auth.logout(ctx.user)
+    await ctx.core.auth.logout(ctx.user)
     return web.Response(status=204)

@@ -41,7 +41,7 @@ async def ask(ctx: Ctx) -> web.StreamResponse:
         model=ctx.body.get("model"),
         event_id=ctx.request.headers.get("Idempotency-Key", "").strip()[:150] or None,
     )
-    core = ctx.services.core
+    core = ctx.core
     if "text/event-stream" not in ctx.request.headers.get("Accept", ""):
         done = await answer(core, request)
         return web.json_response(render.ask_result(request.request_id, done))
@@ -68,7 +68,7 @@ async def ask(ctx: Ctx) -> web.StreamResponse:
     ok={200: ("Exchanges", json_content(ref("ExchangeList")))},
 )
 async def list_messages(ctx: Ctx) -> web.StreamResponse:
-    items = await ctx.services.admin.messages(
+    items = await ctx.core.admin.messages(
         ctx.user, ctx.query.get("user_id"), ctx.query.get("limit", 3)
     )
     return web.json_response({"items": [render.exchange(e) for e in items]})
@@ -83,7 +83,7 @@ async def list_messages(ctx: Ctx) -> web.StreamResponse:
     ok={200: ("The exchange", json_content(ref("Exchange")))},
 )
 async def get_message(ctx: Ctx) -> web.StreamResponse:
-    account_id, item = await ctx.services.admin.message(ctx.user, ctx.query["id"])
+    account_id, item = await ctx.core.admin.message(ctx.user, ctx.query["id"])
     return web.json_response(render.exchange(item, account_id))
 
 
@@ -95,7 +95,7 @@ async def get_message(ctx: Ctx) -> web.StreamResponse:
     ok={200: ("Balance", json_content(ref("Balance")))},
 )
 async def get_balance(ctx: Ctx) -> web.StreamResponse:
-    account = await ctx.services.core.conversations.balance(ctx.user.caller)
+    account = await ctx.core.conversations.balance(ctx.user.caller)
     return web.json_response(render.balance(account))
 
 
@@ -107,7 +107,7 @@ async def get_balance(ctx: Ctx) -> web.StreamResponse:
     ok={200: ("The code and its lifetime in seconds", json_content(ref("LinkCode")))},
 )
 async def create_link_code(ctx: Ctx) -> web.StreamResponse:
-    core = ctx.services.core
+    core = ctx.core
     code = await core.accounts.create_link_code(ctx.user.caller)
     return web.json_response({"code": code, "expires_in": core.config.link_code_ttl_s})
 
@@ -121,7 +121,7 @@ async def create_link_code(ctx: Ctx) -> web.StreamResponse:
     ok={200: ("The balance of the joined account", json_content(ref("Balance")))},
 )
 async def link_account(ctx: Ctx) -> web.StreamResponse:
-    account = await ctx.services.core.accounts.link(ctx.user.caller, ctx.body["code"])
+    account = await ctx.core.accounts.link(ctx.user.caller, ctx.body["code"])
     return web.json_response(render.balance(account))
 
 
@@ -133,7 +133,7 @@ async def link_account(ctx: Ctx) -> web.StreamResponse:
     ok={200: ("Models", json_content(ref("ModelList")))},
 )
 async def list_models(ctx: Ctx) -> web.StreamResponse:
-    catalog, role = ctx.services.core.models, ctx.user.account.role
+    catalog, role = ctx.core.models, ctx.user.account.role
     items = [render.model(m) for kind in Feature for m in catalog.usable(role, kind)]
     return web.json_response({"items": items})
 
@@ -151,5 +151,5 @@ async def list_models(ctx: Ctx) -> web.StreamResponse:
     },
 )
 async def get_stats(ctx: Ctx) -> web.StreamResponse:
-    report = await ctx.services.core.admin.stats(ctx.user.caller)
+    report = await ctx.core.admin.stats(ctx.user.caller)
     return web.json_response(render.stats(report))

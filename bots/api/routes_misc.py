@@ -34,10 +34,11 @@ DOCUMENT = web.AppKey("openapi_document", dict)
     },
 )
 async def health(ctx: Ctx) -> web.StreamResponse:
-    database, redis = await ctx.services.health()
-    status = "ok" if database == "ok" and redis != "degraded" else "degraded"
-    code = 200 if database == "ok" else 503
-    return web.json_response({"status": status, "database": database, "redis": redis}, status=code)
+    health = await ctx.core.lifecycle.health()
+    code = 200 if health.database == "ok" else 503
+    status = "ok" if health.ok else "degraded"
+    body = {"status": status, "database": health.database, "redis": health.redis}
+    return web.json_response(body, status=code)
 
 
 @endpoint(

@@ -40,7 +40,7 @@ def _finish(done: TextDone) -> str:
     ok={200: ("Models", json_content(ref("OpenAIModelList")))},
 )
 async def v1_models(ctx: Ctx) -> web.StreamResponse:
-    catalog, role = ctx.services.core.models, ctx.user.account.role
+    catalog, role = ctx.core.models, ctx.user.account.role
     data = [
         {"id": m.name, "object": "model", "created": 0, "owned_by": "switchboard"}
         for kind in Feature
@@ -76,7 +76,7 @@ async def v1_chat(ctx: Ctx) -> web.StreamResponse:
     )
     cid, created = f"chatcmpl-{request.request_id}", int(time.time())
     if not body.get("stream"):
-        done = await answer(ctx.services.core, request)
+        done = await answer(ctx.core, request)
         message = {"role": "assistant", "content": done.text}
         return web.json_response(
             {
@@ -112,7 +112,7 @@ async def v1_chat(ctx: Ctx) -> web.StreamResponse:
         )
         first = False
 
-    done = await stream(ctx.services.core, request, ctx.request, response, on_delta)
+    done = await stream(ctx.core, request, ctx.request, response, on_delta)
     await response.write(chunk({}, _finish(done)))
     if (body.get("stream_options") or {}).get("include_usage"):
         usage = {
@@ -139,7 +139,7 @@ async def v1_chat(ctx: Ctx) -> web.StreamResponse:
     ok={200: ("The image", json_content(ref("ImagesResponse")))},
 )
 async def v1_images(ctx: Ctx) -> web.StreamResponse:
-    ready = await ctx.services.core.media.image(
+    ready = await ctx.core.media.image(
         ImageRequest(ctx.user.caller, "v1", prompt=ctx.body["prompt"], model=ctx.body.get("model"))
     )
     data = [
@@ -163,7 +163,7 @@ async def v1_images(ctx: Ctx) -> web.StreamResponse:
     },
 )
 async def v1_speech(ctx: Ctx) -> web.StreamResponse:
-    ready = await ctx.services.core.media.speech(
+    ready = await ctx.core.media.speech(
         SpeechRequest(ctx.user.caller, "v1", text=ctx.body["input"], model=ctx.body.get("model"))
     )
     return web.Response(body=ready.data, content_type="audio/ogg")
@@ -215,9 +215,9 @@ async def _read_form(request: web.Request, limit: int) -> tuple[bytes, str, dict
     ok={200: ("The transcript", json_content(ref("Transcription")))},
 )
 async def v1_transcriptions(ctx: Ctx) -> web.StreamResponse:
-    limit = ctx.services.core.config.max_audio_bytes
+    limit = ctx.core.config.max_audio_bytes
     audio, filename, fields = await _read_form(ctx.request, limit)
-    transcript, _cost = await ctx.services.core.media.transcribe(
+    transcript, _cost = await ctx.core.media.transcribe(
         TranscriptionRequest(
             ctx.user.caller, "v1", audio=audio, filename=filename, model=fields.get("model") or None
         )

@@ -8,6 +8,7 @@ from bots.api import render
 from bots.api.mapping import profile_change, request_hash
 from bots.api.registry import Ctx, Param, endpoint, json_content
 from bots.api.schemas import ID, ref, string
+from core.services.grants import Idempotency
 from core.types import Role
 
 USER = {200: ("A user", json_content(ref("User")))}
@@ -22,9 +23,7 @@ IDEMPOTENCY = (Param("Idempotency-Key", string(200, 1), "repeat-safe key"),)
 
 async def _me(ctx: Ctx) -> web.Response:
     account = ctx.user.account
-    return web.json_response(
-        render.user(account, await ctx.services.account.identities_of(account))
-    )
+    return web.json_response(render.user(account, await ctx.core.accounts.identities_of(account)))
 
 
 @endpoint("GET", "/users/me", tag="users", summary="The caller", ok=USER)
@@ -41,7 +40,7 @@ async def get_me(ctx: Ctx) -> web.StreamResponse:
     summary="Change username, password (both need current_password) or language",
 )
 async def patch_me(ctx: Ctx) -> web.StreamResponse:
-    ctx.principal = await ctx.services.account.update(ctx.user, profile_change(ctx.body))
+    ctx.principal = await ctx.core.profile.update(ctx.user, profile_change(ctx.body))
     return await _me(ctx)
 
 
@@ -53,7 +52,7 @@ async def patch_me(ctx: Ctx) -> web.StreamResponse:
     summary="Delete the account and its data",
 )
 async def delete_me(ctx: Ctx) -> web.StreamResponse:
-    await ctx.services.account.delete(ctx.user)
+    await ctx.core.profile.delete(ctx.user)
     return web.Response(status=204)
 
 
@@ -67,7 +66,7 @@ async def delete_me(ctx: Ctx) -> web.StreamResponse:
 )
 async def list_users(ctx: Ctx) -> web.StreamResponse:
     offset, limit = ctx.query.get("offset", 0), ctx.query.get("limit", 20)
-    entries, total = await ctx.services.admin.users(ctx.user, ctx.query.get("q"), offset, limit)
+    entries, total = await ctx.core.admin.users(ctx.user, ctx.query.get("q"), offset, limit)
     items = [render.user_entry(e) for e in entries]
     return web.json_response({"items": items, "total": total, "offset": offset, "limit": limit})
 
@@ -76,7 +75,7 @@ async def list_users(ctx: Ctx) -> web.StreamResponse:
     "GET", "/users/{id}", tag="admin", path_params=ID_PARAM, ok=USER, summary="One user (admin)"
 )
 async def get_user(ctx: Ctx) -> web.StreamResponse:
-    entry = await ctx.services.admin.user(ctx.user, ctx.query["id"])
+    entry = await ctx.core.admin.user(ctx.user, ctx.query["id"])
     return web.json_response(render.user_entry(entry))
 
 
@@ -91,7 +90,7 @@ async def get_user(ctx: Ctx) -> web.StreamResponse:
 )
 async def patch_user(ctx: Ctx) -> web.StreamResponse:
     role = Role(ctx.body["role"]) if "role" in ctx.body else None
-    entry = await ctx.services.admin.change_user(
+    entry = await ctx.core.admin.change_user(
         ctx.user, ctx.query["id"], role, ctx.body.get("banned")
     )
     return web.json_response(render.user_entry(entry))
@@ -111,8 +110,10 @@ async def grant_credits(ctx: Ctx) -> web.StreamResponse:
     account_id, amount = ctx.query["id"], ctx.body["amount"]
     reason = ctx.body.get("reason")
     key = ctx.request.headers.get("Idempotency-Key", "").strip()[:200] or None
-    idempotency = (key, request_hash(account_id, amount, reason)) if key else None
-    result = await ctx.services.admin.grant(ctx.user, account_id, amount, reason, idempotency)
+    idempotency = Idempotency(key, request_hash(account_id, amount, reason)) if key else None
+    result = await ctx.core.admin.grant_to_account(
+        ctx.user, account_id, amount, reason, idempotency
+    )
     return web.json_response(render.grant(result.record, result.replayed))
 
 
@@ -126,7 +127,7 @@ async def grant_credits(ctx: Ctx) -> web.StreamResponse:
     ok={200: ("Ledger rows", json_content(ref("LedgerList")))},
 )
 async def user_ledger(ctx: Ctx) -> web.StreamResponse:
-    rows = await ctx.services.admin.ledger(ctx.user, ctx.query["id"], ctx.query.get("limit", 50))
+    rows = await ctx.core.admin.ledger(ctx.user, ctx.query["id"], ctx.query.get("limit", 50))
     return web.json_response({"items": [render.ledger_entry(r) for r in rows]})
 
 
@@ -139,7 +140,7 @@ async def user_ledger(ctx: Ctx) -> web.StreamResponse:
     ok={201: ("The key, shown only now", json_content(ref("ApiKey")))},
 )
 async def create_api_key(ctx: Ctx) -> web.StreamResponse:
-    new = await ctx.services.account.create_key(ctx.user, ctx.body.get("name"))
+    new = await ctx.core.profile.create_key(ctx.user, ctx.body.get("name"))
     return web.json_response(render.api_key(new.record, new.key), status=201)
 
 
@@ -151,7 +152,7 @@ async def create_api_key(ctx: Ctx) -> web.StreamResponse:
     ok={200: ("Keys", json_content(ref("ApiKeyList")))},
 )
 async def list_api_keys(ctx: Ctx) -> web.StreamResponse:
-    keys = await ctx.services.account.keys(ctx.user)
+    keys = await ctx.core.profile.keys(ctx.user)
     return web.json_response({"items": [render.api_key(k) for k in keys]})
 
 
@@ -164,5 +165,5 @@ async def list_api_keys(ctx: Ctx) -> web.StreamResponse:
     ok={204: ("Revoked", {})},
 )
 async def delete_api_key(ctx: Ctx) -> web.StreamResponse:
-    await ctx.services.account.revoke_key(ctx.user, ctx.query["id"])
+    await ctx.core.profile.revoke_key(ctx.user, ctx.query["id"])
     return web.Response(status=204)

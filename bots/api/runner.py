@@ -8,18 +8,18 @@ import logging
 from aiohttp import web
 
 from bots.api.app import build_web_app
-from bots.api.wiring import build_services
+from bots.api.deps import ApiDeps
 from bots.bootstrap import App
+from bots.settings import SettingsError
 
 logger = logging.getLogger(__name__)
 
 
 async def start(app: App, host: str, port: int) -> web.AppRunner:
     """Start serving; the caller cleans the runner up. Port 0 picks a free port."""
-    if app.engine is None:
-        raise RuntimeError("the API needs the database engine on App")
-    services = build_services(app, app.engine)
-    web_app = build_web_app(services, max_body_bytes=app.settings.api_max_body_bytes)
+    require_jwt_secret(app)
+    deps = ApiDeps(app.core, max_json_bytes=app.settings.api_max_json_bytes)
+    web_app = build_web_app(deps, max_body_bytes=app.settings.api_max_body_bytes)
     # A client that goes away cancels its handler: that closes the chat stream, which
     # stops the upstream request and charges only what was produced.
     runner = web.AppRunner(web_app, handler_cancellation=True, access_log=None)
@@ -31,6 +31,13 @@ async def start(app: App, host: str, port: int) -> web.AppRunner:
         await runner.cleanup()
         raise
     return runner
+
+
+def require_jwt_secret(app: App) -> None:
+    """Signing in needs a secret of at least 32 bytes; without it the API does not start."""
+    secret = app.settings.jwt_secret
+    if secret is None or len(secret.get_secret_value().encode("utf-8")) < 32:
+        raise SettingsError("bad setting JWT_SECRET: must be set and at least 32 bytes")
 
 
 def bound_port(runner: web.AppRunner) -> int:

@@ -8,9 +8,19 @@ from dataclasses import dataclass
 
 from core.models_config import ModelCatalog
 from core.observability import NO_METRICS, MetricsSink
-from core.ports import LinkCodes, ModelProvider, RateLimiter, StopSignals, UnitOfWorkFactory
+from core.ports import (
+    HealthProbe,
+    LinkCodes,
+    LoginLimiter,
+    ModelProvider,
+    RateLimiter,
+    StopSignals,
+    TokenCodec,
+    UnitOfWorkFactory,
+)
 from core.services.accounts import AccountService
 from core.services.admin import AdminService
+from core.services.auth import AuthConfig, AuthService
 from core.services.billing import Billing
 from core.services.chat import ChatService
 from core.services.config import CoreConfig
@@ -18,11 +28,15 @@ from core.services.conversation import ConversationService
 from core.services.gate import Gate
 from core.services.lifecycle import Lifecycle
 from core.services.media import MediaService
+from core.services.passwords import ScryptHasher
+from core.services.profile import ProfileService
 
 
 @dataclass(frozen=True, slots=True)
 class Core:
     accounts: AccountService
+    auth: AuthService
+    profile: ProfileService
     chat: ChatService
     media: MediaService
     conversations: ConversationService
@@ -41,18 +55,29 @@ def build_core(
     links: LinkCodes,
     stops: StopSignals,
     config: CoreConfig,
+    health: HealthProbe,
+    login_limiter: LoginLimiter,
+    token_codec: TokenCodec | None = None,
+    hasher: ScryptHasher | None = None,
+    auth_config: AuthConfig | None = None,
     metrics: MetricsSink = NO_METRICS,
 ) -> Core:
+    """``token_codec`` may be None where nobody signs in over HTTP (no JWT secret)."""
     accounts = AccountService(uow, config, links, models)
     gate = Gate(uow, accounts, limiter, models, config)
     billing = Billing(uow, metrics=metrics)
+    hasher = hasher or ScryptHasher()
     return Core(
         accounts=accounts,
+        auth=AuthService(
+            uow, accounts, token_codec, login_limiter, hasher, auth_config or AuthConfig()
+        ),
+        profile=ProfileService(uow, accounts, hasher),
         chat=ChatService(uow, gate, billing, providers, models, stops, config),
         media=MediaService(gate, billing, providers, config),
         conversations=ConversationService(uow, accounts),
         admin=AdminService(uow, accounts),
-        lifecycle=Lifecycle(gate, stops),
+        lifecycle=Lifecycle(gate, stops, health),
         models=models,
         config=config,
     )

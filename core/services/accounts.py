@@ -50,6 +50,7 @@ class AccountService:
                     and account.role is not Role.ADMIN
                 ):
                     await uow.accounts.set_role(account.id, Role.ADMIN)
+                    await uow.security.bump(account.id)  # tokens issued before it: refused
                     account = replace(account, role=Role.ADMIN)
                 else:
                     return account
@@ -155,5 +156,19 @@ class AccountService:
             await uow.accounts.add_to_balance(target.id, source.balance)
         if source.role.rank > target.role.rank:
             await uow.accounts.set_role(target.id, source.role)
+            await uow.security.bump(target.id)  # tokens issued before it: refused
         if source.banned and not target.banned:
             await uow.accounts.set_banned(target.id, True)
+            await uow.security.bump(target.id)  # tokens issued before it: refused
+
+    async def identities_of(self, account: Account) -> list[str]:
+        async with self._uow() as uow:
+            return [str(i.key) for i in await uow.accounts.identities(account.id)]
+
+    async def erase(self, account_id: int) -> None:
+        """Delete the account and everything that is its data (its ledger, messages, usage,
+        identities, credentials and tokens)."""
+        async with self._uow() as uow:
+            await uow.directory.erase(account_id)
+            await uow.commit()
+        logger.info("account %s erased", account_id)

@@ -1,5 +1,5 @@
-"""What bot admins can do from a chat. Authorization comes from our own roles only —
-never from a platform's group, guild or workspace admin status."""
+"""What bot admins can do, from a chat or over HTTP. Authorization comes from our own roles
+only — never from a platform's group, guild or workspace admin status."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from core.errors import BadArgument, NotAllowed, UnknownUser
-from core.money import PriceError, to_micro
-from core.ports import UnitOfWorkFactory
+from core.errors import BadArgument, UnknownUser
+from core.ports import UnitOfWorkFactory, UserEntry
 from core.services.accounts import AccountService
-from core.services.requests import Caller, new_request_id
+from core.services.admin_directory import AdminDirectory
+from core.services.auth import Principal
+from core.services.grants import GrantResult, Grants, Idempotency, parse_amount
+from core.services.requests import Caller
 from core.types import (
     Account,
     Identity,
     IdentityKey,
-    LedgerEntry,
-    LedgerKind,
     Role,
     StatsDimension,
     StatsRow,
@@ -42,19 +42,12 @@ class StatsReport:
     month: dict[StatsDimension, list[StatsRow]]
 
 
-class AdminService:
-    def __init__(self, uow: UnitOfWorkFactory, accounts: AccountService) -> None:
-        self._uow = uow
-        self._accounts = accounts
+class AdminService(AdminDirectory):
+    """Admin commands from a chat, and (inherited) the directory the admin console reads."""
 
-    async def require_admin(self, caller: Caller, action: str) -> Account:
-        account = await self._accounts.resolve(caller)
-        if account.role is not Role.ADMIN or account.banned:
-            logger.warning(
-                "refused admin action %s for %s (account %s)", action, caller.identity, account.id
-            )
-            raise NotAllowed()
-        return account
+    def __init__(self, uow: UnitOfWorkFactory, accounts: AccountService) -> None:
+        super().__init__(uow, accounts)
+        self._grants = Grants(uow)
 
     async def find(self, caller: Caller, ref: str) -> Account:
         """``#42`` (account id), a platform user id on the caller's platform/workspace,
@@ -77,30 +70,25 @@ class AdminService:
         return account
 
     async def grant(self, caller: Caller, ref: str, amount: str, reason: str) -> Account:
+        """``/grant <user> <amount> [reason]`` from a chat."""
         actor = await self.require_admin(caller, "grant")
-        try:
-            micro = to_micro(amount)
-        except PriceError as exc:
-            raise BadArgument(detail=str(exc)) from exc
-        if micro == 0:
-            raise BadArgument(detail="amount must not be 0")
+        micro = parse_amount(amount)
         target = await self.find(caller, ref)
-        async with self._uow() as uow:
-            entry = LedgerEntry(
-                target.id,
-                micro,
-                LedgerKind.GRANT,
-                f"grant:{new_request_id()}",
-                actor.id,
-                reason or None,
-            )
-            await uow.ledger.append(entry)
-            await uow.accounts.add_to_balance(target.id, micro)
-            await uow.commit()
-            fresh = await uow.accounts.get(target.id)
-        logger.info("admin %s granted %s to account %s", actor.id, micro, target.id)
-        assert fresh is not None
-        return fresh
+        await self._grants.grant(actor, target.id, micro, reason or None)
+        return await self._fresh(target.id)
+
+    async def grant_to_account(
+        self,
+        principal: Principal,
+        account_id: int,
+        amount: str,
+        reason: str | None,
+        idempotency: Idempotency | None,
+    ) -> GrantResult:
+        """A grant over HTTP, where clients retry: idempotent by key when one is given."""
+        actor = await self.require_admin(principal.caller, "grant")
+        micro = parse_amount(amount)
+        return await self._grants.grant(actor, account_id, micro, reason, idempotency)
 
     async def set_role(self, caller: Caller, ref: str, role: str) -> Account:
         actor = await self.require_admin(caller, "setrole")
@@ -111,6 +99,7 @@ class AdminService:
         target = await self.find(caller, ref)
         async with self._uow() as uow:
             await uow.accounts.set_role(target.id, new_role)
+            await uow.security.bump(target.id)  # tokens issued before it: refused
             await uow.commit()
         logger.info("admin %s set role of account %s to %s", actor.id, target.id, new_role)
         return await self._fresh(target.id)
@@ -122,9 +111,22 @@ class AdminService:
             raise BadArgument(detail="admins cannot ban themselves")
         async with self._uow() as uow:
             await uow.accounts.set_banned(target.id, banned)
+            await uow.security.bump(target.id)  # tokens issued before it: refused
             await uow.commit()
         logger.info("admin %s set banned=%s on account %s", actor.id, banned, target.id)
         return await self._fresh(target.id)
+
+    async def change_user(
+        self, principal: Principal, account_id: int, role: Role | None, banned: bool | None
+    ) -> UserEntry:
+        ref = f"#{account_id}"
+        await self.require_admin(principal.caller, "user")
+        await self._entry(account_id)
+        if role is not None:
+            await self.set_role(principal.caller, ref, role.value)
+        if banned is not None:
+            await self.set_banned(principal.caller, ref, banned)
+        return await self._entry(account_id)
 
     async def view(self, caller: Caller, ref: str) -> AccountView:
         await self.require_admin(caller, "user")
@@ -148,10 +150,3 @@ class AdminService:
                 today[dim] = await uow.usage.stats(midnight, dim, account_id)
                 month[dim] = await uow.usage.stats(midnight - timedelta(days=29), dim, account_id)
         return StatsReport(today=today, month=month)
-
-    async def _fresh(self, account_id: int) -> Account:
-        async with self._uow() as uow:
-            account = await uow.accounts.get(account_id)
-        if account is None:
-            raise UnknownUser(user=f"#{account_id}")
-        return account

@@ -16,7 +16,7 @@ from storage.backup.codec import BackupError
 from storage.migrate import alembic_config
 
 # Modules that declare tables on storage.tables.Base; optional ones may not exist yet.
-TABLE_MODULES = ("storage.tables", "storage.tables_api")
+TABLE_MODULES = ("storage.tables",)
 
 
 def metadata() -> MetaData:

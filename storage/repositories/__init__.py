@@ -1,16 +1,27 @@
 """SQL repositories: one per port of ``core.ports``. They map rows to core types, run
-inside the session a ``SqlUnitOfWork`` hands them, and never commit."""
+inside the connection a ``SqlUnitOfWork`` hands them, and never commit."""
 
 from storage.repositories.accounts import SqlAccountRepository
 from storage.repositories.conversations import SqlConversationRepository
+from storage.repositories.credentials import SqlCredentialRepository
+from storage.repositories.directory import SqlDirectoryRepository
 from storage.repositories.events import SqlEventRepository
+from storage.repositories.idempotency import SqlIdempotencyRepository
 from storage.repositories.ledger import SqlLedgerRepository
+from storage.repositories.security import SqlSecurityRepository
+from storage.repositories.tokens import SqlApiKeyRepository, SqlRefreshTokenRepository
 from storage.repositories.usage import SqlUsageRepository
 
 __all__ = [
     "SqlAccountRepository",
+    "SqlApiKeyRepository",
     "SqlConversationRepository",
+    "SqlCredentialRepository",
+    "SqlDirectoryRepository",
     "SqlEventRepository",
+    "SqlIdempotencyRepository",
     "SqlLedgerRepository",
+    "SqlRefreshTokenRepository",
+    "SqlSecurityRepository",
     "SqlUsageRepository",
 ]

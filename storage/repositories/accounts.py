@@ -8,7 +8,6 @@ from sqlalchemy import ColumnElement, Row, and_, case, insert, select, update
 
 from core.types import Account, Identity, IdentityKey, Role
 from storage.repositories._base import SqlRepository
-from storage.repositories_api.security import bump_security
 from storage.tables import AccountRow, IdentityRow, utcnow
 
 
@@ -116,11 +115,9 @@ class SqlAccountRepository(SqlRepository):
 
     async def set_role(self, account_id: int, role: Role) -> None:
         await self._set(account_id, role=role.value)
-        await bump_security(self._connection, account_id)  # API tokens issued before: refused
 
     async def set_banned(self, account_id: int, banned: bool) -> None:
         await self._set(account_id, banned=banned)
-        await bump_security(self._connection, account_id)  # API tokens issued before: refused
 
     async def set_language(self, account_id: int, language: str | None) -> None:
         await self._set(account_id, language=language)

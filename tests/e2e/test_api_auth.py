@@ -7,7 +7,7 @@ import time
 
 import jwt
 
-from bots.api.tokens import AUDIENCE, ISSUER
+from bots.jwt_tokens import AUDIENCE, ISSUER
 from tests.e2e.api_harness import PASSWORD, Api, running_api
 from tests.known_secrets import JWT_SECRET
 

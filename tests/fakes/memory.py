@@ -1,16 +1,12 @@
 """In-memory implementations of the storage ports, for unit tests of the use cases.
 
 They follow the SQL repositories exactly (tests/contract runs one suite against both).
-Writes go straight into the store and are undone when a unit of work ends without
-``commit()``; reads see every write at once, including other open units of work (SQL
-would hide those until commit; unit tests rarely interleave transactions).
-"""
+One ``MemoryUnitOfWork`` holds every repository, like ``storage.uow.SqlUnitOfWork``."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from types import TracebackType
@@ -18,9 +14,15 @@ from typing import Any, Self
 
 from core.ports import (
     AccountRepository,
+    ApiKeyRepository,
     ConversationRepository,
+    CredentialRepository,
+    DirectoryRepository,
     EventRepository,
+    IdempotencyRepository,
     LedgerRepository,
+    RefreshTokenRepository,
+    SecurityRepository,
     UsageRepository,
 )
 from core.types import (
@@ -38,75 +40,30 @@ from core.types import (
     StoredMessage,
     UsageEvent,
 )
+from tests.fakes.memory_auth import (
+    MemoryApiKeys,
+    MemoryCredentials,
+    MemoryDirectory,
+    MemoryIdempotency,
+    MemoryRefreshTokens,
+    MemorySecurity,
+)
+from tests.fakes.memory_store import (
+    MemoryStore,
+    Repository,
+    Undo,
+    _AccountRow,
+    _IdentityRow,
+    _MessageRow,
+    _name_key,
+    _setter,
+    _utc,
+)
 
-Undo = Callable[[], object]
-
-
-def _utc(value: datetime | None) -> datetime:
-    """What the SQL layer does with timestamps: aware UTC, naive taken as UTC."""
-    if value is None:
-        return datetime.now(UTC)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _setter(target: object, name: str, value: object) -> Undo:
-    return lambda: setattr(target, name, value)
-
-
-def _name_key(display_name: str | None) -> str | None:
-    return display_name.casefold() if display_name is not None else None
-
-
-@dataclass
-class _AccountRow:
-    account: Account
-    merged_into: int | None = None
+__all__ = ["MemoryStore", "MemoryUnitOfWork", "Undo", "memory_uow_factory"]
 
 
-@dataclass
-class _IdentityRow:
-    id: int
-    identity: Identity
-
-
-@dataclass
-class _MessageRow:
-    id: int
-    conversation: ConversationKey
-    message: StoredMessage
-    in_window: bool = True
-
-
-class MemoryStore:
-    """The data every ``MemoryUnitOfWork`` of one test shares."""
-
-    def __init__(self) -> None:
-        self.accounts: dict[int, _AccountRow] = {}
-        self.identities: dict[IdentityKey, _IdentityRow] = {}
-        self.ledger: list[tuple[int, LedgerEntry]] = []
-        self.messages: list[_MessageRow] = []
-        self.usage: list[tuple[int, UsageEvent]] = []
-        self.events: set[tuple[str, str]] = set()
-        self.security_versions: dict[int, int] = {}  # the API's token versions (memory_api)
-        # One sequence per table, like SQL: never reused, even after a rollback.
-        self._sequences: dict[str, itertools.count[int]] = {}
-        self.commits = 0
-
-    def next_id(self, table: str) -> int:
-        return next(self._sequences.setdefault(table, itertools.count(1)))
-
-    def require_account(self, account_id: int) -> None:
-        if account_id not in self.accounts:  # the SQL foreign key would refuse it too
-            raise LookupError(f"account {account_id} does not exist")
-
-
-class _Repository:
-    def __init__(self, store: MemoryStore, undo: list[Undo]) -> None:
-        self._store = store
-        self._undo = undo
-
-
-class MemoryAccountRepository(_Repository):
+class MemoryAccountRepository(Repository):
     async def get(self, account_id: int) -> Account | None:
         row = self._store.accounts.get(account_id)
         return row.account if row is not None else None
@@ -165,17 +122,9 @@ class MemoryAccountRepository(_Repository):
 
     async def set_role(self, account_id: int, role: Role) -> None:
         self._set(account_id, "role", role)
-        self._bump_security(account_id)
 
     async def set_banned(self, account_id: int, banned: bool) -> None:
         self._set(account_id, "banned", banned)
-        self._bump_security(account_id)
-
-    def _bump_security(self, account_id: int) -> None:
-        versions = self._store.security_versions
-        before = versions.get(account_id, 0)
-        versions[account_id] = before + 1
-        self._undo.append(lambda: versions.__setitem__(account_id, before))
 
     async def set_language(self, account_id: int, language: str | None) -> None:
         self._set(account_id, "language", language)
@@ -223,7 +172,7 @@ class MemoryAccountRepository(_Repository):
         self._undo.append(lambda: setattr(row, "identity", before))
 
 
-class MemoryLedgerRepository(_Repository):
+class MemoryLedgerRepository(Repository):
     async def append(self, entry: LedgerEntry) -> bool:
         if entry.request_id is not None and any(
             e.request_id == entry.request_id and e.kind == entry.kind for _, e in self._store.ledger
@@ -258,7 +207,7 @@ class MemoryLedgerRepository(_Repository):
         ]
 
 
-class MemoryConversationRepository(_Repository):
+class MemoryConversationRepository(Repository):
     async def append(self, conversation: ConversationKey, *messages: StoredMessage) -> None:
         self._store.require_account(conversation.account_id)
         for message in messages:
@@ -314,7 +263,7 @@ def _stats_key(event: UsageEvent, dimension: StatsDimension) -> str:
     return event.feature.value
 
 
-class MemoryUsageRepository(_Repository):
+class MemoryUsageRepository(Repository):
     async def record(self, event: UsageEvent) -> None:
         self._store.require_account(event.account_id)
         row = (self._store.next_id("usage"), replace(event, created_at=_utc(event.created_at)))
@@ -360,7 +309,7 @@ class MemoryUsageRepository(_Repository):
         return undo
 
 
-class MemoryEventRepository(_Repository):
+class MemoryEventRepository(Repository):
     async def record(self, platform: str, event_id: str) -> bool:
         key = (platform, event_id)
         if key in self._store.events:
@@ -379,6 +328,12 @@ class MemoryUnitOfWork:
     conversations: ConversationRepository
     usage: UsageRepository
     events: EventRepository
+    credentials: CredentialRepository
+    security: SecurityRepository
+    refresh_tokens: RefreshTokenRepository
+    api_keys: ApiKeyRepository
+    idempotency: IdempotencyRepository
+    directory: DirectoryRepository
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -393,6 +348,12 @@ class MemoryUnitOfWork:
         self.conversations = MemoryConversationRepository(self._store, self._undo)
         self.usage = MemoryUsageRepository(self._store, self._undo)
         self.events = MemoryEventRepository(self._store, self._undo)
+        self.credentials = MemoryCredentials(self._store, self._undo)
+        self.security = MemorySecurity(self._store, self._undo)
+        self.refresh_tokens = MemoryRefreshTokens(self._store, self._undo)
+        self.api_keys = MemoryApiKeys(self._store, self._undo)
+        self.idempotency = MemoryIdempotency(self._store, self._undo)
+        self.directory = MemoryDirectory(self._store, self._undo)
         return self
 
     async def __aexit__(

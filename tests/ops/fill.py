@@ -65,15 +65,17 @@ async def fill_through_use_cases(url: str) -> None:
 
 
 async def _api_accounts(app: Any) -> None:
-    from bots.api.wiring import build_services
+    from core.services.grants import Idempotency
 
-    services = build_services(app, app.engine)
-    principal = await services.auth.register("carol", "correct horse battery")
-    await services.auth.login("carol", "correct horse battery", "127.0.0.1")
-    await services.account.create_key(principal, "laptop")
-    await services.auth.logout(principal)
-    root = await services.auth.register("root", "another long password")
-    await services.admin.grant(root, principal.account.id, "7", "api grant", ("k-1", "h" * 64))
+    core = app.core
+    principal = await core.auth.register("carol", "correct horse battery")
+    await core.auth.login("carol", "correct horse battery", "127.0.0.1")
+    await core.profile.create_key(principal, "laptop")
+    await core.auth.logout(principal)
+    root = await core.auth.register("root", "another long password")
+    await core.admin.grant_to_account(
+        root, principal.account.id, "7", "api grant", Idempotency("k-1", "h" * 64)
+    )
 
 
 async def all_rows(url: str) -> dict[str, list[tuple[object, ...]]]:

@@ -16,7 +16,6 @@ from aiohttp import web
 
 from core.money import MICRO
 from core.types import IdentityKey
-from storage.uow import sql_uow_factory
 from tests.e2e import telegram_harness
 from tests.e2e.telegram_harness import running_bot, texts, until
 from tests.e2e.test_telegram_reliability import webhook_settings
@@ -107,8 +106,7 @@ async def test_two_workers_behind_a_load_balancer(
             assert texts(server, chat).count(REPLY) == 2 * QUESTIONS
         assert len(llm.requests_to("/chat/completions")) == len(CHATS) * QUESTIONS * 2
         assert server.too_many_requests == 0
-        assert worker.app.engine is not None
-        async with sql_uow_factory(worker.app.engine)() as uow:
+        async with worker.app.uow() as uow:
             for chat in CHATS:
                 account = await uow.accounts.find_by_identity(
                     IdentityKey("telegram", "", str(chat))

@@ -5,31 +5,29 @@ from __future__ import annotations
 
 import pytest
 
-from bots.api.tokens import JwtCodec
-from core.ports_api import ApiUnitOfWorkFactory
-from core.services.api_auth import ApiAuthService, ApiConfig
-from core.services.api_errors import InvalidCredentials, TooManyLogins, Unauthenticated
-from core.services.passwords import ScryptHasher
-from core.types import Role
+from bots.jwt_tokens import JwtCodec
+from core.errors import InvalidCredentials, TooManyLogins, Unauthenticated
+from core.ports import UnitOfWorkFactory
+from core.types import IdentityKey
 from storage.kv.login_limits import MemoryLoginLimiter
-from tests.fakes.memory import MemoryStore
-from tests.fakes.memory_api import ApiTables, memory_api_uow_factory
-from tests.harness import core_on
+from tests.fakes.memory import MemoryStore, memory_uow_factory
+from tests.harness import caller, core_on, with_config
 from tests.known_secrets import JWT_SECRET
 
 
 async def test_auth_flow_on_memory_fakes() -> None:
     store = MemoryStore()
-    uow: ApiUnitOfWorkFactory = memory_api_uow_factory(store, ApiTables())
-    async with core_on(uow, "http://127.0.0.1:9/v1") as core:
-        auth = ApiAuthService(
-            uow,
-            core.accounts,
-            JwtCodec(JWT_SECRET),
-            MemoryLoginLimiter(limit=2),
-            ScryptHasher(n=2**10),
-            ApiConfig(),
-        )
+    uow: UnitOfWorkFactory = memory_uow_factory(store)
+    admin = caller("root", platform="api")
+    config = with_config(bootstrap_admins=frozenset({IdentityKey("api", "", "root")}))
+    async with core_on(
+        uow,
+        "http://127.0.0.1:9/v1",
+        config=config,
+        token_codec=JwtCodec(JWT_SECRET),
+        login_limiter=MemoryLoginLimiter(limit=2),
+    ) as core:
+        auth = core.auth
         principal = await auth.register("memo", "long enough")
         pair = await auth.login("memo", "long enough", "10.0.0.1")
         assert (await auth.authenticate(pair.access_token)).account.id == principal.account.id
@@ -38,11 +36,9 @@ async def test_auth_flow_on_memory_fakes() -> None:
             await auth.refresh(pair.refresh_token)  # reuse: the family is revoked
         with pytest.raises(Unauthenticated):
             await auth.refresh(rotated.refresh_token)
-        # The admin role change (core) bumps the version the fake keeps too.
+        # An admin's role change refuses every token issued before it.
         fresh = await auth.login("memo", "long enough", "10.0.0.1")
-        async with uow() as work:
-            await work.accounts.set_role(principal.account.id, Role.GUEST)
-            await work.commit()
+        await core.admin.set_role(admin, f"#{principal.account.id}", "guest")
         with pytest.raises(Unauthenticated):
             await auth.authenticate(fresh.access_token)
         for _ in range(2):

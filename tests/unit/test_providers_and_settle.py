@@ -13,10 +13,11 @@ from core.services import build_core
 from core.services.billing import Billing, Settlement
 from core.services.requests import ChatRequest
 from core.types import LedgerKind, Outcome
+from storage.kv.login_limits import MemoryLoginLimiter
 from storage.kv.memory import MemoryLinkCodes, MemoryRateLimiter, MemoryStopSignals
 from tests.fakes.llm_server import FakeLLM
 from tests.fakes.memory import MemoryStore, memory_uow_factory
-from tests.harness import caller, collect, core_on, with_config
+from tests.harness import MemoryHealth, caller, collect, core_on, with_config
 
 TWO_PROVIDERS = """
 default_chat_model = "remote"
@@ -59,6 +60,8 @@ async def test_a_model_falls_back_to_another_providers_model():
             links=MemoryLinkCodes(),
             stops=MemoryStopSignals(),
             config=with_config(),
+            health=MemoryHealth(),
+            login_limiter=MemoryLoginLimiter(),
         )
         try:
             done = (

@@ -1,5 +1,5 @@
 """The HTTP API: credentials, refresh tokens, API keys, idempotency keys, account security
-versions. Written by hand to match ``storage.tables_api``.
+versions. Written by hand to match the API tables of ``storage.tables``.
 
 Revision ID: 0002
 Revises: 0001

@@ -7,11 +7,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import translate_errors
-from storage.tables import utcnow
-from storage.tables_api import AccountSecurityRow
+from storage.tables import AccountSecurityRow, utcnow
 
 
-async def bump_security(connection: AsyncConnection, account_id: int) -> int:
+async def _bump(connection: AsyncConnection, account_id: int) -> int:
     """One upsert; the row lock serialises concurrent bumps."""
     now = utcnow()
     values = {"account_id": account_id, "version": 1, "changed_at": now}
@@ -45,4 +44,4 @@ class SqlSecurityRepository:
         return int(found) if found is not None else 0
 
     async def bump(self, account_id: int) -> int:
-        return await bump_security(self._connection, account_id)
+        return await _bump(self._connection, account_id)

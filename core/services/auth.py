@@ -1,5 +1,5 @@
-"""API accounts: register, log in (with limits), rotating refresh tokens, log out, and
-turning a bearer token or API key into a caller.
+"""Signing in over HTTP: register, log in (with limits), rotating refresh tokens, log out,
+and turning a bearer token or API key into a caller.
 
 A refresh token works once; presenting a used one revokes its whole family (someone has
 a copy). Every token carries the account's security version, which logout, password or
@@ -14,24 +14,25 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from core.errors import BadArgument, Banned
-from core.ports_api import (
-    ApiUnitOfWork,
-    ApiUnitOfWorkFactory,
+from core.errors import (
+    BadArgument,
+    Banned,
+    InvalidCredentials,
+    TooManyLogins,
+    Unauthenticated,
+    UsernameTaken,
+)
+from core.ports import (
     Credential,
     InvalidToken,
     LoginLimiter,
     TokenClaims,
     TokenCodec,
     TokenType,
+    UnitOfWork,
+    UnitOfWorkFactory,
 )
 from core.services.accounts import AccountService
-from core.services.api_errors import (
-    InvalidCredentials,
-    TooManyLogins,
-    Unauthenticated,
-    UsernameTaken,
-)
 from core.services.passwords import ScryptHasher
 from core.services.requests import Caller
 from core.types import Account, IdentityKey
@@ -45,7 +46,7 @@ API_KEY_PREFIX = "sb-"
 
 
 @dataclass(frozen=True, slots=True)
-class ApiConfig:
+class AuthConfig:
     access_ttl_s: int = 900
     refresh_ttl_s: int = 30 * 24 * 3600
 
@@ -87,15 +88,15 @@ def check_password(password: str) -> str:
     return password
 
 
-class ApiAuthService:
+class AuthService:
     def __init__(
         self,
-        uow: ApiUnitOfWorkFactory,
+        uow: UnitOfWorkFactory,
         accounts: AccountService,
-        codec: TokenCodec,
+        codec: TokenCodec | None,
         limiter: LoginLimiter,
         hasher: ScryptHasher,
-        config: ApiConfig,
+        config: AuthConfig,
     ) -> None:
         self._uow = uow
         self._accounts = accounts
@@ -192,19 +193,19 @@ class ApiAuthService:
 
     def _decode(self, token: str, expected: TokenType) -> TokenClaims:
         try:
-            return self._codec.decode(token, expected)
+            return self._signer().decode(token, expected)
         except InvalidToken as exc:
             logger.info("refused a %s token: %s", expected.value, exc)
             raise Unauthenticated() from None
 
-    async def _current(self, uow: ApiUnitOfWork, claims: TokenClaims) -> Account:
+    async def _current(self, uow: UnitOfWork, claims: TokenClaims) -> Account:
         account = await uow.accounts.find_by_identity(api_caller(claims.subject).identity)
         if account is None or await uow.security.version(account.id) != claims.version:
             raise Unauthenticated()
         return account
 
     async def _issue(
-        self, uow: ApiUnitOfWork, username: str, account_id: int, family: str
+        self, uow: UnitOfWork, username: str, account_id: int, family: str
     ) -> TokenPair:
         version = await uow.security.version(account_id)
         access = TokenClaims(username, TokenType.ACCESS, version, secrets.token_hex(8))
@@ -212,8 +213,15 @@ class ApiAuthService:
             username, TokenType.REFRESH, version, secrets.token_hex(16), family_id=family
         )
         ttl = self._config.refresh_ttl_s
-        refresh_token = self._codec.encode(refresh, ttl)
+        refresh_token = self._signer().encode(refresh, ttl)
         expires = datetime.now(UTC) + timedelta(seconds=ttl)
         await uow.refresh_tokens.add(digest(refresh_token), family, username, expires)
-        access_token = self._codec.encode(access, self._config.access_ttl_s)
+        access_token = self._signer().encode(access, self._config.access_ttl_s)
         return TokenPair(access_token, refresh_token, self._config.access_ttl_s)
+
+    def _signer(self) -> TokenCodec:
+        # Messenger-only deployments set no JWT_SECRET; the HTTP API refuses to start
+        # without one, so reaching this without a codec is a wiring error.
+        if self._codec is None:
+            raise RuntimeError("signing in is off: JWT_SECRET is not set")
+        return self._codec

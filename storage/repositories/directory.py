@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 
-from core.ports_api import UserEntry
+from core.ports import UserEntry
 from core.types import Exchange
 from storage.repositories._base import SqlRepository
 from storage.repositories.accounts import _account, _identity, name_key
-from storage.tables import AccountRow, IdentityRow, LedgerRow, MessageRow, UsageRow
-from storage.tables_api import (
+from storage.tables import (
+    AccountRow,
     AccountSecurityRow,
     ApiCredentialRow,
     ApiKeyRow,
     IdempotencyRow,
+    IdentityRow,
+    LedgerRow,
+    MessageRow,
     RefreshTokenRow,
+    UsageRow,
 )
 
 

@@ -1,4 +1,5 @@
-"""What an API user does with their own account: profile changes, erasure, API keys."""
+"""What a person signed in over HTTP does with their own account: username, password and
+language changes, erasure, API keys."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from core.errors import BadArgument
-from core.ports_api import ApiKeyRecord, ApiUnitOfWorkFactory
+from core.errors import BadArgument, NotFound, UsernameTaken
+from core.ports import ApiKeyRecord, UnitOfWorkFactory
 from core.services.accounts import AccountService
-from core.services.api_auth import (
+from core.services.auth import (
     API_KEY_PREFIX,
     Principal,
     api_caller,
@@ -17,9 +18,7 @@ from core.services.api_auth import (
     check_username,
     digest,
 )
-from core.services.api_errors import NotFound, UsernameTaken
 from core.services.passwords import ScryptHasher
-from core.types import Account
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +38,9 @@ class NewApiKey:
     key: str  # shown once, never stored
 
 
-class ApiAccountService:
+class ProfileService:
     def __init__(
-        self, uow: ApiUnitOfWorkFactory, accounts: AccountService, hasher: ScryptHasher
+        self, uow: UnitOfWorkFactory, accounts: AccountService, hasher: ScryptHasher
     ) -> None:
         self._uow = uow
         self._accounts = accounts
@@ -79,14 +78,8 @@ class ApiAccountService:
         return Principal(api_caller(username), account, credential)
 
     async def delete(self, principal: Principal) -> None:
-        async with self._uow() as uow:
-            await uow.directory.erase(principal.account.id)
-            await uow.commit()
-        logger.info("account %s erased at its owner's request", principal.account.id)
-
-    async def identities_of(self, account: Account) -> list[str]:
-        async with self._uow() as uow:
-            return [str(i.key) for i in await uow.accounts.identities(account.id)]
+        """The person erases their own account and everything that is its data."""
+        await self._accounts.erase(principal.account.id)
 
     async def create_key(self, principal: Principal, name: str | None) -> NewApiKey:
         key = API_KEY_PREFIX + secrets.token_urlsafe(32)

@@ -6,11 +6,10 @@ from typing import Any
 
 from sqlalchemy import Row, and_, select, update
 
-from core.ports_api import Credential
+from core.ports import Credential
 from storage.repositories._base import SqlRepository
 from storage.repositories.accounts import name_key
-from storage.tables import IdentityRow, utcnow
-from storage.tables_api import ApiCredentialRow
+from storage.tables import ApiCredentialRow, IdentityRow, utcnow
 
 API = "api"
 

@@ -1,17 +1,13 @@
-"""Ports of the HTTP API's use cases (accounts with passwords, tokens, API keys, idempotent
-grants, the user directory). ``storage.repositories_api`` implements them for SQL and
-``tests/fakes/memory_api.py`` in memory; ``bots/api/tokens.py`` implements ``TokenCodec``."""
+"""Signing in over HTTP: username/password credentials, refresh tokens, API keys, the token
+codec (JWT in ``bots/api/tokens.py``) and the login limiter."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
-
-from core.ports import UnitOfWork
-from core.types import Account, Exchange, Identity
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,24 +39,6 @@ class ApiKeyRecord:
     created_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class GrantRecord:
-    """An idempotent grant as first answered; replayed for a repeat of its key."""
-
-    request_hash: str
-    account_id: int
-    amount: int
-    balance: int
-    reason: str | None
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class UserEntry:
-    account: Account
-    identities: list[Identity]
-
-
 class CredentialRepository(Protocol):
     async def get(self, username: str) -> Credential | None: ...
 
@@ -78,14 +56,6 @@ class CredentialRepository(Protocol):
 
     async def rename(self, old: str, new: str) -> bool:
         """Rename the credential and its identity; False when ``new`` is taken."""
-        ...
-
-
-class SecurityRepository(Protocol):
-    async def version(self, account_id: int) -> int: ...
-
-    async def bump(self, account_id: int) -> int:
-        """Refuse every token issued so far for the account; returns the new version."""
         ...
 
 
@@ -117,43 +87,6 @@ class ApiKeyRepository(Protocol):
     async def list(self, credential_id: int) -> list[ApiKeyRecord]: ...
 
     async def revoke(self, credential_id: int, key_id: int) -> bool: ...
-
-
-class IdempotencyRepository(Protocol):
-    async def get(self, actor_account_id: int, key: str) -> GrantRecord | None: ...
-
-    async def put(self, actor_account_id: int, key: str, record: GrantRecord) -> bool:
-        """False when the key was stored meanwhile (unique key)."""
-        ...
-
-
-class DirectoryRepository(Protocol):
-    async def search(
-        self, query: str | None, offset: int, limit: int
-    ) -> tuple[list[UserEntry], int]:
-        """Accounts (not merged away) matching ``query`` in a name or user id, oldest
-        first, and how many match in all."""
-        ...
-
-    async def exchange(self, request_id: str) -> tuple[int, Exchange] | None:
-        """One request and its answer, with the account it belongs to."""
-        ...
-
-    async def erase(self, account_id: int) -> None:
-        """Delete the account and everything that is its data."""
-        ...
-
-
-class ApiUnitOfWork(UnitOfWork, Protocol):
-    credentials: CredentialRepository
-    security: SecurityRepository
-    refresh_tokens: RefreshTokenRepository
-    api_keys: ApiKeyRepository
-    idempotency: IdempotencyRepository
-    directory: DirectoryRepository
-
-
-ApiUnitOfWorkFactory = Callable[[], ApiUnitOfWork]
 
 
 class TokenType(StrEnum):

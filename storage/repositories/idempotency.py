@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core.ports_api import GrantRecord
+from core.ports import GrantRecord
 from storage.repositories._base import SqlRepository
-from storage.tables_api import IdempotencyRow
+from storage.tables import IdempotencyRow
 
 
 class SqlIdempotencyRepository(SqlRepository):

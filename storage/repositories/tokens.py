@@ -7,10 +7,9 @@ from typing import Any
 
 from sqlalchemy import Row, insert, select, update
 
-from core.ports_api import ApiKeyRecord, RefreshRecord
+from core.ports import ApiKeyRecord, RefreshRecord
 from storage.repositories._base import SqlRepository
-from storage.tables import utcnow
-from storage.tables_api import ApiKeyRow, RefreshTokenRow
+from storage.tables import ApiKeyRow, RefreshTokenRow, utcnow
 
 
 def _refresh(row: Row[Any]) -> RefreshRecord:

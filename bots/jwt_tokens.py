@@ -1,4 +1,4 @@
-"""JWTs for the API (PyJWT): HS256 only, and ``exp``, ``iat``, ``sub``, ``aud``, ``iss``,
+"""The token codec of signing in over HTTP (PyJWT): HS256 only, and ``exp``, ``iat``, ``sub``, ``aud``, ``iss``,
 the token type and the account's security version all required."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import time
 
 import jwt
 
-from core.ports_api import InvalidToken, TokenClaims, TokenType
+from core.ports import InvalidToken, TokenClaims, TokenType
 
 ALGORITHM = "HS256"
 ISSUER = "switchboard"

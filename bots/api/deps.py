@@ -1,0 +1,19 @@
+"""What the API's handlers reach (``request.app[DEPS]``): the one ``Core`` every adapter
+shares, and the API's own limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from core.services import Core
+
+
+@dataclass(frozen=True, slots=True)
+class ApiDeps:
+    core: Core
+    max_json_bytes: int = 1024 * 1024
+
+
+DEPS = web.AppKey("deps", ApiDeps)

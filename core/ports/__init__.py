@@ -1,0 +1,79 @@
+"""The protocols the use cases depend on, with their contracts written on them. ``storage``
+implements them for SQL and Redis, ``tests/fakes`` in memory, and one contract suite
+(tests/contract) runs against both so the fakes stay honest. Import them from here."""
+
+from core.ports.accounts import (
+    AccountRepository,
+    DirectoryRepository,
+    SecurityRepository,
+    UserEntry,
+)
+from core.ports.auth import (
+    ApiKeyRecord,
+    ApiKeyRepository,
+    Credential,
+    CredentialRepository,
+    InvalidToken,
+    LoginLimiter,
+    RefreshRecord,
+    RefreshTokenRepository,
+    TokenClaims,
+    TokenCodec,
+    TokenType,
+)
+from core.ports.conversations import (
+    ConversationRepository,
+    EventRepository,
+    UsageRepository,
+)
+from core.ports.health import HealthProbe
+from core.ports.kv import (
+    LinkCodes,
+    RateLimiter,
+    SharedFlags,
+    StopSignals,
+)
+from core.ports.ledger import (
+    GrantRecord,
+    IdempotencyRepository,
+    LedgerRepository,
+)
+from core.ports.provider import (
+    ModelProvider,
+)
+from core.ports.uow import (
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+
+__all__ = [
+    "AccountRepository",
+    "ApiKeyRecord",
+    "ApiKeyRepository",
+    "ConversationRepository",
+    "Credential",
+    "CredentialRepository",
+    "DirectoryRepository",
+    "EventRepository",
+    "GrantRecord",
+    "HealthProbe",
+    "IdempotencyRepository",
+    "InvalidToken",
+    "LedgerRepository",
+    "LinkCodes",
+    "LoginLimiter",
+    "ModelProvider",
+    "RateLimiter",
+    "RefreshRecord",
+    "RefreshTokenRepository",
+    "SecurityRepository",
+    "SharedFlags",
+    "StopSignals",
+    "TokenClaims",
+    "TokenCodec",
+    "TokenType",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+    "UsageRepository",
+    "UserEntry",
+]

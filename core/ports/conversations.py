@@ -1,0 +1,51 @@
+"""What was said and what it cost: conversations, usage events and processed platform events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from core.types import (
+    ConversationKey,
+    Exchange,
+    StatsDimension,
+    StatsRow,
+    StoredMessage,
+    UsageEvent,
+)
+
+
+class ConversationRepository(Protocol):
+    async def append(self, conversation: ConversationKey, *messages: StoredMessage) -> None:
+        """Add messages in order (one statement for all of them)."""
+        ...
+
+    async def window(self, conversation: ConversationKey, limit: int) -> list[StoredMessage]:
+        """The last ``limit`` messages since the last reset, oldest first."""
+        ...
+
+    async def reset(self, conversation: ConversationKey) -> None: ...
+
+    async def history(self, account_id: int, limit: int) -> list[Exchange]:
+        """The last ``limit`` question/answer pairs of the account, newest first."""
+        ...
+
+    async def move_account(self, from_account: int, to_account: int) -> None: ...
+
+
+class UsageRepository(Protocol):
+    async def record(self, event: UsageEvent) -> None: ...
+
+    async def recent(self, account_id: int, limit: int) -> list[UsageEvent]: ...
+
+    async def stats(
+        self, since: datetime, dimension: StatsDimension, account_id: int | None = None
+    ) -> list[StatsRow]: ...
+
+    async def move_account(self, from_account: int, to_account: int) -> None: ...
+
+
+class EventRepository(Protocol):
+    async def record(self, platform: str, event_id: str) -> bool:
+        """Record a platform event id; False when it was recorded before (unique key)."""
+        ...

@@ -1,0 +1,16 @@
+"""Whether the stores the core depends on answer, for ``/health`` and operators."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class HealthProbe(Protocol):
+    async def database(self) -> str:
+        """``"ok"`` or ``"unavailable"``."""
+        ...
+
+    def shared_state(self) -> str:
+        """``"off"`` (no Redis configured), ``"ok"``, or ``"degraded"`` (Redis unreachable,
+        limits per process until it answers)."""
+        ...

@@ -1,0 +1,43 @@
+"""The unit of work: one short transaction holding every repository. Leaving the block
+without ``commit()`` rolls back; no use case keeps one open across an upstream call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Protocol, Self
+
+from core.ports.accounts import AccountRepository, DirectoryRepository, SecurityRepository
+from core.ports.auth import ApiKeyRepository, CredentialRepository, RefreshTokenRepository
+from core.ports.conversations import ConversationRepository, EventRepository, UsageRepository
+from core.ports.ledger import IdempotencyRepository, LedgerRepository
+
+
+class UnitOfWork(Protocol):
+    """One short transaction. Leaving the block without ``commit()`` rolls back."""
+
+    accounts: AccountRepository
+    ledger: LedgerRepository
+    conversations: ConversationRepository
+    usage: UsageRepository
+    events: EventRepository
+    credentials: CredentialRepository
+    security: SecurityRepository
+    refresh_tokens: RefreshTokenRepository
+    api_keys: ApiKeyRepository
+    idempotency: IdempotencyRepository
+    directory: DirectoryRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

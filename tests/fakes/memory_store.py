@@ -1,0 +1,100 @@
+"""The data every memory unit of work of one test shares, and the undo log helpers.
+
+Writes go straight into the store and are undone when a unit of work ends without
+``commit()``; reads see every write at once, including other open units of work (SQL
+would hide those until commit; unit tests rarely interleave transactions)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from core.ports import ApiKeyRecord, Credential, GrantRecord, RefreshRecord
+from core.types import (
+    Account,
+    ConversationKey,
+    Identity,
+    IdentityKey,
+    LedgerEntry,
+    StoredMessage,
+    UsageEvent,
+)
+
+Undo = Callable[[], object]
+
+
+def _utc(value: datetime | None) -> datetime:
+    """What the SQL layer does with timestamps: aware UTC, naive taken as UTC."""
+    if value is None:
+        return datetime.now(UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _setter(target: object, name: str, value: object) -> Undo:
+    return lambda: setattr(target, name, value)
+
+
+def _name_key(display_name: str | None) -> str | None:
+    return display_name.casefold() if display_name is not None else None
+
+
+@dataclass
+class _AccountRow:
+    account: Account
+    merged_into: int | None = None
+
+
+@dataclass
+class _IdentityRow:
+    id: int
+    identity: Identity
+
+
+@dataclass
+class _MessageRow:
+    id: int
+    conversation: ConversationKey
+    message: StoredMessage
+    in_window: bool = True
+
+
+class MemoryStore:
+    """The data every ``MemoryUnitOfWork`` of one test shares."""
+
+    def __init__(self) -> None:
+        self.accounts: dict[int, _AccountRow] = {}
+        self.identities: dict[IdentityKey, _IdentityRow] = {}
+        self.ledger: list[tuple[int, LedgerEntry]] = []
+        self.messages: list[_MessageRow] = []
+        self.usage: list[tuple[int, UsageEvent]] = []
+        self.events: set[tuple[str, str]] = set()
+        self.security_versions: dict[int, int] = {}
+        # Signing in over HTTP (tests/fakes/memory_auth.py).
+        self.credentials: dict[str, Credential] = {}
+        self.refresh: dict[str, RefreshRecord] = {}
+        self.keys: dict[str, ApiKeyRecord] = {}
+        self.idempotency: dict[tuple[int, str], GrantRecord] = {}
+        # One sequence per table, like SQL: never reused, even after a rollback.
+        self._sequences: dict[str, itertools.count[int]] = {}
+        self.commits = 0
+
+    def next_id(self, table: str) -> int:
+        return next(self._sequences.setdefault(table, itertools.count(1)))
+
+    def require_account(self, account_id: int) -> None:
+        if account_id not in self.accounts:  # the SQL foreign key would refuse it too
+            raise LookupError(f"account {account_id} does not exist")
+
+
+def put(table: dict, key: object, value: object, undo: list[Undo]) -> None:  # type: ignore[type-arg]
+    had, before = key in table, table.get(key)
+    table[key] = value
+    undo.append(lambda: table.__setitem__(key, before) if had else table.pop(key, None))
+
+
+class Repository:
+    def __init__(self, store: MemoryStore, undo: list[Undo]) -> None:
+        self._store = store
+        self._undo = undo
