@@ -1,13 +1,14 @@
 """The model's Markdown parsed once by a CommonMark parser, walked for a platform renderer.
 
-markdown-it-py (CommonMark plus GFM strikethrough and tables, raw HTML off, and Telegram's
+markdown-it-py (CommonMark plus GFM strikethrough, raw HTML off, and Telegram's
 ``||spoiler||``) decides what is emphasis, code or a link, so nesting such as
 ``**bold *and italic***`` comes out right and markers that do not pair stay literal text.
 ``Renderer`` walks the syntax tree and owns the layout every platform shares: blocks keep
 the source's blank lines, headings become bold lines, list items get "•" or their number,
-tables become rows of cells joined by " | ", images become links labelled by their alt
-text, and a style already open is not opened again inside itself. A subclass per platform
-says how text, code, styles, links, code blocks and quotes look
+images become links labelled by their alt text, and a style already open is not opened
+again inside itself. Tables are not parsed: their lines stay as written (inline styles
+apply), because a parsed table drops a row's cells beyond the header's. A subclass per
+platform says how text, code, styles, links, code blocks and quotes look
 (``bots/telegram/markdown.py``, ``bots/slack/mrkdwn.py``).
 """
 
@@ -63,7 +64,7 @@ def _spoiler(state: StateInline, silent: bool) -> bool:
 
 @functools.cache
 def _parser() -> MarkdownIt:
-    parser = MarkdownIt("commonmark", {"html": False}).enable(["strikethrough", "table"])
+    parser = MarkdownIt("commonmark", {"html": False}).enable("strikethrough")
     parser.inline.ruler.at("text", _text)
     parser.inline.ruler.before("emphasis", "spoiler", _spoiler)
     return parser
@@ -94,6 +95,7 @@ class Renderer(ABC):
         self._open: set[str] = set()
         self.in_link = False
         self.quote_depth = 0
+        self.list_depth = 0
 
     # The platform's hooks.
     @abstractmethod
@@ -159,8 +161,6 @@ class Renderer(ABC):
             return self.code_block(node.content.removesuffix("\n"), language_of(node.info))
         if kind == "hr":
             return RULE
-        if kind == "table":
-            return self._table(node)
         if kind == "html_block":
             return self.text(node.content.removesuffix("\n"))
         return self._inline(node.children)
@@ -171,24 +171,15 @@ class Renderer(ABC):
         for item in node.children:
             marker = f"{number}{item.markup} " if node.type == "ordered_list" else "• "
             number += 1
-            first, *rest = self._blocks(item.children).split("\n")
+            self.list_depth += 1
+            try:
+                first, *rest = self._blocks(item.children).split("\n")
+            finally:
+                self.list_depth -= 1
             # Continuation lines line up under the item's text.
             rest = [" " * len(marker) + line if line else line for line in rest]
             items.append("\n".join([marker + first, *rest]).rstrip())
         return self._joined(node.children, items)
-
-    def _table(self, node: SyntaxTreeNode) -> str:
-        rows: list[str] = []
-        for section in node.children:
-            for row in section.children:
-                cells = [
-                    self._styled("strong", cell.children)
-                    if section.type == "thead"
-                    else self._inline(cell.children)
-                    for cell in row.children
-                ]
-                rows.append(" | ".join(cells))
-        return "\n".join(rows)
 
     def _inline(self, nodes: Sequence[SyntaxTreeNode]) -> str:
         return "".join(self._span(node) for node in nodes)
@@ -218,13 +209,17 @@ class Renderer(ABC):
         return self.style(kind, inner) if inner else inner
 
     def _link(self, url: str, node: SyntaxTreeNode) -> str:
-        outer, self.in_link = self.in_link, True
-        try:
-            label = self._inline(node.children) or self.text(url)
-        finally:
-            self.in_link = outer
-        if outer:
-            return label
+        if self.in_link:  # an image in a link's label: its alt text
+            return self._inline(node.children)
+        shown = self.text(_parser().normalizeLinkText(url))  # the parser percent-encoded it
         if not url.lower().startswith(self.safe_schemes):
-            return label if node.markup == "autolink" or not url else f"{label} ({self.text(url)})"
+            label = self._inline(node.children)
+            if not url or not label or node.markup == "autolink":
+                return label or shown
+            return f"{label} ({shown})"
+        self.in_link = True
+        try:
+            label = self._inline(node.children) or shown
+        finally:
+            self.in_link = False
         return self.link(url, label)

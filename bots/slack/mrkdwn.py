@@ -21,6 +21,7 @@ _MARKS = {"em": "_", "strong": "*", "s": "~", "spoiler": "||"}
 _LOOSE_MARKER = re.compile(r"(?<=\s)[*_~`](?=\s)|(?<=[^\W_])[*_~`](?=[^\W_])")
 _MARKER = re.compile(r"[*_~`]")
 _ZWSP = "\u200b"
+_FENCE_IN_BODY = re.compile(r"``(?=`)")
 
 
 def escape(text: str) -> str:
@@ -53,12 +54,16 @@ class SlackMrkdwn(Renderer):
         return f"<{target}>" if label == target else f"<{target}|{label}>"
 
     def code_block(self, body: str, language: str) -> str:
-        return f"```\n{escape(body)}\n```" if body else "```\n```"
+        # Three backticks in the body would end the block early.
+        body = _FENCE_IN_BODY.sub("``" + _ZWSP, escape(body))
+        return f"```\n{body}\n```" if body else "```\n```"
 
     def quote(self, body: str) -> str:
         if self.quote_depth:  # Slack quotes do not nest; the outer quote prefixes the lines
             return body
-        return "\n".join("> " + line for line in body.split("\n"))
+        # Slack quotes only at a line's start: in a list item the marker is shown as text.
+        marker = "&gt; " if self.list_depth else "> "
+        return "\n".join(marker + line for line in body.split("\n"))
 
 
 def markdown_to_mrkdwn(text: str) -> str:
