@@ -14,20 +14,25 @@ platform says how text, code, styles, links, code blocks and quotes look
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
-from markdown_it.tree import SyntaxTreeNode
+from markdown_it.token import Token
 
 # The default text rule stops at these characters so other inline rules can fire; "|" is
 # added for the spoiler rule (markdown-it-py 3 has no public way to add a terminator).
 _TEXT_RUN = re.compile(r"[^\n!#$%&*+\-:<=>@\[\\\]^_`{}~|]+")
 _LANGUAGE = re.compile(r"[\w+#.-]+")
 _STYLES = frozenset({"em", "strong", "s", "spoiler"})
+_NEWLINE = re.compile(r"\r\n?")
+_BARS = re.compile(r"(?=\|\|)")
 RULE = "──────────"
 
 
@@ -41,17 +46,35 @@ def _text(state: StateInline, silent: bool) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=16)
+def _bars(src: str) -> tuple[dict[int, int], tuple[list[int], list[int]]]:
+    """Where ``||`` stands in ``src``: the parity of the backticks before each, and the
+    places that can close a spoiler (not after a space) split by that parity."""
+    parity: dict[int, int] = {}
+    closers: tuple[list[int], list[int]] = ([], [])
+    ticks, last = 0, 0
+    for match in _BARS.finditer(src):
+        at = match.start()
+        ticks += src.count("`", last, at)
+        last = at
+        parity[at] = ticks % 2
+        if at and not src[at - 1].isspace():
+            closers[ticks % 2].append(at)
+    return parity, closers
+
+
 def _spoiler(state: StateInline, silent: bool) -> bool:
     """``||hidden||`` (Telegram's spoiler): content that neither starts nor ends with a space."""
     start, src = state.pos, state.src
     if not src.startswith("||", start) or start + 2 >= state.posMax or src[start + 2].isspace():
         return False
-    end = src.find("||", start + 3, state.posMax)
-    # Not before a space, and not inside a code span (an odd number of backticks on the way).
-    while end != -1 and (src[end - 1].isspace() or src.count("`", start, end) % 2):
-        end = src.find("||", end + 1, state.posMax)
-    if end == -1:
+    # The first closing bars after an even number of backticks (not inside a code span).
+    parity, closers = _bars(src)
+    candidates = closers[parity[start]]
+    index = bisect.bisect_left(candidates, start + 3)
+    if index == len(candidates) or candidates[index] + 2 > state.posMax:
         return False
+    end = candidates[index]
     if not silent:
         state.push("spoiler_open", "tg-spoiler", 1).markup = "||"
         limit, state.pos, state.posMax = state.posMax, start + 2, end
@@ -70,9 +93,9 @@ def _parser() -> MarkdownIt:
     return parser
 
 
-def parse(text: str) -> SyntaxTreeNode:
-    """The syntax tree of a whole answer."""
-    return SyntaxTreeNode(_parser().parse(text))
+def parse(text: str) -> list[Token]:
+    """The flat token stream of a whole answer (nesting tokens open and close)."""
+    return _parser().parse(text)
 
 
 def language_of(info: str) -> str:
@@ -85,14 +108,45 @@ def _blank(line: str) -> bool:
     return not line.replace(">", "").strip()
 
 
+def _plain(tokens: Sequence[Token]) -> str:
+    """The words of an image's alt text (alt text has no styles)."""
+    out: list[str] = []
+    todo = list(reversed(tokens))
+    while todo:
+        token = todo.pop()
+        if token.children:
+            todo.extend(reversed(token.children))
+        elif token.type in ("text", "text_special", "code_inline"):
+            out.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            out.append("\n")
+    return "".join(out)
+
+
+@dataclass
+class _Block:
+    opener: Token | None
+    parts: list[tuple[int, str]] = field(default_factory=list)  # (first source line, text)
+
+
+@dataclass
+class _Span:
+    opener: Token | None
+    outer_in_link: bool = False
+    parts: list[str] = field(default_factory=list)
+
+
 class Renderer(ABC):
-    """One rendering of one text: walks the tree, asks the platform hooks for the pieces."""
+    """One rendering of one text: walks the tokens, asks the platform hooks for the pieces.
+
+    The walk keeps its own stacks rather than recursing, so deep nesting (a thousand
+    ``*``) cannot exhaust Python's recursion limit."""
 
     safe_schemes: tuple[str, ...] = ("http://", "https://", "mailto:")
 
     def __init__(self) -> None:
         self._lines: list[str] = []
-        self._open: set[str] = set()
+        self._open: Counter[str] = Counter()
         self.in_link = False
         self.quote_depth = 0
         self.list_depth = 0
@@ -112,7 +166,7 @@ class Renderer(ABC):
 
     @abstractmethod
     def link(self, url: str, label: str) -> str:
-        """A link to a safe URL (``label`` is already rendered)."""
+        """A link to a safe URL (``label`` is already rendered, with ``in_link`` set)."""
 
     @abstractmethod
     def code_block(self, body: str, language: str) -> str:
@@ -122,104 +176,156 @@ class Renderer(ABC):
     def quote(self, body: str) -> str:
         """A block quote around rendered blocks (``quote_depth`` says how deep it sits)."""
 
-    # The walk.
+    # Blocks.
     def render(self, source: str) -> str:
-        self._lines = source.splitlines()
-        return self._blocks(parse(source).children)
+        self._lines = _NEWLINE.sub("\n", source).split("\n")
+        tokens = parse(source)
+        limit = int(_parser().options["maxNesting"]) - 1
+        if any(token.block and token.level >= limit for token in tokens):
+            # The parser drops what is nested deeper than its limit: show the text as written.
+            return self.text(source)
+        stack = [_Block(None)]
+        for token in tokens:
+            if token.nesting == 1:
+                self._enter(token)
+                stack.append(_Block(token))
+            elif token.nesting == -1:
+                block = stack.pop()
+                stack[-1].parts.append((_first_line(block.opener), self._leave(block)))
+            else:
+                stack[-1].parts.append((_first_line(token), self._leaf(token)))
+        return self._joined(stack[0].parts)
 
     def render_inline(self, source: str) -> str:
         """One line or paragraph, without block structure."""
-        return self._inline(SyntaxTreeNode(_parser().parseInline(source)).children)
+        tokens = _parser().parseInline(source)
+        return self._inline(tokens[0].children or []) if tokens else ""
 
-    def _blocks(self, nodes: Sequence[SyntaxTreeNode]) -> str:
-        return self._joined(nodes, [self._block(node) for node in nodes])
-
-    def _joined(self, nodes: Sequence[SyntaxTreeNode], parts: list[str]) -> str:
+    def _joined(self, parts: list[tuple[int, str]]) -> str:
         """Parts one line apart, or a blank line apart where the source had one."""
-        out = parts[:1]
-        for node, part in zip(nodes[1:], parts[1:], strict=True):
-            first = node.map[0] if node.map else 0
-            gap = 0 < first <= len(self._lines) and _blank(self._lines[first - 1])
+        out = [text for _, text in parts[:1]]
+        for line, text in parts[1:]:
+            gap = 0 < line <= len(self._lines) and _blank(self._lines[line - 1])
             out.append("\n\n" if gap else "\n")
-            out.append(part)
+            out.append(text)
         return "".join(out)
 
-    def _block(self, node: SyntaxTreeNode) -> str:
-        kind = node.type
-        if kind == "heading":
-            return self._styled("strong", node.children)
-        if kind in ("bullet_list", "ordered_list"):
-            return self._list(node)
-        if kind == "blockquote":
+    def _enter(self, opener: Token) -> None:
+        if opener.type == "heading_open":
+            self._open["strong"] += 1
+        elif opener.type == "blockquote_open":
             self.quote_depth += 1
-            try:
-                body = self._blocks(node.children)
-            finally:
-                self.quote_depth -= 1
-            return self.quote(body)
-        if kind in ("fence", "code_block"):
-            return self.code_block(node.content.removesuffix("\n"), language_of(node.info))
-        if kind == "hr":
-            return RULE
-        if kind == "html_block":
-            return self.text(node.content.removesuffix("\n"))
-        return self._inline(node.children)
-
-    def _list(self, node: SyntaxTreeNode) -> str:
-        number = int(str(node.attrs.get("start", 1)))
-        items: list[str] = []
-        for item in node.children:
-            marker = f"{number}{item.markup} " if node.type == "ordered_list" else "• "
-            number += 1
+        elif opener.type == "list_item_open":
             self.list_depth += 1
-            try:
-                first, *rest = self._blocks(item.children).split("\n")
-            finally:
-                self.list_depth -= 1
+
+    def _leave(self, block: _Block) -> str:
+        kind = block.opener.type if block.opener else ""
+        body = self._joined(block.parts)
+        if kind == "heading_open":
+            self._open["strong"] -= 1
+            return self._styled("strong", body)
+        if kind == "blockquote_open":
+            self.quote_depth -= 1
+            return self.quote(body)
+        if kind == "list_item_open":
+            self.list_depth -= 1
+        if kind in ("bullet_list_open", "ordered_list_open") and block.opener:
+            return self._list(block.opener, block.parts)
+        return body
+
+    def _list(self, opener: Token, items: list[tuple[int, str]]) -> str:
+        number = int(str(opener.attrs.get("start", 1)))
+        marked: list[tuple[int, str]] = []
+        for line, body in items:
+            ordered = opener.type == "ordered_list_open"
+            marker = f"{number}{opener.markup} " if ordered else "• "
+            number += 1
+            first, *rest = body.split("\n")
             # Continuation lines line up under the item's text.
-            rest = [" " * len(marker) + line if line else line for line in rest]
-            items.append("\n".join([marker + first, *rest]).rstrip())
-        return self._joined(node.children, items)
+            rest = [" " * len(marker) + text if text else text for text in rest]
+            marked.append((line, "\n".join([marker + first, *rest]).rstrip()))
+        return self._joined(marked)
 
-    def _inline(self, nodes: Sequence[SyntaxTreeNode]) -> str:
-        return "".join(self._span(node) for node in nodes)
+    def _leaf(self, token: Token) -> str:
+        if token.type == "inline":
+            return self._inline(token.children or [])
+        if token.type in ("fence", "code_block"):
+            return self.code_block(token.content.removesuffix("\n"), language_of(token.info))
+        if token.type == "hr":
+            return RULE
+        return self.text(token.content.removesuffix("\n"))  # html_block, when raw HTML is off
 
-    def _span(self, node: SyntaxTreeNode) -> str:
-        kind = node.type
-        if kind in ("text", "html_inline"):
-            return self.text(node.content)
-        if kind in ("softbreak", "hardbreak"):
+    # Spans.
+    def _inline(self, tokens: Sequence[Token]) -> str:
+        stack = [_Span(None)]
+        for token in tokens:
+            if token.nesting == 1:
+                stack.append(_Span(token, self.in_link))
+                self._open_span(token)
+            elif token.nesting == -1:
+                span = stack.pop()
+                stack[-1].parts.append(self._close_span(span))
+            else:
+                stack[-1].parts.append(self._span(token))
+        return "".join(stack[0].parts)
+
+    def _span(self, token: Token) -> str:
+        if token.type in ("softbreak", "hardbreak"):
             return "\n"
-        if kind == "code_inline":
-            return self.text(node.content) if self.in_link else self.code(node.content)
+        if token.type == "code_inline":
+            return self.text(token.content) if self.in_link else self.code(token.content)
+        if token.type == "image":
+            url = str(token.attrs.get("src", ""))
+            outer, self.in_link = self.in_link, self.in_link or self._safe(url)
+            try:
+                alt = self.text(_plain(token.children or []))
+            finally:
+                self.in_link = outer
+            return self._link(url, alt, outer, autolink=False)
+        return self.text(token.content)  # text, text_special, html_inline
+
+    def _open_span(self, opener: Token) -> None:
+        kind = opener.type.removesuffix("_open")
         if kind in _STYLES:
-            return self._styled(kind, node.children)
-        if kind in ("link", "image"):
-            return self._link(str(node.attrs.get("href") or node.attrs.get("src") or ""), node)
-        return self._inline(node.children)
+            self._open[kind] += 1
+        elif kind == "link" and self._safe(str(opener.attrs.get("href", ""))):
+            self.in_link = True
 
-    def _styled(self, kind: str, children: Sequence[SyntaxTreeNode]) -> str:
-        if kind in self._open:
-            return self._inline(children)
-        self._open.add(kind)
-        try:
-            inner = self._inline(children)
-        finally:
-            self._open.discard(kind)
-        return self.style(kind, inner) if inner else inner
+    def _close_span(self, span: _Span) -> str:
+        inner = "".join(span.parts)
+        opener = span.opener
+        kind = opener.type.removesuffix("_open") if opener else ""
+        if kind in _STYLES:
+            self._open[kind] -= 1
+            return self._styled(kind, inner)
+        if kind == "link" and opener:
+            self.in_link = span.outer_in_link
+            url = str(opener.attrs.get("href", ""))
+            return self._link(url, inner, span.outer_in_link, opener.markup == "autolink")
+        return inner
 
-    def _link(self, url: str, node: SyntaxTreeNode) -> str:
-        if self.in_link:  # an image in a link's label: its alt text
-            return self._inline(node.children)
-        shown = self.text(_parser().normalizeLinkText(url))  # the parser percent-encoded it
-        if not url.lower().startswith(self.safe_schemes):
-            label = self._inline(node.children)
-            if not url or not label or node.markup == "autolink":
-                return label or shown
-            return f"{label} ({shown})"
-        self.in_link = True
-        try:
-            label = self._inline(node.children) or shown
-        finally:
-            self.in_link = False
-        return self.link(url, label)
+    def _styled(self, kind: str, inner: str) -> str:
+        """``inner`` in the style, unless the same style is already open around it."""
+        return inner if self._open[kind] or not inner else self.style(kind, inner)
+
+    def _safe(self, url: str) -> bool:
+        return url.lower().startswith(self.safe_schemes)
+
+    def _link(self, url: str, label: str, nested: bool, autolink: bool) -> str:
+        if nested:  # an image in a link's label: its alt text
+            return label
+        safe = self._safe(url)
+        if not label or (not safe and url and not autolink):
+            outer, self.in_link = self.in_link, safe
+            try:  # the parser percent-encoded the URL; show it as written
+                shown = self.text(_parser().normalizeLinkText(url))
+            finally:
+                self.in_link = outer
+            if safe:
+                return self.link(url, label or shown)
+            return f"{label} ({shown})" if label else shown
+        return self.link(url, label) if safe else label
+
+
+def _first_line(token: Token | None) -> int:
+    return token.map[0] if token and token.map else -1

@@ -69,6 +69,10 @@ def test_links_lists_quotes_and_blocks() -> None:
     assert markdown_to_mrkdwn(source) == (
         "1. one\n2. two\n   • deep _it_\n\n──────────\n\n> a\n> b\n> \n> ```\n> c\n> ```"
     )
+    assert markdown_to_mrkdwn("- item\n\n  > quoted in it") == (
+        "• item\n\n  &gt; quoted in it"  # Slack quotes only at a line's start
+    )
+    assert markdown_to_mrkdwn("````\n```\n````") == f"```\n``{Z}`\n```"
     assert markdown_to_mrkdwn("<div>x</div>\n\n| a | **b** |\n|---|---|") == (
         "&lt;div&gt;x&lt;/div&gt;\n\n| a | *b* |\n|---|---|"
     )

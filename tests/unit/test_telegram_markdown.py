@@ -146,6 +146,22 @@ def test_tables_html_and_quotes_degrade_to_text() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("source", "word"),
+    [
+        ("*" * 3000 + "deep" + "*" * 3000, "deep"),
+        ("*a " * 2000 + "inner" + "*" * 2000, "inner"),
+        ("> " * 500 + "quoted", "quoted"),
+        ("- " * 500 + "listed", "listed"),
+        ("![" * 500 + "alt" + "](https://x.y)" * 500, "alt"),
+        ("||x " * 3000 + "last", "last"),
+    ],
+)
+def test_deep_nesting_and_long_runs_still_render(source: str, word: str) -> None:
+    text, _ = parse_html(markdown_to_html(source))  # no RecursionError, nothing unbalanced
+    assert word in text  # the parser's nesting limit loses nothing
+
+
 _ALLOWED = {"b", "i", "s", "tg-spoiler", "code", "pre", "a", "blockquote"}
 _TAG = re.compile(r"<(/?)([a-z-]+)[^>]*>")
 
