@@ -1,107 +1,28 @@
-"""The model's Markdown parsed once by a CommonMark parser, walked for a platform renderer.
+"""The walk every platform shares, over the parser's flat token stream.
 
-markdown-it-py (CommonMark plus GFM strikethrough, raw HTML off, and Telegram's
-``||spoiler||``) decides what is emphasis, code or a link, so nesting such as
-``**bold *and italic***`` comes out right and markers that do not pair stay literal text.
-``Renderer`` walks the syntax tree and owns the layout every platform shares: blocks keep
-the source's blank lines, headings become bold lines, list items get "•" or their number,
-images become links labelled by their alt text, and a style already open is not opened
-again inside itself. Tables are not parsed: their lines stay as written (inline styles
-apply), because a parsed table drops a row's cells beyond the header's. A subclass per
-platform says how text, code, styles, links, code blocks and quotes look
-(``bots/telegram/markdown.py``, ``bots/slack/mrkdwn.py``).
+``Renderer`` owns the layout: blocks keep the source's blank lines, headings become bold
+lines, list items get "•" or their number, images become links labelled by their alt
+text, links to unsafe schemes become "label (url)", and a style already open is not
+opened again inside itself. A subclass per platform says how text, code, styles, links,
+code blocks and quotes look. The walk keeps its own stacks rather than recursing, so deep
+nesting (a thousand ``*``) cannot exhaust Python's recursion limit.
 """
 
 from __future__ import annotations
 
-import bisect
-import functools
 import re
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from markdown_it import MarkdownIt
-from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-# The default text rule stops at these characters so other inline rules can fire; "|" is
-# added for the spoiler rule (markdown-it-py 3 has no public way to add a terminator).
-_TEXT_RUN = re.compile(r"[^\n!#$%&*+\-:<=>@\[\\\]^_`{}~|]+")
-_LANGUAGE = re.compile(r"[\w+#.-]+")
+from bots.markdown.parser import language_of, parse, parser
+
 _STYLES = frozenset({"em", "strong", "s", "spoiler"})
 _NEWLINE = re.compile(r"\r\n?")
-_BARS = re.compile(r"(?=\|\|)")
 RULE = "──────────"
-
-
-def _text(state: StateInline, silent: bool) -> bool:
-    match = _TEXT_RUN.match(state.src, state.pos, state.posMax)
-    if not match:
-        return False
-    if not silent:
-        state.pending += match.group()
-    state.pos = match.end()
-    return True
-
-
-@functools.lru_cache(maxsize=16)
-def _bars(src: str) -> tuple[dict[int, int], tuple[list[int], list[int]]]:
-    """Where ``||`` stands in ``src``: the parity of the backticks before each, and the
-    places that can close a spoiler (not after a space) split by that parity."""
-    parity: dict[int, int] = {}
-    closers: tuple[list[int], list[int]] = ([], [])
-    ticks, last = 0, 0
-    for match in _BARS.finditer(src):
-        at = match.start()
-        ticks += src.count("`", last, at)
-        last = at
-        parity[at] = ticks % 2
-        if at and not src[at - 1].isspace():
-            closers[ticks % 2].append(at)
-    return parity, closers
-
-
-def _spoiler(state: StateInline, silent: bool) -> bool:
-    """``||hidden||`` (Telegram's spoiler): content that neither starts nor ends with a space."""
-    start, src = state.pos, state.src
-    if not src.startswith("||", start) or start + 2 >= state.posMax or src[start + 2].isspace():
-        return False
-    # The first closing bars after an even number of backticks (not inside a code span).
-    parity, closers = _bars(src)
-    candidates = closers[parity[start]]
-    index = bisect.bisect_left(candidates, start + 3)
-    if index == len(candidates) or candidates[index] + 2 > state.posMax:
-        return False
-    end = candidates[index]
-    if not silent:
-        state.push("spoiler_open", "tg-spoiler", 1).markup = "||"
-        limit, state.pos, state.posMax = state.posMax, start + 2, end
-        state.md.inline.tokenize(state)
-        state.posMax = limit
-        state.push("spoiler_close", "tg-spoiler", -1).markup = "||"
-    state.pos = end + 2
-    return True
-
-
-@functools.cache
-def _parser() -> MarkdownIt:
-    parser = MarkdownIt("commonmark", {"html": False}).enable("strikethrough")
-    parser.inline.ruler.at("text", _text)
-    parser.inline.ruler.before("emphasis", "spoiler", _spoiler)
-    return parser
-
-
-def parse(text: str) -> list[Token]:
-    """The flat token stream of a whole answer (nesting tokens open and close)."""
-    return _parser().parse(text)
-
-
-def language_of(info: str) -> str:
-    """A fence's language tag when it is a plain name (``python``, ``c++``), else ""."""
-    word = info.split(maxsplit=1)[0] if info.strip() else ""
-    return word if _LANGUAGE.fullmatch(word) else ""
 
 
 def _blank(line: str) -> bool:
@@ -137,10 +58,7 @@ class _Span:
 
 
 class Renderer(ABC):
-    """One rendering of one text: walks the tokens, asks the platform hooks for the pieces.
-
-    The walk keeps its own stacks rather than recursing, so deep nesting (a thousand
-    ``*``) cannot exhaust Python's recursion limit."""
+    """One rendering of one text: walks the tokens, asks the platform hooks for the pieces."""
 
     safe_schemes: tuple[str, ...] = ("http://", "https://", "mailto:")
 
@@ -180,7 +98,7 @@ class Renderer(ABC):
     def render(self, source: str) -> str:
         self._lines = _NEWLINE.sub("\n", source).split("\n")
         tokens = parse(source)
-        limit = int(_parser().options["maxNesting"]) - 1
+        limit = int(parser().options["maxNesting"]) - 1
         if any(token.block and token.level >= limit for token in tokens):
             # The parser drops what is nested deeper than its limit: show the text as written.
             return self.text(source)
@@ -198,7 +116,7 @@ class Renderer(ABC):
 
     def render_inline(self, source: str) -> str:
         """One line or paragraph, without block structure."""
-        tokens = _parser().parseInline(source)
+        tokens = parser().parseInline(source)
         return self._inline(tokens[0].children or []) if tokens else ""
 
     def _joined(self, parts: list[tuple[int, str]]) -> str:
@@ -318,7 +236,7 @@ class Renderer(ABC):
         if not label or (not safe and url and not autolink):
             outer, self.in_link = self.in_link, safe
             try:  # the parser percent-encoded the URL; show it as written
-                shown = self.text(_parser().normalizeLinkText(url))
+                shown = self.text(parser().normalizeLinkText(url))
             finally:
                 self.in_link = outer
             if safe:
