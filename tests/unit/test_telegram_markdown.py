@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bots.telegram.markdown import markdown_to_html, utf16_len
+from bots.telegram.markdown import inline, markdown_to_html, utf16_len
 from tests.fakes.telegram_html import parse_html
 
 
@@ -207,6 +207,10 @@ def test_random_markdown_is_always_well_nested_telegram_html(seed: int) -> None:
         shown = _FENCE_INFO.sub(r"\1", source)
         for word in ("word", "😀"):
             assert shown.count(word) <= text.count(word) <= source.count(word), source
+
+
+def test_inline_keeps_block_markers_as_text() -> None:
+    assert inline("# not a heading **but bold** <x>") == "# not a heading <b>but bold</b> &lt;x&gt;"
 
 
 def test_utf16_len() -> None:
