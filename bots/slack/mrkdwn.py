@@ -1,6 +1,6 @@
 """The model's Markdown as Slack mrkdwn (used on the final text of an edited message).
 
-``bots/markdown.py`` parses the text (CommonMark) and lays out the blocks; this module says
+``bots.markdown`` parses the text (CommonMark) and lays out the blocks; this module says
 what Slack's dialect looks like: ``*bold*``, ``_italic_``, ``~strike~``, ``<url|text>``
 links, code spans and fences as in Markdown (a fence's language tag would show as text, so
 it goes), no headings (they become bold lines), no list syntax (bullets become "•") and

@@ -1,6 +1,6 @@
 """The model's Markdown rendered as Telegram HTML (``parse_mode="HTML"``).
 
-``bots/markdown.py`` parses the text (CommonMark) and lays out the blocks; this module says
+``bots.markdown`` parses the text (CommonMark) and lays out the blocks; this module says
 what Telegram's HTML looks like. Only the tags Telegram accepts are produced (b, i, s,
 tg-spoiler, code, pre with ``<code class="language-x">``, a href, blockquote), each
 together with its closing tag around escaped content, so the output is well nested
