@@ -168,7 +168,8 @@ _TAG = re.compile(r"<(/?)([a-z-]+)[^>]*>")
 
 def assert_telegram_nesting(html: str) -> None:
     """What the fake's parser does not check: no tag in code or pre (but pre's code), no
-    quote in a quote, no link in a link, no block inside a link, only the tags we mean."""
+    quote in a quote, no link in a link, no code or block inside a link, no code block in a
+    quote, only the tags we mean."""
     stack: list[str] = []
     for match in _TAG.finditer(html):
         closing, tag = match.groups()
@@ -179,16 +180,17 @@ def assert_telegram_nesting(html: str) -> None:
         inside = stack[-1] if stack else ""
         assert inside != "code" and (inside != "pre" or tag == "code"), html
         assert tag not in stack or tag not in ("a", "blockquote", "pre", "code"), html
-        assert tag not in ("pre", "blockquote") or "a" not in stack, html
+        assert tag not in ("pre", "blockquote", "code") or "a" not in stack, html
+        assert tag != "pre" or "blockquote" not in stack, html
         stack.append(tag)
     assert not stack, html
 
 
 _ATOMS = [
-    "**", "*", "_", "__", "`", "``", "```\n", "```py\n", "~~", "||", "\\", "\\*", "[a](https://x.y?a=1&b)",
-    "[", "](", ")", "![i](https://i.x)", "<https://x.y>", "<b>", "</i>", "<", ">", "&", "&amp;",
-    "# ", "> ", "> > ", "- ", "1. ", "    ", "| a | b |\n|--|--|\n", "---\n", "\n", "\n\n",
-    "word", " ", "snake_case", "😀",
+    "**", "*", "_", "__", "`", "``", "```\n", "```py\n", "~~", "||", "\\", "\\*", "[", "](", ")",
+    "[a](https://x.y?a=1&b)", "![i](https://i.x)", "[`c` **b**](https://x.y)", "<https://x.y>",
+    "<b>", "</i>", "<", ">", "&", "&amp;", "# ", "> ", "> > ", "- ", "1. ", "    ",
+    "| a | b |\n|--|--|\n", "---\n", "\n", "\n\n", "word", " ", "snake_case", "😀",
 ]  # fmt: skip
 
 
