@@ -211,6 +211,33 @@ def test_random_markdown_is_always_well_nested_telegram_html(seed: int) -> None:
             assert shown.count(word) <= text.count(word) <= source.count(word), source
 
 
+def test_random_markdown_is_always_balanced() -> None:
+    rng = random.Random(7)
+    atoms = [
+        "**",
+        "*",
+        "_",
+        "__",
+        "`",
+        "```",
+        "~~",
+        "||",
+        "[a](https://x.y)",
+        "<",
+        ">",
+        "&",
+        "# ",
+        "> ",
+        "- ",
+        "\n",
+        "word",
+        " ",
+    ]
+    for _ in range(500):
+        source = "".join(rng.choice(atoms) for _ in range(rng.randint(1, 40)))
+        parse_html(markdown_to_html(source))  # raises on any unbalanced or unknown tag
+
+
 def test_inline_keeps_block_markers_as_text() -> None:
     assert inline("# not a heading **but bold** <x>") == "# not a heading <b>but bold</b> &lt;x&gt;"
 
