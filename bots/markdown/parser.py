@@ -74,10 +74,10 @@ def _spoiler(state: StateInline, silent: bool) -> bool:
 @functools.cache
 def parser() -> MarkdownIt:
     """The configured parser (built once)."""
-    parser = MarkdownIt("commonmark", {"html": False}).enable("strikethrough")
-    parser.inline.ruler.at("text", _text)
-    parser.inline.ruler.before("emphasis", "spoiler", _spoiler)
-    return parser
+    md = MarkdownIt("commonmark", {"html": False}).enable("strikethrough")
+    md.inline.ruler.at("text", _text)
+    md.inline.ruler.before("emphasis", "spoiler", _spoiler)
+    return md
 
 
 def parse(text: str) -> list[Token]:
