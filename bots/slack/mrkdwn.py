@@ -1,68 +1,70 @@
 """The model's Markdown as Slack mrkdwn (used on the final text of an edited message).
 
-Slack's dialect: ``*bold*``, ``_italic_``, ``~strike~``, ``<url|text>`` links, code spans
-and fences as in Markdown (a fence's language tag would show as text, so it goes), no
-headings (they become bold lines) and no list syntax (bullets become "•"). ``&``, ``<``
-and ``>`` are escaped everywhere except in a line's leading quote marker.
+``bots.markdown`` parses the text (CommonMark) and lays out the blocks; this module says
+what Slack's dialect looks like: ``*bold*``, ``_italic_``, ``~strike~``, ``<url|text>``
+links, code spans and fences as in Markdown (a fence's language tag would show as text, so
+it goes), no headings (they become bold lines), no list syntax (bullets become "•") and
+quotes as "> " line prefixes. ``&``, ``<`` and ``>`` are escaped everywhere else. Slack has
+no backslash escape, so a literal ``*``, ``_``, ``~`` or backtick that Slack could read as
+a formatting marker gets zero-width spaces on both sides.
 """
 
 from __future__ import annotations
 
 import re
 
-_FENCE = re.compile(r"^ {0,3}(```+|~~~+)[^\n]*\n(.*?)(?:^ {0,3}\1[ \t]*$|\Z)", re.M | re.S)
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
-_LINK = re.compile(r"\[([^\]\n]+)\]\(\s*(https?://[^)\s]+|mailto:[^)\s]+)\s*\)")
-_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.+?)[ \t#]*$", re.M)
-_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__", re.S)
-_ITALIC = re.compile(r"(?<![*\w])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![*\w])")
-_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
-_BULLET = re.compile(r"^([ \t]*)[-*+][ \t]+", re.M)
-_QUOTE = re.compile(r"^([ \t]*)>[ \t]?", re.M)
-_HRULE = re.compile(r"^[ \t]*([-*_])(?:[ \t]*\1){2,}[ \t]*$", re.M)
-_BOLD_MARK = "\x02"
-_QUOTE_MARK = "\x03"
-_SLOT = "\x04{}\x04"
+from bots.markdown import Renderer
+
+_MARKS = {"em": "_", "strong": "*", "s": "~", "spoiler": "||"}
+# A marker between two spaces ("2 * 3") or inside a word (snake_case) formats nothing; at
+# either end of a piece of text the neighbour is unknown, so the marker is not loose.
+_LOOSE_MARKER = re.compile(r"(?<=\s)[*_~`](?=\s)|(?<=[^\W_])[*_~`](?=[^\W_])")
+_MARKER = re.compile(r"[*_~`]")
+_ZWSP = "\u200b"
+_FENCE_IN_BODY = re.compile(r"``(?=`)")
 
 
 def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _inert(text: str) -> str:
+    """``text`` with every marker Slack could pair up wrapped in zero-width spaces."""
+    loose = {match.start() for match in _LOOSE_MARKER.finditer(text)}
+    return _MARKER.sub(
+        lambda m: m.group() if m.start() in loose else _ZWSP + m.group() + _ZWSP, text
+    )
+
+
+class SlackMrkdwn(Renderer):
+    def text(self, text: str) -> str:
+        return escape(text) if self.in_link else _inert(escape(text))
+
+    def code(self, text: str) -> str:
+        # A backtick would end the span early: such a span stays (inert) text.
+        return self.text(text) if "`" in text else f"`{escape(text)}`"
+
+    def style(self, kind: str, inner: str) -> str:
+        if self.in_link:  # Slack shows a link's label as written
+            return inner
+        return _MARKS[kind] + inner + _MARKS[kind]
+
+    def link(self, url: str, label: str) -> str:
+        target = escape(url)
+        return f"<{target}>" if label == target else f"<{target}|{label}>"
+
+    def code_block(self, body: str, language: str) -> str:
+        # Three backticks in the body would end the block early.
+        body = _FENCE_IN_BODY.sub("``" + _ZWSP, escape(body))
+        return f"```\n{body}\n```" if body else "```\n```"
+
+    def quote(self, body: str) -> str:
+        if self.quote_depth:  # Slack quotes do not nest; the outer quote prefixes the lines
+            return body
+        # Slack quotes only at a line's start: in a list item the marker is shown as text.
+        marker = "&gt; " if self.list_depth else "> "
+        return "\n".join(marker + line for line in body.split("\n"))
+
+
 def markdown_to_mrkdwn(text: str) -> str:
-    out: list[str] = []
-    position = 0
-    for match in _FENCE.finditer(text):
-        out.append(_inline(text[position : match.start()]))
-        body = match.group(2).rstrip("\n")
-        out.append(f"```\n{escape(body)}\n```" if body else "```\n```")
-        position = match.end()
-    out.append(_inline(text[position:]))
-    return "".join(out)
-
-
-def _inline(text: str) -> str:
-    if not text:
-        return text
-    slots: list[str] = []
-
-    def keep(value: str) -> str:
-        slots.append(value)
-        return _SLOT.format(len(slots) - 1)
-
-    text = _QUOTE.sub(lambda m: m.group(1) + _QUOTE_MARK, text)
-    text = _CODE_SPAN.sub(lambda m: keep("`" + escape(m.group(2)) + "`"), text)
-    text = _LINK.sub(lambda m: keep(f"<{escape(m.group(2))}|{escape(m.group(1))}>"), text)
-    text = escape(text)
-    text = _HRULE.sub("──────────", text)
-    text = _HEADING.sub(lambda m: _BOLD_MARK + _strip_bold(m.group(1)) + _BOLD_MARK, text)
-    text = _BOLD.sub(lambda m: _BOLD_MARK + (m.group(1) or m.group(2)) + _BOLD_MARK, text)
-    text = _ITALIC.sub(lambda m: "_" + m.group(1) + "_", text)
-    text = _STRIKE.sub(lambda m: "~" + m.group(1) + "~", text)
-    text = _BULLET.sub(lambda m: m.group(1) + "• ", text)
-    text = text.replace(_BOLD_MARK, "*").replace(_QUOTE_MARK, "> ")
-    return re.sub("\x04(\\d+)\x04", lambda m: slots[int(m.group(1))], text)
-
-
-def _strip_bold(text: str) -> str:
-    return text.replace("**", "").replace("__", "")
+    return SlackMrkdwn().render(text)
