@@ -14,13 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bots.metrics import process_metrics
 from bots.settings import Settings
-from bots.streaming import MemoryPacer, Pacer, RedisPacer
+from bots.streaming import PaceBudgets, Pacer, ScheduledPacer
 from core.models_config import ModelCatalog, load_models_file
 from core.providers.openai_compat import OpenAICompatibleProvider
 from core.services import Core, build_core
 from core.services.config import DEFAULT_SYSTEM_PROMPT, CoreConfig
 from storage.db import create_engine
 from storage.kv import KvServices, open_kv
+from storage.kv.pace_budgets import MemoryBudgets, RedisBudgets
 from storage.migrate import migrate
 from storage.uow import sql_uow_factory
 
@@ -35,15 +36,16 @@ class App:
     engine: AsyncEngine | None = None  # for adapters with tables of their own (the API)
 
     def pacer(self, namespace: str, global_rate: float) -> Pacer:
-        """Edit pacing for one bot: shared through Redis by every worker when Redis is
-        configured (``namespace`` keeps each bot's global budget apart), else in-process."""
+        """Edit pacing for one bot: budgets shared through Redis by every worker when Redis
+        is configured (``namespace`` keeps each bot's global budget apart), else in-process;
+        the relay's scheduling policy in front of them."""
+        budgets: PaceBudgets
         if self.kv.redis is not None:
-            return RedisPacer(
-                self.kv.redis,
-                prefix=f"{self.settings.redis_prefix}pace:{namespace}:",
-                global_rate=global_rate,
-            )
-        return MemoryPacer(global_rate=global_rate)
+            prefix = f"{self.settings.redis_prefix}pace:{namespace}:"
+            budgets = RedisBudgets(self.kv.redis, prefix=prefix)
+        else:
+            budgets = MemoryBudgets()
+        return ScheduledPacer(budgets, global_rate=global_rate)
 
 
 def core_config(settings: Settings) -> CoreConfig:
