@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 from bots.bootstrap import open_app
 from bots.console.render import after_answer
 from bots.console.runner import run
@@ -91,6 +93,7 @@ def test_an_answer_cut_short_says_so_before_the_charge():
     assert after_answer(t, TextDone("whole", 5, Usage(1, 1), Outcome.OK)) == [charge]
 
 
+@pytest.mark.slow
 async def test_python_m_bots_console_on_the_embedded_default(tmp_path):
     async with FakeLLM() as llm:
         llm.script(reply="Hi from the fake")
@@ -123,6 +126,7 @@ async def test_python_m_bots_console_on_the_embedded_default(tmp_path):
     assert CONSOLE_API_KEY.encode() not in out + err
 
 
+@pytest.mark.slow
 async def test_bad_setting_is_one_clear_line(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT), CONTEXT_MESSAGES="lots")
     proc = await asyncio.create_subprocess_exec(
