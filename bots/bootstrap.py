@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bots.jwt_tokens import JwtCodec
 from bots.metrics import process_metrics
 from bots.settings import Settings
-from bots.streaming import MemoryPacer, Pacer, RedisPacer
+from bots.streaming import PaceBudgets, Pacer, ScheduledPacer
 from core.models_config import ModelCatalog, load_models_file
 from core.ports import LoginLimiter, UnitOfWorkFactory
 from core.providers.openai_compat import OpenAICompatibleProvider
@@ -25,6 +25,7 @@ from storage.db import create_engine
 from storage.health import StorageHealth
 from storage.kv import KvServices, open_kv
 from storage.kv.login_limits import MemoryLoginLimiter, RedisLoginLimiter
+from storage.kv.pace_budgets import MemoryBudgets, RedisBudgets
 from storage.migrate import migrate
 from storage.uow import sql_uow_factory
 
@@ -39,15 +40,16 @@ class App:
     uow: UnitOfWorkFactory  # for background jobs (the sweep) that work beside the use cases
 
     def pacer(self, namespace: str, global_rate: float) -> Pacer:
-        """Edit pacing for one bot: shared through Redis by every worker when Redis is
-        configured (``namespace`` keeps each bot's global budget apart), else in-process."""
+        """Edit pacing for one bot: budgets shared through Redis by every worker when Redis
+        is configured (``namespace`` keeps each bot's global budget apart), else in-process;
+        the relay's scheduling policy in front of them."""
+        budgets: PaceBudgets
         if self.kv.redis is not None:
-            return RedisPacer(
-                self.kv.redis,
-                prefix=f"{self.settings.redis_prefix}pace:{namespace}:",
-                global_rate=global_rate,
-            )
-        return MemoryPacer(global_rate=global_rate)
+            prefix = f"{self.settings.redis_prefix}pace:{namespace}:"
+            budgets = RedisBudgets(self.kv.redis, prefix=prefix)
+        else:
+            budgets = MemoryBudgets()
+        return ScheduledPacer(budgets, global_rate=global_rate)
 
 
 def core_config(settings: Settings) -> CoreConfig:

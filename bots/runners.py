@@ -113,7 +113,7 @@ def _background_jobs(app: App) -> list[Coroutine[object, object, None]]:
 
 
 async def run_console_app(settings: Settings) -> None:
-    from bots.console.chat import run_console
+    from bots.console.runner import run
 
     async with open_app(settings) as app:
-        await run_console(app.core)
+        await run(app)

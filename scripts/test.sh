@@ -8,4 +8,6 @@ PY="${PYTHON:-python3}"
 echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== mypy"; .venv/bin/mypy
 echo "== import-linter"; .venv/bin/lint-imports
-echo "== pytest"; .venv/bin/pytest -q -p no:cacheprovider "$@"
+# -n auto: one pytest worker per core (pytest-xdist); worksteal evens out the long tests.
+# Extra arguments pass through, e.g. `scripts/test.sh -m "not slow"` or `-n 0` for serial.
+echo "== pytest"; .venv/bin/pytest -q -p no:cacheprovider -n auto --dist worksteal "$@"

@@ -1,7 +1,11 @@
 """Shared fixtures: real Postgres and Redis when TEST_DATABASE_URL / TEST_REDIS_URL are set.
 
 Locally a missing service skips the tests that need it; in CI (CI=true) it fails them,
-because a green CI that never touched Postgres proves nothing."""
+because a green CI that never touched Postgres proves nothing.
+
+The suite runs in parallel (pytest-xdist, ``-n auto``): every test gets its own database,
+SQLite file (tmp_path), Redis key prefix and ports (0: the kernel picks), so workers never
+share state. Each worker is a process with its own session: its own log scan below."""
 
 from __future__ import annotations
 
@@ -92,9 +96,18 @@ class _LogCollector(logging.Handler):
         self.lines.append(text)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first (stable otherwise): under xdist they then run beside the many
+    short ones instead of alone at the end of the run."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def no_secret_in_any_log() -> Iterator[None]:
-    """Capture every log record of the whole suite; fail the run if a secret leaked."""
+    """Capture every log record of the whole suite; fail the run if a secret leaked.
+
+    Under xdist each worker process runs this for the tests it ran, so every record of
+    every worker is scanned; a leak fails that worker's last test (teardown error)."""
     from tests.known_secrets import ALL
 
     collector = _LogCollector()
@@ -107,7 +120,9 @@ def no_secret_in_any_log() -> Iterator[None]:
     yield
     root.removeHandler(collector)
     leaked = [s for s in ALL if any(s in line for line in collector.lines)]
-    assert not leaked, f"{len(leaked)} secret(s) appeared in log records"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    if leaked:  # pytest.fail, not assert: the report must not print the secrets themselves
+        pytest.fail(f"{len(leaked)} secret(s) appeared in log records (pytest {worker})")
 
 
 @pytest.fixture(autouse=True)

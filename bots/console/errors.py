@@ -1,4 +1,4 @@
-"""Core errors as console lines, in the person's language."""
+"""Core errors as console lines, in the person's language (the one place they are mapped)."""
 
 from __future__ import annotations
 

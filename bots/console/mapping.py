@@ -1,11 +1,12 @@
-"""Who the console user is, and how a typed line splits into a command."""
+"""Typed lines -> core types: who the console user is, commands and requests."""
 
 from __future__ import annotations
 
 import getpass
 import os
 
-from core.services.requests import Caller
+from core.observability import bind_request_id
+from core.services.requests import Caller, ChatRequest, ImageRequest, SpeechRequest
 from core.types import IdentityKey
 
 CHAT_ID = "console"
@@ -23,3 +24,21 @@ def split_command(line: str) -> tuple[str, str] | None:
         return None
     name, _, args = line[1:].partition(" ")
     return name.lower(), args.strip()
+
+
+def chat_request(caller: Caller, text: str) -> ChatRequest:
+    request = ChatRequest(caller=caller, chat_id=CHAT_ID, text=text)
+    bind_request_id(request.request_id)
+    return request
+
+
+def image_request(caller: Caller, prompt: str) -> ImageRequest:
+    request = ImageRequest(caller=caller, chat_id=CHAT_ID, prompt=prompt)
+    bind_request_id(request.request_id)
+    return request
+
+
+def speech_request(caller: Caller, text: str) -> SpeechRequest:
+    request = SpeechRequest(caller=caller, chat_id=CHAT_ID, text=text)
+    bind_request_id(request.request_id)
+    return request

@@ -1,40 +1,32 @@
-"""Writing reply events to the terminal: deltas as they come, media saved to files."""
+"""How the bot's output looks in the terminal: the note and charge after an answer,
+the line naming a saved file, file names for media."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
-from typing import TextIO
 
+from bots.streaming.answer import OUTCOME_NOTES
 from core.i18n import Translator
 from core.money import format_credits
-from core.types import AudioReady, ImageReady, Outcome, ReplyEvent, TextDelta, TextDone
+from core.types import AudioReady, ImageReady, TextDone
 
 
-class ConsoleRenderer:
-    def __init__(self, out: TextIO, media_dir: Path) -> None:
-        self._out = out
-        self._media_dir = media_dir
+def charged(t: Translator, credits: int) -> str:
+    return "  [" + t("reply.charged", credits=format_credits(credits)) + "]"
 
-    def line(self, text: str) -> None:
-        self._out.write(text + "\n")
-        self._out.flush()
 
-    def event(self, t: Translator, event: ReplyEvent) -> None:
-        if isinstance(event, TextDelta):
-            self._out.write(event.text)
-            self._out.flush()
-        elif isinstance(event, TextDone):
-            self._out.write("\n")
-            if event.outcome is Outcome.STOPPED:
-                self.line(t("reply.stopped"))
-            elif event.outcome is Outcome.CUT:
-                self.line(t("reply.cut"))
-            self.line("  [" + t("reply.charged", credits=format_credits(event.credits)) + "]")
+def after_answer(t: Translator, done: TextDone) -> list[str]:
+    """Lines after the streamed text: "(stopped)" / "(cut)" when it ended early, and the
+    charge. The text itself was already written delta by delta."""
+    key = OUTCOME_NOTES.get(done.outcome)
+    return [t(key), charged(t, done.credits)] if key else [charged(t, done.credits)]
 
-    def save(self, t: Translator, media: ImageReady | AudioReady, name: str) -> Path:
-        suffix = ".png" if isinstance(media, ImageReady) else ".ogg"
-        self._media_dir.mkdir(parents=True, exist_ok=True)
-        path = self._media_dir / f"{name}{suffix}"
-        path.write_bytes(media.data)
-        self.line(f"→ {path}  [" + t("reply.charged", credits=format_credits(media.credits)) + "]")
-        return path
+
+def media_file_name(kind: str, media: ImageReady | AudioReady) -> str:
+    suffix = ".png" if isinstance(media, ImageReady) else ".ogg"
+    return f"{kind}-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}{suffix}"
+
+
+def saved(t: Translator, path: Path, credits: int) -> str:
+    return f"→ {path}" + charged(t, credits)

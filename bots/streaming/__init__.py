@@ -1,7 +1,7 @@
 """The streaming relay shared by every chat platform: pacing, coalescing, splitting,
 honouring 429s, and always delivering the final text. Platforms supply a ``MessageSink``."""
 
-from bots.streaming.pacing import MemoryPacer, Pacer, Priority, RedisPacer
+from bots.streaming.pacing import PaceBudgets, Pacer, Priority, ScheduledPacer
 from bots.streaming.relay import RelayResult, notice_text, relay
 from bots.streaming.sink import (
     DeliveryFailed,
@@ -16,14 +16,14 @@ from bots.streaming.split import Cut, cut_first, split_text
 __all__ = [
     "Cut",
     "DeliveryFailed",
-    "MemoryPacer",
     "MessageHandle",
     "MessageSink",
+    "PaceBudgets",
     "Pacer",
     "PlatformRetryAfter",
     "PreviewUnavailable",
     "Priority",
-    "RedisPacer",
+    "ScheduledPacer",
     "RelayResult",
     "SinkLimits",
     "cut_first",

@@ -1,20 +1,36 @@
-"""When may the next call for a chat go: the ``Pacer`` port of the relay.
+"""When may the next call for a chat go: the relay's pacing policy over shared budgets.
 
 A pacer enforces a minimum interval per chat and a global rate per bot, serves finals
 and first visible text before interim edits, and shares what is left fairly among chats.
 After a 429 (``penalize``) the chat gets no call before ``retry_after`` ends and is paced
-more slowly for a while. Implementations live in ``storage.pacing``: ``MemoryPacer``
-(one process) and ``RedisPacer`` (budgets shared by every worker; the priority ordering
-is local to each process).
+more slowly for a while.
+
+The policy (priorities, the order of waiters, fairness) lives here, with the relay; the
+budgets themselves (when a chat or the bot is free again) sit behind ``PaceBudgets``,
+implemented in storage: in this process, or in Redis so several worker processes share
+them. The ordering of waiters only holds among the callers of one process.
 """
 
 from __future__ import annotations
 
+import asyncio
+import heapq
+import itertools
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from enum import IntEnum
 from typing import Protocol
 
-from storage.pacing import MemoryPacer, Priority, RedisPacer
+__all__ = ["PaceBudgets", "Pacer", "Priority", "PriorityGate", "ScheduledPacer"]
 
-__all__ = ["MemoryPacer", "Pacer", "Priority", "RedisPacer"]
+
+class Priority(IntEnum):
+    """Lower goes first when the global budget is short."""
+
+    FINAL = 0
+    FIRST = 1
+    INTERIM = 2
 
 
 class Pacer(Protocol):
@@ -25,3 +41,125 @@ class Pacer(Protocol):
     async def penalize(self, chat_key: str, retry_after_s: float) -> None:
         """The platform answered 429 for this chat: block it, then pace it slower."""
         ...
+
+
+class PaceBudgets(Protocol):
+    """The per-chat and global call budgets, wherever they are kept."""
+
+    async def chat_free_in(self, chat_key: str) -> float:
+        """Seconds until the chat may be called again (0 when it may now)."""
+        ...
+
+    async def reserve(
+        self, chat_key: str, interval_s: float, spacing_s: float
+    ) -> tuple[bool, float]:
+        """Take the chat's and the global budget when both are free now.
+
+        ``(True, 0)`` when taken; ``(False, wait)`` when the chat was taken meanwhile
+        (wait < 0, its magnitude the time until the chat is free) or the global
+        budget is short (wait > 0)."""
+        ...
+
+    async def penalize(self, chat_key: str, retry_after_s: float) -> None:
+        """Block the chat for ``retry_after_s`` and slow its interval down for a while."""
+        ...
+
+
+class PriorityGate:
+    """An asyncio lock granted by (priority, least recently served chat, arrival).
+
+    The holder may ``yield_if_outranked`` while it waits for the global budget, so a
+    final that arrives later still goes before an interim edit that is already waiting."""
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._waiters: list[tuple[int, float, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+        self._served: dict[str, float] = {}
+
+    def served(self, chat_key: str) -> None:
+        if len(self._served) > 10_000:
+            self._served.clear()
+        self._served[chat_key] = time.monotonic()
+
+    @asynccontextmanager
+    async def turn(self, chat_key: str, priority: int) -> AsyncIterator[_Turn]:
+        held = _Turn(self, (priority, self._served.get(chat_key, 0.0), next(self._seq)))
+        if self._busy or self._waiters:
+            await self._queue(held.key)
+        self._busy = True
+        try:
+            yield held
+        finally:
+            if held.holding:
+                self._release()
+
+    async def _queue(self, key: tuple[int, float, int]) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (*key, future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self._release()  # granted just as we were cancelled: pass it on
+            raise
+
+    def _outranked(self, key: tuple[int, float, int]) -> bool:
+        while self._waiters and self._waiters[0][3].done():
+            heapq.heappop(self._waiters)
+        return bool(self._waiters) and self._waiters[0][:3] < key
+
+    def _release(self) -> None:
+        while self._waiters:
+            future = heapq.heappop(self._waiters)[3]
+            if not future.done():
+                future.set_result(None)
+                return
+        self._busy = False
+
+
+class _Turn:
+    def __init__(self, gate: PriorityGate, key: tuple[int, float, int]) -> None:
+        self._gate = gate
+        self.key = key
+        self.holding = True
+
+    async def yield_if_outranked(self) -> None:
+        """Hand the gate to a better waiter, if any, and queue again with our old rank."""
+        if self._gate._outranked(self.key):
+            self.holding = False
+            self._gate._release()
+            await self._gate._queue(self.key)
+            self.holding = True
+
+
+class ScheduledPacer:
+    """A ``Pacer``: this process's priority gate in front of ``budgets``.
+
+    ``global_rate`` is the bot's calls per second over every chat."""
+
+    def __init__(self, budgets: PaceBudgets, global_rate: float = 30.0) -> None:
+        if global_rate <= 0:
+            raise ValueError("global_rate must be positive")
+        self._budgets = budgets
+        self._spacing = 1.0 / global_rate
+        self._gate = PriorityGate()
+
+    async def wait_turn(self, chat_key: str, interval_s: float, priority: Priority) -> None:
+        while True:
+            free_in = await self._budgets.chat_free_in(chat_key)
+            if free_in > 0:
+                await asyncio.sleep(free_in)
+                continue
+            async with self._gate.turn(chat_key, priority) as held:
+                taken, wait = await self._budgets.reserve(chat_key, interval_s, self._spacing)
+                while not taken and wait > 0:
+                    await asyncio.sleep(wait)
+                    await held.yield_if_outranked()
+                    taken, wait = await self._budgets.reserve(chat_key, interval_s, self._spacing)
+                if taken:
+                    self._gate.served(chat_key)
+                    return
+
+    async def penalize(self, chat_key: str, retry_after_s: float) -> None:
+        await self._budgets.penalize(chat_key, retry_after_s)

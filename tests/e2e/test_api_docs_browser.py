@@ -13,6 +13,9 @@ import pytest
 
 from tests.e2e.api_harness import api_in_thread
 
+# Worker processes, a browser or a fuzzer: slow; `pytest -m "not slow"` leaves them out.
+pytestmark = pytest.mark.slow
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

@@ -14,6 +14,9 @@ import pytest
 
 from tests.e2e.api_harness import PASSWORD, api_in_thread
 
+# Worker processes, a browser or a fuzzer: slow; `pytest -m "not slow"` leaves them out.
+pytestmark = pytest.mark.slow
+
 ST = Path(sys.executable).with_name("st")
 MAX_EXAMPLES = "12"
 CONFIG = Path(__file__).with_name("schemathesis.toml")

@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bots.streaming.pacing import MemoryPacer, Pacer, Priority, RedisPacer
+from bots.streaming.pacing import Pacer, Priority, ScheduledPacer
+from storage.kv.pace_budgets import RedisBudgets
+from tests.pacing import MemoryPacer
 
 
 @pytest.fixture
@@ -36,7 +38,7 @@ def gaps(times: list[float]) -> list[float]:
 async def test_two_redis_workers_share_the_chat_interval(
     redis_client: object, redis_prefix: str
 ) -> None:
-    workers = [RedisPacer(redis_client, redis_prefix, global_rate=30) for _ in range(2)]  # type: ignore[arg-type]
+    workers = [ScheduledPacer(RedisBudgets(redis_client, redis_prefix), 30) for _ in range(2)]  # type: ignore[arg-type]
     times: list[float] = []
     await asyncio.gather(*(stamps(w, "tg:1", 4, 0.3, times) for w in workers))
     assert len(times) == 8
@@ -44,7 +46,7 @@ async def test_two_redis_workers_share_the_chat_interval(
 
 
 async def test_redis_global_rate_is_shared(redis_client: object, redis_prefix: str) -> None:
-    workers = [RedisPacer(redis_client, redis_prefix, global_rate=20) for _ in range(2)]  # type: ignore[arg-type]
+    workers = [ScheduledPacer(RedisBudgets(redis_client, redis_prefix), 20) for _ in range(2)]  # type: ignore[arg-type]
     times: list[float] = []
     await asyncio.gather(*(stamps(workers[i % 2], f"chat{i}", 1, 1.0, times) for i in range(30)))
     span = max(times) - min(times)
@@ -52,8 +54,8 @@ async def test_redis_global_rate_is_shared(redis_client: object, redis_prefix: s
 
 
 async def test_redis_penalty_blocks_then_slows(redis_client: object, redis_prefix: str) -> None:
-    pacer = RedisPacer(redis_client, redis_prefix)  # type: ignore[arg-type]
-    other = RedisPacer(redis_client, redis_prefix)  # type: ignore[arg-type]
+    pacer = ScheduledPacer(RedisBudgets(redis_client, redis_prefix))  # type: ignore[arg-type]
+    other = ScheduledPacer(RedisBudgets(redis_client, redis_prefix))  # type: ignore[arg-type]
     await pacer.wait_turn("c", 0.2, Priority.INTERIM)
     await pacer.penalize("c", 1.0)
     start = time.monotonic()

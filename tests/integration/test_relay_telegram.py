@@ -10,7 +10,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from bots.streaming import MemoryPacer, relay
+from bots.streaming import relay
 from bots.telegram.render import TelegramSink
 from core.types import (
     AudioReady,
@@ -23,6 +23,7 @@ from core.types import (
     Usage,
 )
 from tests.fakes.telegram_server import FakeTelegramServer
+from tests.pacing import MemoryPacer
 
 PRIVATE = 1001
 GROUP = -100500

@@ -102,6 +102,7 @@ async def _assert_schema_matches_models(url: str) -> None:
         await engine.dispose()
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 async def test_two_processes_migrate_postgres_at_once(pg_url: str) -> None:
     engine = create_engine(pg_url)
@@ -113,6 +114,7 @@ async def test_two_processes_migrate_postgres_at_once(pg_url: str) -> None:
     await _assert_schema_matches_models(pg_url)
 
 
+@pytest.mark.slow
 async def test_two_processes_migrate_sqlite_at_once(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}/nested/dir/switchboard.db"
     await _migrate_twice_at_once(url)

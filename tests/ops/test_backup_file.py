@@ -211,6 +211,7 @@ def _cli(*args: str, url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 async def test_command_line_backup_and_restore(sqlite_url, tmp_path):
     await fill_through_use_cases(sqlite_url)
     out = tmp_path / "cli.jsonl.gz"

@@ -23,6 +23,9 @@ from tests.fakes.llm_server import FakeLLM
 from tests.fakes.telegram_server import FakeTelegramServer
 from tests.known_secrets import TELEGRAM_WEBHOOK_SECRET
 
+# Worker processes, a browser or a fuzzer: slow; `pytest -m "not slow"` leaves them out.
+pytestmark = pytest.mark.slow
+
 llm = telegram_harness.llm  # fixtures
 server = telegram_harness.server
 

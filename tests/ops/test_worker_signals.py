@@ -10,6 +10,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from core.services.sweep import ReservationSweeper
 from storage.db import create_engine
 from storage.uow import sql_uow_factory
@@ -18,6 +20,9 @@ from tests.fakes.llm_server import FakeLLM
 from tests.fakes.telegram_server import FakeTelegramServer
 from tests.harness import caller
 from tests.known_secrets import TELEGRAM_TOKEN, TEST_API_KEY
+
+# Worker processes, a browser or a fuzzer: slow; `pytest -m "not slow"` leaves them out.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 USERS = range(501, 511)

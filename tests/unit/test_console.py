@@ -8,9 +8,15 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 from bots.bootstrap import open_app
-from bots.console.chat import run_console
+from bots.console.render import after_answer
+from bots.console.runner import run
 from bots.settings import Settings
+from core.i18n import Translator
+from core.money import format_credits
+from core.types import Outcome, TextDone, Usage
 from tests.fakes.llm_server import FakeLLM
 from tests.harness import caller
 from tests.known_secrets import CONSOLE_API_KEY
@@ -37,8 +43,8 @@ async def test_console_streams_answers_and_runs_commands(sqlite_url, tmp_path):
         llm.script(reply="General Kenobi")
         settings = Settings(database_url=sqlite_url, openai_base_url=llm.base_url)
         async with open_app(settings) as app:
-            await run_console(
-                app.core,
+            await run(
+                app,
                 read_line=lambda _p: next(lines),
                 out=out,
                 media_dir=tmp_path,
@@ -55,6 +61,39 @@ async def test_console_streams_answers_and_runs_commands(sqlite_url, tmp_path):
     assert "Готово: этот разговор забыт." in text  # /lang ru took effect for /reset
 
 
+async def test_console_refusal_is_one_line_and_nothing_is_asked(sqlite_url, tmp_path):
+    lines = iter(["x" * 50, "/quit"])
+    out = io.StringIO()
+    async with FakeLLM() as llm:
+        settings = Settings(
+            database_url=sqlite_url, openai_base_url=llm.base_url, max_input_chars=10
+        )
+        async with open_app(settings) as app:
+            await run(
+                app,
+                read_line=lambda _p: next(lines),
+                out=out,
+                media_dir=tmp_path,
+                caller=caller("me", platform="console"),
+            )
+        assert llm.requests_to("/chat/completions") == []
+    assert "! That text is too long (50 characters; the limit is 10)." in out.getvalue()
+
+
+def test_an_answer_cut_short_says_so_before_the_charge():
+    t = Translator("en")
+    charge = "  [" + t("reply.charged", credits=format_credits(5)) + "]"
+    assert after_answer(t, TextDone("partial", 5, Usage(1, 1), Outcome.CUT)) == [
+        t("reply.cut"),
+        charge,
+    ]
+    assert after_answer(t, TextDone("halt", 5, Usage(1, 1), Outcome.STOPPED))[0] == t(
+        "reply.stopped"
+    )
+    assert after_answer(t, TextDone("whole", 5, Usage(1, 1), Outcome.OK)) == [charge]
+
+
+@pytest.mark.slow
 async def test_python_m_bots_console_on_the_embedded_default(tmp_path):
     async with FakeLLM() as llm:
         llm.script(reply="Hi from the fake")
@@ -87,6 +126,7 @@ async def test_python_m_bots_console_on_the_embedded_default(tmp_path):
     assert CONSOLE_API_KEY.encode() not in out + err
 
 
+@pytest.mark.slow
 async def test_bad_setting_is_one_clear_line(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT), CONTEXT_MESSAGES="lots")
     proc = await asyncio.create_subprocess_exec(

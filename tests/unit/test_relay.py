@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 
 from bots.streaming import (
     DeliveryFailed,
-    MemoryPacer,
     MessageHandle,
     PlatformRetryAfter,
     SinkLimits,
     relay,
 )
 from core.types import AudioReady, ImageReady, ReplyEvent, TextDelta, TextDone, Usage
+from tests.pacing import MemoryPacer
 
 
 @dataclass
