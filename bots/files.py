@@ -20,7 +20,9 @@ def extension_for(mime: str) -> str:
 
 
 def looks_like_audio(filename: str, mime: str | None = None) -> bool:
-    """By the MIME type when the platform gives one, else by the file name's suffix."""
-    if mime and mime.startswith("audio/"):
-        return True
+    """By the MIME type when the platform gives one (a ``video/mp4`` is not audio, whatever
+    its name), else by the file name's suffix."""
+    kind = (mime or "").split(";")[0].strip().lower()
+    if kind:
+        return kind.startswith("audio/")
     return PurePath(filename.lower()).suffix in AUDIO_SUFFIXES
