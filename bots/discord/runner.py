@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bots.bootstrap import App
-from bots.discord.client import SwitchboardBot, point_at
+from bots.discord.app import SwitchboardBot, point_at
 from bots.settings import SettingsError
 
 logger = logging.getLogger(__name__)

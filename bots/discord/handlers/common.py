@@ -19,7 +19,7 @@ from core.i18n import Translator
 from core.services.requests import Caller
 
 if TYPE_CHECKING:
-    from bots.discord.client import SwitchboardBot
+    from bots.discord.app import SwitchboardBot
 
 logger = logging.getLogger(__name__)
 

@@ -58,7 +58,7 @@ class SwitchboardBot(commands.AutoShardedBot):
         return self._pacer
 
     async def setup_hook(self) -> None:
-        from bots.discord.cogs import COGS
+        from bots.discord.handlers import COGS
 
         self._override_gateway()
         self._pacer = self.app.pacer(
@@ -100,7 +100,7 @@ class SwitchboardBot(commands.AutoShardedBot):
     async def _on_tree_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
-        from bots.discord.cogs.common import internal_error
+        from bots.discord.handlers.common import internal_error
 
         logger.error(
             "command %s failed",

@@ -11,10 +11,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bots.discord.cogs.common import text_command
+from bots.discord.handlers.common import text_command
 
 if TYPE_CHECKING:
-    from bots.discord.client import SwitchboardBot
+    from bots.discord.app import SwitchboardBot
 
 
 class Admin(commands.GroupCog, group_name="admin", group_description="Run the bot"):

@@ -13,9 +13,10 @@ import discord
 from discord.ext import commands
 
 from bots.commands import translator_for
-from bots.discord import answer, mapping
-from bots.discord.cogs.paid import audio_problem
+from bots.discord import mapping
 from bots.discord.errors import UnsupportedFile, message_for, tell_message
+from bots.discord.handlers import answer
+from bots.discord.handlers.paid import audio_problem
 from bots.discord.render import ChannelSink
 from core.errors import CoreError
 from core.i18n import Translator
@@ -23,7 +24,7 @@ from core.services.requests import Caller, ChatRequest, TranscriptionRequest
 from core.types import Notice
 
 if TYPE_CHECKING:
-    from bots.discord.client import SwitchboardBot
+    from bots.discord.app import SwitchboardBot
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from core.services.requests import ChatRequest, TranscriptionRequest
 from core.types import Notice, Outcome, ReplyEvent, TextDone
 
 if TYPE_CHECKING:
-    from bots.discord.client import SwitchboardBot
+    from bots.discord.app import SwitchboardBot
 
 logger = logging.getLogger(__name__)
 

@@ -9,12 +9,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bots.discord.cogs.common import caller_of, text_command
+from bots.discord.handlers.common import caller_of, text_command
 from core.errors import CoreError
 from core.money import format_credits
 
 if TYPE_CHECKING:
-    from bots.discord.client import SwitchboardBot
+    from bots.discord.app import SwitchboardBot
 
 MAX_CHOICES = 25  # Discord shows at most 25 autocomplete choices
 

@@ -3,10 +3,10 @@ conversation in DMs and channels."""
 
 from __future__ import annotations
 
-from bots.discord.cogs.account import Account
-from bots.discord.cogs.admin import Admin
-from bots.discord.cogs.conversation import Conversation
-from bots.discord.cogs.paid import Paid
+from bots.discord.handlers.account import Account
+from bots.discord.handlers.admin import Admin
+from bots.discord.handlers.conversation import Conversation
+from bots.discord.handlers.paid import Paid
 
 COGS = (Paid, Account, Admin, Conversation)
 

@@ -13,16 +13,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bots.discord import answer, mapping
-from bots.discord.cogs.common import acknowledge, caller_of, translator
+from bots.discord import mapping
 from bots.discord.errors import UnsupportedFile, message_for, tell_interaction
-from bots.discord.interaction_sink import InteractionSink
+from bots.discord.handlers import answer
+from bots.discord.handlers.common import acknowledge, caller_of, translator
+from bots.discord.sink import InteractionSink
 from core.errors import AudioTooLarge
 from core.services.requests import ChatRequest, ImageRequest, SpeechRequest, TranscriptionRequest
 from core.types import Notice
 
 if TYPE_CHECKING:
-    from bots.discord.client import SwitchboardBot
+    from bots.discord.app import SwitchboardBot
 
 
 class Paid(commands.Cog):
