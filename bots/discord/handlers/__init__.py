@@ -1,13 +1,4 @@
-"""The bot's features as cogs: paid requests, account commands, admin commands, and
-conversation in DMs and channels."""
-
-from __future__ import annotations
-
-from bots.discord.handlers.account import Account
-from bots.discord.handlers.admin import Admin
-from bots.discord.handlers.conversation import Conversation
-from bots.discord.handlers.paid import Paid
-
-COGS = (Paid, Account, Admin, Conversation)
-
-__all__ = ["COGS"]
+"""The bot's features, one module each: /ask (``chat``), /image /tts /transcribe
+(``media``), the person's own commands (``account``), the /admin group (``admin``),
+conversation in DMs and channels (``conversation``) and the Stop button (``stop``). Each is
+a cog (or a dynamic item) handed ``Deps``; the client registers them in its setup hook."""
