@@ -1,24 +1,31 @@
-"""Every failure a person can see, turned into words in one place, and how it is shown:
-ephemeral for interactions (the deferred "thinking" response is replaced or removed),
-a reply for messages. Refusals by role are logged here."""
+"""Every failure, mapped in one place. Core errors become words a person sees, and how:
+ephemeral for interactions (the deferred "thinking" response is replaced or removed), a
+reply for messages; refusals by role are logged here. discord.py's errors become the
+relay's (``platform_call``): a 429 to wait out, an expired interaction token, or a call
+that failed for good."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import aiohttp
 import discord
 
+from bots.discord.render import NO_PINGS
+from bots.streaming import DeliveryFailed, PlatformRetryAfter
 from bots.views import error_text
 from core.errors import CoreError, NotAllowed
 from core.i18n import Translator
 
 logger = logging.getLogger(__name__)
 
+_EXPIRED_CODES = {50027, 10015}  # Invalid Webhook Token, Unknown Webhook
 
-class UnsupportedFile(CoreError):
-    """An attachment that is not audio where audio was expected."""
 
-    key = "error.unsupported_file"
+class TokenExpired(Exception):
+    """The interaction token no longer works: continue in the channel."""
 
 
 def message_for(t: Translator, exc: CoreError, what: str, who: str) -> str:
@@ -48,4 +55,29 @@ async def tell_interaction(
 
 
 async def tell_message(message: discord.Message, text: str) -> None:
-    await message.reply(text, mention_author=False, allowed_mentions=discord.AllowedMentions.none())
+    await message.reply(text, mention_author=False, allowed_mentions=NO_PINGS)
+
+
+def _retry_after(error: discord.HTTPException) -> float:
+    header = error.response.headers.get("Retry-After") if error.response is not None else None
+    try:
+        return float(header) if header else 1.0
+    except ValueError:
+        return 1.0
+
+
+@asynccontextmanager
+async def platform_call(what: str) -> AsyncIterator[None]:
+    """discord.py's errors as the relay's (discord.py already waited out ordinary 429s)."""
+    try:
+        yield
+    except discord.RateLimited as error:
+        raise PlatformRetryAfter(error.retry_after) from error
+    except discord.HTTPException as error:
+        if error.status == 429:
+            raise PlatformRetryAfter(_retry_after(error)) from error
+        if error.code in _EXPIRED_CODES or error.status == 401:
+            raise TokenExpired(what) from error
+        raise DeliveryFailed(f"{what}: {error.status} {error.code}") from error
+    except (aiohttp.ClientError, OSError) as error:
+        raise DeliveryFailed(f"{what}: {type(error).__name__}") from error

@@ -1,5 +1,6 @@
 """Discord objects to the core's types: who is asking, in which chat, under which event id,
-and whether a message is addressed to the bot at all."""
+whether a message is addressed to the bot at all, and whether an attachment is audio the
+core will take."""
 
 from __future__ import annotations
 
@@ -7,13 +8,12 @@ import re
 
 import discord
 
+from bots.files import looks_like_audio
+from core.errors import AudioTooLarge, UnsupportedFile
 from core.services.requests import Caller
 from core.types import IdentityKey
 
 PLATFORM = "discord"
-# Discord sends voice messages as OGG/Opus with duration_secs; some clients label audio
-# files only by their extension.
-_AUDIO_EXTENSIONS = (".ogg", ".oga", ".opus", ".mp3", ".m4a", ".wav", ".webm", ".flac", ".mp4")
 
 
 def caller(user: discord.abc.User, locale: discord.Locale | None = None) -> Caller:
@@ -57,19 +57,25 @@ def strip_mention(content: str, bot_id: int) -> str:
 
 
 def is_audio(attachment: discord.Attachment) -> bool:
+    """Discord sends voice messages as OGG/Opus with a duration; some clients label audio
+    files only by their extension."""
     kind = (attachment.content_type or "").split(";")[0].strip().lower()
-    if kind.startswith("audio/") or attachment.is_voice_message():
-        return True
-    return not kind and attachment.filename.lower().endswith(_AUDIO_EXTENSIONS)
+    return attachment.is_voice_message() or looks_like_audio(attachment.filename, kind or None)
 
 
 def audio_attachment(message: discord.Message) -> discord.Attachment | None:
     return next((a for a in message.attachments if is_audio(a)), None)
 
 
-def caller_language(caller: Caller) -> str | None:
-    """The platform's hint alone, for when the account cannot be read."""
-    return caller.locale.split("-")[0] if caller.locale else None
+def audio_refusal(
+    attachment: discord.Attachment, max_bytes: int
+) -> UnsupportedFile | AudioTooLarge | None:
+    """Refuse before downloading: not audio, or larger than the core's own limit."""
+    if not is_audio(attachment):
+        return UnsupportedFile()
+    if attachment.size > max_bytes:
+        return AudioTooLarge(size_mb=f"{attachment.size / 2**20:.1f}", limit_mb=max_bytes // 2**20)
+    return None
 
 
 def caller_identity(user_id: int | str) -> IdentityKey:

@@ -88,3 +88,16 @@ async def test_non_audio_attachment_refused_nothing_charged(sqlite_url: str) -> 
         )
         assert env.llm.requests == []
         assert await env.balance(env.alice) == WELCOME
+
+
+async def test_answer_failing_before_any_text_is_a_reply_nothing_charged(sqlite_url: str) -> None:
+    async with discord_env(sqlite_url) as env:
+        fake, dm = env.fake, env.dm_channel_id
+        env.llm.script(fail_before_output=503)
+        question = await fake.user_message(env.alice, "are you there?", channel_id=dm)
+        await eventually(lambda: len(fake.channel_messages(dm)) == 1)
+        await asyncio.sleep(0.3)
+        [reply] = fake.channel_messages(dm)
+        assert "Nothing was charged" in reply["content"] and not reply["components"]
+        assert reply["message_reference"]["message_id"] == question["id"]
+        assert await env.balance(env.alice) == WELCOME

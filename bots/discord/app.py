@@ -1,4 +1,5 @@
-"""The discord.py bot: cogs, the Stop button, command sync, and where it connects.
+"""The discord.py client: the handlers registered explicitly in its setup hook (cogs, the
+Stop button), command sync, and where it connects.
 
 ``DISCORD_API_URL`` sets ``discord.http.Route.BASE`` (REST and webhooks both build their
 URLs from it). ``DISCORD_GATEWAY_URL`` sets ``DiscordWebSocket.DEFAULT_GATEWAY`` (used for
@@ -10,6 +11,7 @@ discord.py takes a gateway address from. Both are process-wide class attributes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import discord
@@ -18,12 +20,20 @@ from discord import app_commands
 from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
-from bots.bootstrap import App
-from bots.discord.stop import StopButton
+from bots.discord.deps import Deps
+from bots.discord.handlers.account import Account
+from bots.discord.handlers.admin import Admin
+from bots.discord.handlers.chat import Chat
+from bots.discord.handlers.common import internal_error
+from bots.discord.handlers.conversation import Conversation
+from bots.discord.handlers.media import Media
+from bots.discord.handlers.stop import stop_button
 from bots.settings import Settings
-from bots.streaming import Pacer
 
 logger = logging.getLogger(__name__)
+
+MakeDeps = Callable[[int], Deps]
+"""The handlers' deps, from the application id (known once logged in)."""
 
 
 def point_at(settings: Settings) -> None:
@@ -34,40 +44,41 @@ def point_at(settings: Settings) -> None:
 
 
 class SwitchboardBot(commands.AutoShardedBot):
-    def __init__(self, app: App) -> None:
-        settings = app.settings
+    def __init__(self, settings: Settings, make_deps: MakeDeps) -> None:
         intents = discord.Intents.default()
         intents.message_content = True  # privileged: enable it in the developer portal
+        # Only when set: discord.py reads a given shard_ids (even None's absence) as "these".
+        shards: dict[str, Any] = {}
+        if settings.discord_shard_ids is not None:
+            shards["shard_ids"] = settings.discord_shard_ids
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
             intents=intents,
-            shard_ids=settings.discord_shard_ids,
             shard_count=settings.discord_shard_count,
             allowed_mentions=discord.AllowedMentions.none(),
+            **shards,
         )
-        self.app = app
-        self.edit_interval = settings.discord_edit_interval
-        self._pacer: Pacer | None = None
+        self._make_deps = make_deps
+        self._deps: Deps | None = None
         self._gateway = settings.discord_gateway_url
+        self._guilds = settings.discord_guilds
 
     @property
-    def pacer(self) -> Pacer:
-        if self._pacer is None:
+    def deps(self) -> Deps:
+        if self._deps is None:
             raise RuntimeError("the bot has not logged in yet")
-        return self._pacer
+        return self._deps
 
     async def setup_hook(self) -> None:
-        from bots.discord.cogs import COGS
-
         self._override_gateway()
-        self._pacer = self.app.pacer(
-            f"dc:{self.application_id}", self.app.settings.discord_global_rate
-        )
-        self.add_dynamic_items(StopButton)
-        for cog in COGS:
-            await self.add_cog(cog(self))
-        self.tree.on_error = self._on_tree_error
+        if self.application_id is None:
+            raise RuntimeError("logged in without an application id")
+        self._deps = deps = self._make_deps(self.application_id)
+        self.add_dynamic_items(stop_button(deps))
+        for cog in (Chat(deps), Media(deps), Account(deps), Admin(deps), Conversation(deps, self)):
+            await self.add_cog(cog)
+        self.tree.error(self._on_tree_error)
         await self._sync()
 
     def _override_gateway(self) -> None:
@@ -83,12 +94,11 @@ class SwitchboardBot(commands.AutoShardedBot):
         self.http.get_bot_gateway = get_bot_gateway  # type: ignore[method-assign]
 
     async def _sync(self) -> None:
-        guilds = self.app.settings.discord_guilds
-        if not guilds:
+        if not self._guilds:
             synced = await self.tree.sync()
             logger.info("synced %d global commands", len(synced))
             return
-        for guild_id in guilds:
+        for guild_id in self._guilds:
             guild = discord.Object(guild_id)
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
@@ -100,11 +110,9 @@ class SwitchboardBot(commands.AutoShardedBot):
     async def _on_tree_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
-        from bots.discord.cogs.common import internal_error
-
         logger.error(
             "command %s failed",
             interaction.command.name if interaction.command else "?",
             exc_info=error,
         )
-        await internal_error(self, interaction)
+        await internal_error(self.deps, interaction)

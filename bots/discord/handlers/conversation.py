@@ -7,34 +7,33 @@ from __future__ import annotations
 
 import logging
 from functools import partial
-from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands
 
-from bots.commands import translator_for
-from bots.discord import answer, mapping
-from bots.discord.cogs.paid import audio_problem
-from bots.discord.errors import UnsupportedFile, message_for, tell_message
-from bots.discord.render import ChannelSink
-from core.errors import CoreError
+from bots.discord import mapping
+from bots.discord.deps import Deps
+from bots.discord.errors import message_for, tell_message
+from bots.discord.handlers import answer
+from bots.discord.sink import ChannelSink
+from bots.language import translator
+from core.errors import UnsupportedFile
 from core.i18n import Translator
+from core.observability import bind_request_id
 from core.services.requests import Caller, ChatRequest, TranscriptionRequest
 from core.types import Notice
-
-if TYPE_CHECKING:
-    from bots.discord.client import SwitchboardBot
 
 logger = logging.getLogger(__name__)
 
 
 class Conversation(commands.Cog):
-    def __init__(self, bot: SwitchboardBot) -> None:
-        self.bot = bot
+    def __init__(self, deps: Deps, client: discord.Client) -> None:
+        self.deps = deps
+        self.client = client  # for the bot's own user, known once logged in
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        me = self.bot.user
+        me = self.client.user
         if me is None or message.author.bot or not mapping.addressed_to(message, me):
             return
         text = mapping.strip_mention(message.content, me.id)
@@ -43,14 +42,13 @@ class Conversation(commands.Cog):
             return  # a bare mention: nothing to answer
         await message.channel.typing()  # the nearest thing to a deadline a message has
         caller = mapping.caller(message.author)
-        t = await self._translator(caller)
-        report = partial(tell_message, message)
-        before: list[Notice] = []
+        t = await translator(self.deps.core, caller)
+        before: tuple[Notice, ...] = ()
         if audio is not None or (not text and message.attachments):
             spoken = await self._transcribe(message, audio, caller, t)
             if spoken is None:
                 return
-            before.append(Notice(key="reply.transcript", text=t("reply.transcript", text=spoken)))
+            before = (Notice(key="reply.transcript", text=t("reply.transcript", text=spoken)),)
             text = f"{text}\n\n{spoken}".strip()
         request = ChatRequest(
             caller=caller,
@@ -58,21 +56,17 @@ class Conversation(commands.Cog):
             event_id=mapping.message_event(message.id),
             text=text,
         )
+        bind_request_id(request.request_id)
         sink = ChannelSink(
             message.channel,
             message.channel.id,
             request_id=request.request_id,
             reply_to=message,
             stop_label=t("reply.stop_button"),
-            interval_s=self.bot.edit_interval,
+            interval_s=self.deps.edit_interval_s,
         )
-        await answer.chat(self.bot, request, sink, report, t, before=before)
-
-    async def _translator(self, caller: Caller) -> Translator:
-        try:
-            return await translator_for(self.bot.app.core, caller)
-        except CoreError:
-            return Translator(None)
+        report = partial(tell_message, message)
+        await answer.chat(self.deps, request, sink, report, t, before=before)
 
     async def _transcribe(
         self,
@@ -82,13 +76,15 @@ class Conversation(commands.Cog):
         t: Translator,
     ) -> str | None:
         report = partial(tell_message, message)
-        if audio is None:
-            await report(message_for(t, UnsupportedFile(), "voice", str(caller.identity)))
+        refusal = (
+            UnsupportedFile()
+            if audio is None
+            else mapping.audio_refusal(audio, self.deps.max_audio_bytes)
+        )
+        if refusal is not None:
+            await report(message_for(t, refusal, "voice", str(caller.identity)))
             return None
-        problem = audio_problem(audio, self.bot.app.core.config.max_audio_bytes)
-        if problem is not None:
-            await report(message_for(t, problem, "voice", str(caller.identity)))
-            return None
+        assert audio is not None
         request = TranscriptionRequest(
             caller=caller,
             chat_id=mapping.chat_id(message.channel.id),
@@ -97,4 +93,5 @@ class Conversation(commands.Cog):
             filename=audio.filename,
             declared_seconds=audio.duration,
         )
-        return await answer.transcribe(self.bot, request, report, t)
+        bind_request_id(request.request_id)
+        return await answer.transcribe(self.deps, request, report, t)

@@ -3,48 +3,46 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bots.discord.cogs.common import caller_of, text_command
+from bots.discord.deps import Deps
+from bots.discord.handlers.common import caller_of, text_command
 from core.errors import CoreError
 from core.money import format_credits
-
-if TYPE_CHECKING:
-    from bots.discord.client import SwitchboardBot
 
 MAX_CHOICES = 25  # Discord shows at most 25 autocomplete choices
 
 
 class Account(commands.Cog):
-    def __init__(self, bot: SwitchboardBot) -> None:
-        self.bot = bot
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
 
     @app_commands.command(name="balance", description="Your credits, role and model")
     async def balance(self, interaction: discord.Interaction) -> None:
-        await text_command(self.bot, interaction, "balance")
+        await text_command(self.deps, interaction, "balance")
 
     @app_commands.command(name="reset", description="Forget this conversation")
     async def reset(self, interaction: discord.Interaction) -> None:
-        await text_command(self.bot, interaction, "reset")
+        await text_command(self.deps, interaction, "reset")
 
     @app_commands.command(name="history", description="Your last requests")
     async def history(self, interaction: discord.Interaction) -> None:
-        await text_command(self.bot, interaction, "history")
+        await text_command(self.deps, interaction, "history")
 
     @app_commands.command(name="model", description="List the models, or switch to one")
     @app_commands.describe(name="The model to use from now on")
     async def model(self, interaction: discord.Interaction, name: str | None = None) -> None:
-        await text_command(self.bot, interaction, "model", name or "")
+        await text_command(self.deps, interaction, "model", name or "")
 
     @model.autocomplete("name")
     async def model_names(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        accounts = self.bot.app.core.accounts
+        accounts = self.deps.core.accounts
         try:
             account = await accounts.resolve(caller_of(interaction))
         except CoreError:
@@ -65,9 +63,9 @@ class Account(commands.Cog):
     async def lang(
         self, interaction: discord.Interaction, code: Literal["en", "ru", "auto"] | None = None
     ) -> None:
-        await text_command(self.bot, interaction, "lang", code or "")
+        await text_command(self.deps, interaction, "lang", code or "")
 
     @app_commands.command(name="link", description="Link your accounts on other apps")
     @app_commands.describe(code="A code from /link on your other app")
     async def link(self, interaction: discord.Interaction, code: str | None = None) -> None:
-        await text_command(self.bot, interaction, "link", code or "")
+        await text_command(self.deps, interaction, "link", code or "")

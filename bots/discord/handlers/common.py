@@ -1,28 +1,25 @@
-"""What every slash command does: defer first, know who is asking, run a shared text
-command, and show its reply or error to the person only."""
+"""What every slash command does: defer first, know who is asking and in which language,
+run a shared text command, and show its reply or error to the person only."""
 
 from __future__ import annotations
 
 import io
 import logging
-from typing import TYPE_CHECKING
 
 import discord
 
-from bots.commands import CommandContext, run_command, translator_for
+from bots.commands import CommandContext, run_command
 from bots.discord import mapping
+from bots.discord.deps import Deps
 from bots.discord.errors import message_for, tell_interaction
 from bots.discord.render import MAX_TEXT, NO_PINGS
+from bots.language import translator
 from bots.streaming import split_text
 from core.errors import CoreError
 from core.i18n import Translator
 from core.services.requests import Caller
 
-if TYPE_CHECKING:
-    from bots.discord.client import SwitchboardBot
-
 logger = logging.getLogger(__name__)
-
 
 ALREADY_ACKNOWLEDGED, UNKNOWN_INTERACTION = 40060, 10062
 
@@ -44,11 +41,9 @@ def caller_of(interaction: discord.Interaction) -> Caller:
     return mapping.caller(interaction.user, interaction.locale)
 
 
-async def translator(bot: SwitchboardBot, caller: Caller) -> Translator:
-    try:
-        return await translator_for(bot.app.core, caller)
-    except CoreError:
-        return Translator(mapping.caller_language(caller))
+async def asker(deps: Deps, interaction: discord.Interaction) -> tuple[Caller, Translator]:
+    caller = caller_of(interaction)
+    return caller, await translator(deps.core, caller)
 
 
 async def show_private(interaction: discord.Interaction, text: str) -> None:
@@ -60,17 +55,17 @@ async def show_private(interaction: discord.Interaction, text: str) -> None:
 
 
 async def text_command(
-    bot: SwitchboardBot, interaction: discord.Interaction, name: str, args: str = ""
+    deps: Deps, interaction: discord.Interaction, name: str, args: str = ""
 ) -> None:
     """A shared command (bots.commands) answered to the person only."""
     if not await acknowledge(interaction, ephemeral=True):
         return
     caller = caller_of(interaction)
-    ctx = CommandContext(bot.app.core, caller, mapping.chat_id(interaction.channel_id))
+    ctx = CommandContext(deps.core, caller, mapping.chat_id(interaction.channel_id))
     try:
         reply = await run_command(ctx, name, args)
     except CoreError as exc:
-        t = await translator(bot, caller)
+        t = await translator(deps.core, caller)
         await tell_interaction(
             interaction, message_for(t, exc, f"/{name}", str(caller.identity)), public_defer=False
         )
@@ -82,8 +77,8 @@ async def text_command(
             await interaction.followup.send(file=chart, ephemeral=True)
 
 
-async def internal_error(bot: SwitchboardBot, interaction: discord.Interaction) -> None:
-    t = await translator(bot, caller_of(interaction))
+async def internal_error(deps: Deps, interaction: discord.Interaction) -> None:
+    t = await translator(deps.core, caller_of(interaction))
     try:
         await tell_interaction(interaction, t("error.internal"), public_defer=False)
     except discord.HTTPException as error:

@@ -5,21 +5,19 @@ a refusal comes back as ``NotAllowed``, shown ephemerally and logged."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bots.discord.cogs.common import text_command
-
-if TYPE_CHECKING:
-    from bots.discord.client import SwitchboardBot
+from bots.discord.deps import Deps
+from bots.discord.handlers.common import text_command
 
 
 class Admin(commands.GroupCog, group_name="admin", group_description="Run the bot"):
-    def __init__(self, bot: SwitchboardBot) -> None:
-        self.bot = bot
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
         super().__init__()
 
     @app_commands.command(name="grant", description="Add (or, negative, deduct) credits")
@@ -33,7 +31,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Run the bo
         credits: str,
         reason: str | None = None,
     ) -> None:
-        await text_command(self.bot, interaction, "grant", f"{user.id} {credits} {reason or ''}")
+        await text_command(self.deps, interaction, "grant", f"{user.id} {credits} {reason or ''}")
 
     @app_commands.command(name="setrole", description="Set someone's role")
     async def setrole(
@@ -42,20 +40,20 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Run the bo
         user: discord.User,
         role: Literal["guest", "user", "admin"],
     ) -> None:
-        await text_command(self.bot, interaction, "setrole", f"{user.id} {role}")
+        await text_command(self.deps, interaction, "setrole", f"{user.id} {role}")
 
     @app_commands.command(name="ban", description="Block someone from the bot")
     async def ban(self, interaction: discord.Interaction, user: discord.User) -> None:
-        await text_command(self.bot, interaction, "ban", str(user.id))
+        await text_command(self.deps, interaction, "ban", str(user.id))
 
     @app_commands.command(name="unban", description="Lift a block")
     async def unban(self, interaction: discord.Interaction, user: discord.User) -> None:
-        await text_command(self.bot, interaction, "unban", str(user.id))
+        await text_command(self.deps, interaction, "unban", str(user.id))
 
     @app_commands.command(name="user", description="Someone's account")
     async def user(self, interaction: discord.Interaction, user: discord.User) -> None:
-        await text_command(self.bot, interaction, "user", str(user.id))
+        await text_command(self.deps, interaction, "user", str(user.id))
 
     @app_commands.command(name="stats", description="Usage statistics")
     async def stats(self, interaction: discord.Interaction) -> None:
-        await text_command(self.bot, interaction, "stats")
+        await text_command(self.deps, interaction, "stats")
