@@ -10,8 +10,8 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.bootstrap import App
-from bots.slack import actions, commands, events
-from bots.slack.context import SlackBot
+from bots.slack.deps import SlackBot
+from bots.slack.handlers import actions, commands, events
 
 logger = logging.getLogger(__name__)
 

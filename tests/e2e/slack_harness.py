@@ -13,7 +13,7 @@ from typing import Any
 from bots.bootstrap import App, open_app
 from bots.settings import Settings
 from bots.slack.app import build
-from bots.slack.context import SlackBot
+from bots.slack.deps import SlackBot
 from bots.slack.runner import http_server
 from tests.fakes.llm_server import FakeLLM
 from tests.fakes.slack_events import SlackPoster

@@ -14,11 +14,12 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bots.commands import ADMIN_COMMANDS, CommandContext, run_command, translator_for
-from bots.slack import answer, mapping
-from bots.slack.context import SlackBot
+from bots.slack import mapping
+from bots.slack.deps import SlackBot
 from bots.slack.errors import describe, mapped
+from bots.slack.handlers import chat as answer
 from bots.slack.mrkdwn import escape
-from bots.slack.render import SlackSink
+from bots.slack.sink import SlackSink
 from bots.streaming import DeliveryFailed
 from core.errors import CoreError, DuplicateEvent
 from core.i18n import Translator

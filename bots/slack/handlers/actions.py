@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bots.slack.context import SlackBot
+from bots.slack.deps import SlackBot
 
 logger = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ import aiohttp
 
 from bots.commands import translator_for
 from bots.slack import mapping
-from bots.slack.context import SlackBot
+from bots.slack.deps import SlackBot
 from bots.slack.errors import describe, mapped
-from bots.slack.render import SlackSink
+from bots.slack.sink import SlackSink
 from bots.streaming import DeliveryFailed, relay
 from core.errors import CoreError, DuplicateEvent
 from core.i18n import Translator

@@ -12,8 +12,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from bots.slack import answer, mapping
-from bots.slack.context import SlackBot
+from bots.slack import mapping
+from bots.slack.deps import SlackBot
+from bots.slack.handlers import chat as answer
 
 logger = logging.getLogger(__name__)
 
