@@ -58,7 +58,7 @@ async def run(app: App) -> None:
     if settings.slack_app_token is not None:
         await _socket_mode(app)
         return
-    bolt, _bot = build(app)
+    bolt, _deps = build(app)
     async with http_server(
         bolt, settings.slack_host, settings.slack_port, settings.slack_path
     ) as port:
@@ -70,11 +70,11 @@ async def _socket_mode(app: App) -> None:
     from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
     assert app.settings.slack_app_token is not None
-    bolt, _bot = build(app, socket_mode=True)
+    bolt, _deps = build(app, socket_mode=True)
     handler = AsyncSocketModeHandler(bolt, app.settings.slack_app_token.get_secret_value())
     try:
-        await handler.connect_async()
+        await handler.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it untyped
         logger.info("slack: Socket Mode connected")
         await asyncio.Event().wait()
     finally:
-        await handler.close_async()
+        await handler.close_async()  # type: ignore[no-untyped-call]

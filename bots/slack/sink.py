@@ -15,8 +15,9 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bots.slack import render
 from bots.slack.errors import MessageTooLong, mapped
-from bots.slack.mrkdwn import markdown_to_mrkdwn
+from bots.slack.mapping import Target
 from bots.slack.stream import NativeStream
 from bots.streaming import MessageHandle, PreviewUnavailable, SinkLimits, split_text
 from core.types import AudioReady, ImageReady
@@ -24,24 +25,21 @@ from core.types import AudioReady, ImageReady
 logger = logging.getLogger(__name__)
 
 MAX_TEXT = 12_000  # per message; Slack refuses 40,000, mrkdwn escaping needs room
-SECTION_MAX = 3_000  # characters per section block
 EDIT_INTERVAL_S = 1.0
-_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "audio/ogg": "ogg"}
 
 
-def stop_blocks(text: str, request_id: str, label: str) -> list[dict[str, Any]]:
-    """Interim text as plain sections, then the Stop button (``stop:<request_id>``)."""
-    sections: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "plain_text", "text": text[i : i + SECTION_MAX]}}
-        for i in range(0, len(text), SECTION_MAX)
-    ]
-    button = {
-        "type": "button",
-        "action_id": "stop",
-        "text": {"type": "plain_text", "text": label},
-        "value": f"stop:{request_id}",
-    }
-    return [*sections, {"type": "actions", "block_id": "switchboard_stop", "elements": [button]}]
+async def tell(client: AsyncWebClient, target: Target, text: str, *, private: bool) -> None:
+    """A message from the bot outside any answer; private ones only the person sees (not
+    possible in a DM, where only they see it anyway)."""
+    async with mapped("reply"):
+        if private and not target.is_dm:
+            await client.chat_postEphemeral(
+                channel=target.channel, user=target.user_id, text=text, thread_ts=target.thread_ts
+            )
+        else:
+            await client.chat_postMessage(
+                channel=target.channel, text=text, thread_ts=target.thread_ts
+            )
 
 
 class SlackSink:
@@ -50,22 +48,20 @@ class SlackSink:
     def __init__(
         self,
         client: AsyncWebClient,
-        channel: str,
+        target: Target,
         *,
-        team_id: str,
-        user_id: str,
         request_id: str,
-        thread_ts: str | None,
         native: bool,
         stop_label: str = "Stop",
         interval_s: float = EDIT_INTERVAL_S,
         max_length: int = MAX_TEXT,
     ) -> None:
+        channel, thread_ts = target.channel, target.thread_ts
         self._client = client
         self._channel = channel
         self._thread_ts = thread_ts
-        self._user_id = user_id
-        self._team_id = team_id
+        self._user_id = target.user_id
+        self._team_id = target.team_id
         self._request_id = request_id
         self._stop_label = stop_label
         self._stream: NativeStream | None = None
@@ -86,11 +82,8 @@ class SlackSink:
     # ---- posted and edited messages ------------------------------------------------
 
     def _content(self, text: str, final: bool, with_stop: bool) -> dict[str, Any]:
-        if final:
-            return {"text": markdown_to_mrkdwn(text), "blocks": []}
-        if with_stop:
-            return {"text": text, "blocks": stop_blocks(text, self._request_id, self._stop_label)}
-        return {"text": text, "blocks": []}
+        stop = (self._request_id, self._stop_label) if with_stop else None
+        return render.message(text, final=final, stop=stop)
 
     async def send(self, text: str, *, final: bool, with_stop: bool) -> MessageHandle:
         if final:
@@ -180,7 +173,7 @@ class SlackSink:
     async def _offer_stop(self) -> None:
         """A stream takes no buttons: the asker gets the Stop button privately."""
         self.stop_offered = True
-        blocks = stop_blocks("", self._request_id, self._stop_label)[-1:]
+        blocks = render.stop_blocks("", self._request_id, self._stop_label)[-1:]
         async with mapped("chat.postEphemeral"):
             await self._client.chat_postEphemeral(
                 channel=self._channel,
@@ -193,11 +186,7 @@ class SlackSink:
     # ---- media and notices -----------------------------------------------------------
 
     async def send_media(self, item: ImageReady | AudioReady) -> None:
-        extension = _EXTENSIONS.get(item.mime, "bin")
-        if isinstance(item, ImageReady):
-            filename, title = f"image.{extension}", item.prompt[:200] or "image"
-        else:
-            filename, title = f"speech.{extension}", "speech"
+        filename, title = render.file_name_and_title(item)
         async with mapped("files.upload"):
             await self._client.files_upload_v2(
                 content=item.data,
