@@ -4,17 +4,19 @@ handlers' ``SlackDeps``, and every listener registered here, explicitly."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.bootstrap import App
 from bots.settings import Settings
 from bots.slack.deps import BotThreads, NativeStreaming, Pacers, People, SlackDeps
 from bots.slack.handlers import actions, commands, events
 from bots.slack.render import STOP_ACTION
+
+if TYPE_CHECKING:  # the composition root is handed in, never imported at run time
+    from bots.bootstrap import App
 
 logger = logging.getLogger(__name__)
 

@@ -8,13 +8,16 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
-from bots.bootstrap import App
 from bots.slack.app import build
+
+if TYPE_CHECKING:  # the composition root is handed in, never imported at run time
+    from bots.bootstrap import App
 
 logger = logging.getLogger(__name__)
 
