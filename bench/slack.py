@@ -57,7 +57,7 @@ async def one_mode(native: bool, threads: int, embedded: bool) -> dict[str, Any]
         finally:
             if redis_url:
                 await drop_redis_prefix(redis_url, "sb:pace:slack")
-                await drop_redis_prefix(redis_url, "sb:slack:thread:")
+                await drop_redis_prefix(redis_url, "sb:flag:slack:")
 
 
 async def _run(s: Any, threads: int) -> dict[str, Any]:

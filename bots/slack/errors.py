@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bots.streaming import DeliveryFailed, PlatformRetryAfter
 from bots.views import error_text
-from core.errors import CoreError, NotAllowed
+from core.errors import CoreError, DuplicateEvent, NotAllowed
 from core.i18n import Translator
 
 logger = logging.getLogger(__name__)
@@ -29,6 +29,15 @@ def describe(t: Translator, exc: CoreError) -> str:
     if isinstance(exc, NotAllowed):
         logger.info("refused: %s", exc.key)
     return error_text(t, exc)
+
+
+def refusal(t: Translator, exc: CoreError) -> str | None:
+    """What the person reads for a refused request; None for a redelivered event, which
+    was answered the first time and gets nothing now."""
+    if isinstance(exc, DuplicateEvent):
+        logger.info("slack: duplicate event, not answered")
+        return None
+    return describe(t, exc)
 
 
 def api_error(error: SlackApiError) -> str:

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bots.files import looks_like_audio
 from core.services.requests import Caller
 from core.types import IdentityKey
 
@@ -42,6 +43,21 @@ class Incoming:
     def thread(self) -> str:
         """The thread an answer goes to: the one it was said in, or a new one under it."""
         return self.thread_ts or self.ts
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where an answer goes: a channel, a thread in it (None: the channel itself), and
+    who asked (a private message goes to them)."""
+
+    team_id: str
+    channel: str
+    thread_ts: str | None
+    user_id: str
+
+    @property
+    def is_dm(self) -> bool:
+        return self.channel.startswith("D")
 
 
 def incoming(body: dict[str, Any], event: dict[str, Any]) -> Incoming:
@@ -121,8 +137,9 @@ def split_admin(text: str) -> tuple[str, str]:
 def audio_file(files: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The first audio clip or audio file shared, if any."""
     for item in files:
-        mimetype = str(item.get("mimetype") or "")
-        if mimetype.startswith("audio/") or item.get("subtype") == "slack_audio":
+        mimetype = str(item.get("mimetype") or "") or None
+        name = str(item.get("name") or "")
+        if item.get("subtype") == "slack_audio" or looks_like_audio(name, mimetype):
             return item
     return None
 

@@ -1,32 +1,18 @@
-"""Slack's side of the streaming relay: ``SlackSink`` makes the Web API calls.
-
-With native streaming the answer streams through ``chat.startStream`` / ``appendStream``
-/ ``stopStream`` (``bots.slack.stream``) and a Stop button comes as an ephemeral message
-to the asker (a stream cannot carry buttons). Otherwise a message is posted and edited
-with ``chat.update`` (Tier 3: the relay's pacer keeps the workspace within it), interim
-text plain with a Stop button, the final text as mrkdwn. A final refused as
-``msg_too_long`` is split and continues in new messages: nothing is truncated.
-"""
+"""How the bot's output looks on Slack: interim text with the Stop button as blocks, the
+final text as mrkdwn, the /ask question header, names and titles of uploaded files."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from slack_sdk.web.async_client import AsyncWebClient
-
-from bots.slack.errors import MessageTooLong, mapped
-from bots.slack.mrkdwn import markdown_to_mrkdwn
-from bots.slack.stream import NativeStream
-from bots.streaming import MessageHandle, PreviewUnavailable, SinkLimits, split_text
+from bots.files import extension_for
+from bots.slack.mrkdwn import escape, markdown_to_mrkdwn
 from core.types import AudioReady, ImageReady
 
-logger = logging.getLogger(__name__)
-
-MAX_TEXT = 12_000  # per message; Slack refuses 40,000, mrkdwn escaping needs room
 SECTION_MAX = 3_000  # characters per section block
-EDIT_INTERVAL_S = 1.0
-_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "audio/ogg": "ogg"}
+HEADER_MAX = 3_000
+STOP_ACTION = "stop"
+STOP_PREFIX = "stop:"
 
 
 def stop_blocks(text: str, request_id: str, label: str) -> list[dict[str, Any]]:
@@ -37,175 +23,30 @@ def stop_blocks(text: str, request_id: str, label: str) -> list[dict[str, Any]]:
     ]
     button = {
         "type": "button",
-        "action_id": "stop",
+        "action_id": STOP_ACTION,
         "text": {"type": "plain_text", "text": label},
-        "value": f"stop:{request_id}",
+        "value": f"{STOP_PREFIX}{request_id}",
     }
     return [*sections, {"type": "actions", "block_id": "switchboard_stop", "elements": [button]}]
 
 
-class SlackSink:
-    """One answer in one Slack thread (or DM), on behalf of ``user_id``."""
+def message(text: str, *, final: bool, stop: tuple[str, str] | None) -> dict[str, Any]:
+    """A message's content: the final text as mrkdwn; interim text plain, with the Stop
+    button when ``stop`` (request id, label) is given."""
+    if final:
+        return {"text": markdown_to_mrkdwn(text), "blocks": []}
+    if stop is not None:
+        return {"text": text, "blocks": stop_blocks(text, *stop)}
+    return {"text": text, "blocks": []}
 
-    def __init__(
-        self,
-        client: AsyncWebClient,
-        channel: str,
-        *,
-        team_id: str,
-        user_id: str,
-        request_id: str,
-        thread_ts: str | None,
-        native: bool,
-        stop_label: str = "Stop",
-        interval_s: float = EDIT_INTERVAL_S,
-        max_length: int = MAX_TEXT,
-    ) -> None:
-        self._client = client
-        self._channel = channel
-        self._thread_ts = thread_ts
-        self._user_id = user_id
-        self._team_id = team_id
-        self._request_id = request_id
-        self._stop_label = stop_label
-        self._stream: NativeStream | None = None
-        self.stop_offered = False
-        self.native_refused = False
-        self._limits = SinkLimits(
-            chat_key=f"slack:{channel}:{thread_ts or ''}",
-            max_length=max_length,
-            interval_s=interval_s,
-            is_group=channel[:1] != "D",
-            native_preview=native and thread_ts is not None,
-        )
 
-    @property
-    def limits(self) -> SinkLimits:
-        return self._limits
+def question(user_id: str, text: str) -> str:
+    """The /ask question as the bot shows it, opening the answer's thread."""
+    return f"<@{user_id}>: {escape(text)}"[:HEADER_MAX]
 
-    # ---- posted and edited messages ------------------------------------------------
 
-    def _content(self, text: str, final: bool, with_stop: bool) -> dict[str, Any]:
-        if final:
-            return {"text": markdown_to_mrkdwn(text), "blocks": []}
-        if with_stop:
-            return {"text": text, "blocks": stop_blocks(text, self._request_id, self._stop_label)}
-        return {"text": text, "blocks": []}
-
-    async def send(self, text: str, *, final: bool, with_stop: bool) -> MessageHandle:
-        if final:
-            return await self._final_pieces(None, text)
-        return await self._post(self._content(text, final, with_stop))
-
-    async def edit(self, handle: MessageHandle, text: str, *, final: bool, with_stop: bool) -> None:
-        if final:
-            await self._final_pieces(str(handle), text)
-            return
-        await self._update(str(handle), self._content(text, final, with_stop))
-
-    async def _post(self, content: dict[str, Any]) -> str:
-        if not content.get("blocks"):
-            content = {"text": content["text"]}
-        async with mapped("chat.postMessage"):
-            response = await self._client.chat_postMessage(
-                channel=self._channel,
-                thread_ts=self._thread_ts,
-                unfurl_links=False,
-                unfurl_media=False,
-                **content,
-            )
-            return str(response["ts"])
-
-    async def _update(self, ts: str, content: dict[str, Any]) -> None:
-        async with mapped("chat.update"):
-            await self._client.chat_update(channel=self._channel, ts=ts, **content)
-
-    async def _final_pieces(self, ts: str | None, text: str) -> str:
-        """The final text into ``ts`` (or a new message); a ``msg_too_long`` halves it
-        and the rest continues in new messages."""
-        try:
-            content = self._content(text, True, False)
-            if ts is None:
-                return await self._post(content)
-            await self._update(ts, content)
-            return ts
-        except MessageTooLong:
-            if len(text) <= 64:
-                raise
-        pieces = split_text(text, max(len(text) // 2, 64))
-        logger.info(
-            "%s: msg_too_long, continuing in %d messages", self._limits.chat_key, len(pieces)
-        )
-        first = await self._final_pieces(ts, pieces[0])
-        for piece in pieces[1:]:
-            await self._final_pieces(None, piece)
-        return first
-
-    # ---- native streaming ------------------------------------------------------------
-
-    async def preview(self, text: str, *, with_stop: bool) -> None:
-        assert self._thread_ts is not None  # native_preview is off without a thread
-        if self._stream is None:
-            self._stream = NativeStream(
-                self._client,
-                self._channel,
-                self._thread_ts,
-                team_id=self._team_id,
-                user_id=self._user_id,
-            )
-        try:
-            await self._stream.show(text)
-        except PreviewUnavailable:
-            self.native_refused = True
-            raise
-        finally:
-            if self._stream.sent == 0:
-                self._stream = None  # refused or failed before showing anything
-        if with_stop and not self.stop_offered:
-            await self._offer_stop()
-
-    async def commit_preview(self, text: str) -> MessageHandle:
-        stream = self._stream
-        if stream is None:
-            return await self._final_pieces(None, text)
-
-        async def post_rest(rest: str) -> None:
-            for piece in split_text(rest, self._limits.max_length) or [rest]:
-                await self._final_pieces(None, piece)
-
-        first = await stream.finish(text, post_rest)
-        self._stream = None
-        return first or ""
-
-    async def _offer_stop(self) -> None:
-        """A stream takes no buttons: the asker gets the Stop button privately."""
-        self.stop_offered = True
-        blocks = stop_blocks("", self._request_id, self._stop_label)[-1:]
-        async with mapped("chat.postEphemeral"):
-            await self._client.chat_postEphemeral(
-                channel=self._channel,
-                user=self._user_id,
-                thread_ts=self._thread_ts,
-                text=self._stop_label,
-                blocks=blocks,
-            )
-
-    # ---- media and notices -----------------------------------------------------------
-
-    async def send_media(self, item: ImageReady | AudioReady) -> None:
-        extension = _EXTENSIONS.get(item.mime, "bin")
-        if isinstance(item, ImageReady):
-            filename, title = f"image.{extension}", item.prompt[:200] or "image"
-        else:
-            filename, title = f"speech.{extension}", "speech"
-        async with mapped("files.upload"):
-            await self._client.files_upload_v2(
-                content=item.data,
-                filename=filename,
-                title=title,
-                channel=self._channel,
-                thread_ts=self._thread_ts,
-            )
-
-    async def notice(self, text: str) -> None:
-        await self._post({"text": text})
+def file_name_and_title(item: ImageReady | AudioReady) -> tuple[str, str]:
+    extension = extension_for(item.mime)
+    if isinstance(item, ImageReady):
+        return f"image.{extension}", item.prompt[:200] or "image"
+    return f"speech.{extension}", "speech"

@@ -8,13 +8,16 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
-from bots.bootstrap import App
 from bots.slack.app import build
+
+if TYPE_CHECKING:  # the composition root is handed in, never imported at run time
+    from bots.bootstrap import App
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +61,7 @@ async def run(app: App) -> None:
     if settings.slack_app_token is not None:
         await _socket_mode(app)
         return
-    bolt, _bot = build(app)
+    bolt, _deps = build(app)
     async with http_server(
         bolt, settings.slack_host, settings.slack_port, settings.slack_path
     ) as port:
@@ -70,11 +73,11 @@ async def _socket_mode(app: App) -> None:
     from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
     assert app.settings.slack_app_token is not None
-    bolt, _bot = build(app, socket_mode=True)
+    bolt, _deps = build(app, socket_mode=True)
     handler = AsyncSocketModeHandler(bolt, app.settings.slack_app_token.get_secret_value())
     try:
-        await handler.connect_async()
+        await handler.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it untyped
         logger.info("slack: Socket Mode connected")
         await asyncio.Event().wait()
     finally:
-        await handler.close_async()
+        await handler.close_async()  # type: ignore[no-untyped-call]

@@ -13,7 +13,7 @@ from typing import Any
 from bots.bootstrap import App, open_app
 from bots.settings import Settings
 from bots.slack.app import build
-from bots.slack.context import SlackBot
+from bots.slack.deps import SlackDeps
 from bots.slack.runner import http_server
 from tests.fakes.llm_server import FakeLLM
 from tests.fakes.slack_events import SlackPoster
@@ -33,7 +33,7 @@ class SlackStack:
     llm: FakeLLM
     slack: FakeSlack
     app: App
-    bot: SlackBot
+    deps: SlackDeps
     poster: SlackPoster
 
     async def mention(self, text: str, *, user: str = ALICE, **kw: Any) -> dict[str, Any]:
@@ -102,11 +102,11 @@ async def slack_stack(
         for user, name in ((ADMIN, "admin"), (ALICE, "alice"), (BOB, "bob")):
             slack.add_user(user, name, is_admin=user == BOB)  # Bob: a *workspace* admin
         async with open_app(settings_for(database_url, llm, slack, **settings)) as app:
-            bolt, bot = build(app)
+            bolt, deps = build(app)
             async with http_server(bolt, "127.0.0.1", 0, "/slack/events") as port:
                 url = f"http://127.0.0.1:{port}/slack/events"
                 async with SlackPoster(url, SIGNING_SECRET, response_url=slack.hook_url) as poster:
-                    yield SlackStack(llm, slack, app, bot, poster)
+                    yield SlackStack(llm, slack, app, deps, poster)
 
 
 async def eventually(check: Callable[[], Any], within: float = 10.0, what: str = "") -> Any:

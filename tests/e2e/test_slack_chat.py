@@ -95,7 +95,7 @@ async def test_chat_update_fallback_formats_the_final(sqlite_url: str, how: str)
             assert not s.slack.calls_to("chat.startStream")
         else:
             assert s.slack.calls_to("chat.startStream")[0].error == "missing_scope"
-            assert not s.bot.native  # remembered: the next answer edits straight away
+            assert not s.deps.native  # remembered: the next answer edits straight away
 
 
 @pytest.mark.parametrize("native", [True, False])
@@ -188,5 +188,5 @@ def _joined(s, thread: str) -> str:  # type: ignore[no-untyped-def]
 
 
 async def _balance(s, user: str) -> int:  # type: ignore[no-untyped-def]
-    account = await s.app.core.conversations.balance(await s.bot.caller(TEAM, user))
+    account = await s.app.core.conversations.balance(await s.deps.caller(TEAM, user))
     return account.balance

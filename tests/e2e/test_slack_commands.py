@@ -19,7 +19,7 @@ from tests.e2e.slack_harness import (
 
 
 async def _balance(s, user: str) -> int:  # type: ignore[no-untyped-def]
-    return (await s.app.core.conversations.balance(await s.bot.caller(TEAM, user))).balance
+    return (await s.app.core.conversations.balance(await s.deps.caller(TEAM, user))).balance
 
 
 async def test_ask_acks_before_the_model_answers_and_opens_a_thread(sqlite_url: str) -> None:
@@ -147,12 +147,13 @@ async def test_stop_button_stops_the_answer(sqlite_url: str) -> None:
             "stop", value, user=ALICE, channel=CHANNEL, message_ts=first[0].ts
         )
         assert action.status == 200
+        # The shared outcome note ends the answer's final text (bots.streaming.answer).
         await eventually(
-            lambda: any(m.text == "(stopped)" for m in s.slack.bot_messages(CHANNEL, event["ts"])),
-            what="stopped notice",
+            lambda: s.slack.messages[(CHANNEL, first[0].ts)].text.endswith("\n\n(stopped)"),
+            what="stopped note",
         )
         answer = s.slack.messages[(CHANNEL, first[0].ts)]
-        assert not answer.blocks and "w399" not in answer.text
+        assert not answer.blocks and "w399" not in answer.text and answer.text.startswith("w0 ")
 
 
 async def test_bad_signature_and_old_timestamp_are_refused(sqlite_url: str) -> None:

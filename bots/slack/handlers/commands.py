@@ -1,0 +1,78 @@
+"""Slash commands: ``/ask``, ``/image``, ``/tts``, the shared text commands and
+``/admin <grant|setrole|ban|unban|user|stats> …``.
+
+Each handler acks first, before any database or model work (Slack allows 3 s), then
+answers through ``respond`` (ephemeral for balances and accounts) or in the channel."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bots.commands import ADMIN_COMMANDS, CommandContext, run_command
+from bots.language import translator
+from bots.slack import mapping
+from bots.slack.deps import SlackDeps
+from bots.slack.errors import refusal
+from bots.slack.handlers import chat, media
+from bots.slack.mapping import Target
+from core.errors import CoreError
+
+logger = logging.getLogger(__name__)
+
+SHARED = ("balance", "reset", "history", "model", "lang", "link", "help", "start")
+PAID = ("ask", "image", "tts")
+SLASH_COMMANDS = (*PAID, *SHARED[:6], "admin")
+
+CommandListener = Callable[[AsyncAck, dict[str, Any], AsyncRespond], Awaitable[None]]
+
+
+def on_command(deps: SlackDeps) -> CommandListener:
+    async def command_listener(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        name, args = mapping.command_name(command["command"]), str(command.get("text") or "")
+        if name == "admin":
+            name, args = mapping.split_admin(args)
+            name = name if name in ADMIN_COMMANDS else "help"
+        team, user = str(command.get("team_id") or ""), str(command["user_id"])
+        caller = await deps.caller(team, user)
+        t = await translator(deps.core, caller)
+        channel = str(command["channel_id"])
+        try:
+            if name in PAID:
+                target = Target(team, channel, None, user)
+                event = mapping.event_id(f"cmd:{command.get('trigger_id') or ''}")
+                text = mapping.plain_text(args)
+                if name == "ask":
+                    await chat.ask(deps, target, caller, text, event)
+                else:
+                    await media.image_or_speech(deps, name, target, caller, t, text, event)
+                return
+            context = CommandContext(deps.core, caller, mapping.chat_id(team, channel, None))
+            reply = await run_command(context, name, mapping.command_args(args))
+            text, private = (reply.text, reply.private) if reply else (t("cmd.help"), True)
+            await respond(text=text, response_type="ephemeral" if private else "in_channel")
+            if reply is not None and reply.image is not None:
+                await send_chart(deps, user, reply.image)
+        except CoreError as exc:
+            said = refusal(t, exc)
+            if said is not None:
+                await respond(text=said, response_type="ephemeral")
+
+    return command_listener
+
+
+async def send_chart(deps: SlackDeps, user: str, png: bytes) -> None:
+    """The /admin stats chart, uploaded to the admin's DM with the bot (files are never
+    ephemeral in Slack, and the chart is for the admin only)."""
+    opened = await deps.client.conversations_open(users=[user])
+    dm = str(opened["channel"]["id"])
+    await deps.client.files_upload_v2(
+        channel=dm, file=png, filename="usage.png", title="usage.png", initial_comment=""
+    )
