@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import RedisError
 
-from bots.telegram.render import TelegramSink
+from bots.telegram.sink import TelegramSink
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

@@ -16,10 +16,10 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from redis.exceptions import RedisError
 
 from bots.streaming import DeliveryFailed
-from bots.telegram.context import TelegramDeps
+from bots.telegram.deps import TelegramDeps
 from bots.telegram.errors import describe, translator
+from bots.telegram.handlers.replies import say
 from bots.telegram.mapping import caller_of, message_caller
-from bots.telegram.replies import say
 from core.errors import CoreError
 
 if TYPE_CHECKING:

@@ -18,20 +18,15 @@ from aiohttp import web
 
 from bots.bootstrap import App
 from bots.settings import Settings, SettingsError
+from bots.telegram.app import build_dispatcher
 from bots.telegram.commands_menu import register_menus
-from bots.telegram.context import TelegramDeps
-from bots.telegram.drafts import DraftRegistry
-from bots.telegram.handlers import build_router
-from bots.telegram.middlewares import InFlight, UpdateDedupe
-from bots.telegram.render import GROUP_INTERVAL_S
+from bots.telegram.middlewares import InFlight
+from bots.telegram.sink import GROUP_INTERVAL_S
 
 logger = logging.getLogger(__name__)
 
 DRAIN_TIMEOUT_S = 30.0  # answers in progress get this long to finish at shutdown
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
-# Telegram measures the gap between calls as they arrive, the pacer as they leave; under
-# load a call can leave a few tens of milliseconds late and the next one on time.
-PACING_MARGIN_S = 0.08
 
 
 def check_settings(settings: Settings) -> None:
@@ -54,37 +49,6 @@ async def open_bot(settings: Settings) -> AsyncIterator[Bot]:
         yield bot
     finally:
         await bot.session.close()
-
-
-def build_dispatcher(
-    app: App,
-    *,
-    bot_id: int,
-    username: str,
-    dedupe: bool = True,
-    group_interval_s: float = GROUP_INTERVAL_S,
-) -> tuple[Dispatcher, InFlight]:
-    """The dispatcher with its routers, middlewares and the handlers' ``tg`` dependency."""
-    settings, redis = app.settings, app.kv.redis
-    dispatcher = Dispatcher()
-    dispatcher["tg"] = TelegramDeps(
-        core=app.core,
-        pacer=app.pacer(f"tg:{bot_id}", settings.telegram_global_rate),
-        drafts=DraftRegistry(redis, f"{app.settings.redis_prefix}tg:{bot_id}:draft:"),
-        bot_id=bot_id,
-        username=username,
-        use_drafts=settings.telegram_drafts,
-        private_interval_s=settings.telegram_edit_interval + PACING_MARGIN_S,
-        group_interval_s=group_interval_s + PACING_MARGIN_S,
-    )
-    if dedupe:
-        dispatcher.update.outer_middleware(
-            UpdateDedupe(redis, f"{app.settings.redis_prefix}tg:{bot_id}:update:")
-        )
-    in_flight = InFlight()
-    dispatcher.update.outer_middleware(in_flight)
-    dispatcher.include_router(build_router())
-    return dispatcher, in_flight
 
 
 async def run(app: App, *, dedupe: bool = True, group_interval_s: float = GROUP_INTERVAL_S) -> None:

@@ -7,10 +7,10 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message, Update
 
-from bots.telegram.context import TelegramDeps
+from bots.telegram.deps import TelegramDeps
 from bots.telegram.errors import translator
+from bots.telegram.handlers.replies import say, stream_answer
 from bots.telegram.mapping import addressed_text, event_id, is_channel_forward
-from bots.telegram.replies import say, stream_answer
 from core.services.requests import Caller
 
 GROUPS = {"group", "supergroup"}

@@ -10,10 +10,10 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bots.commands import COMMANDS, CommandContext, run_command
-from bots.telegram.context import TelegramDeps
+from bots.telegram.deps import TelegramDeps
 from bots.telegram.errors import translator
+from bots.telegram.handlers.replies import deliver
 from bots.telegram.mapping import chat_key, reply_target
-from bots.telegram.replies import deliver
 from core.services.requests import Caller
 
 

@@ -10,10 +10,10 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Audio, Message, Update, Voice
 
-from bots.telegram.context import TelegramDeps
+from bots.telegram.deps import TelegramDeps
 from bots.telegram.errors import DownloadFailed, translator
+from bots.telegram.handlers.replies import action, say, send_media, stream_answer
 from bots.telegram.mapping import chat_key, event_id, is_private, mentioned, replied_to_bot
-from bots.telegram.replies import action, say, send_media, stream_answer
 from core.errors import AudioTooLarge
 from core.services.requests import Caller, ImageRequest, SpeechRequest, TranscriptionRequest
 from core.types import Notice, Transcript

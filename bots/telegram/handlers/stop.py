@@ -9,7 +9,7 @@ import logging
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message, MessageGenerationStopped
 
-from bots.telegram.context import TelegramDeps
+from bots.telegram.deps import TelegramDeps
 from bots.telegram.errors import translator
 from core.services.requests import Caller
 

@@ -14,9 +14,9 @@ from aiogram.utils.chat_action import ChatActionSender
 
 from bots.commands import Reply
 from bots.streaming import DeliveryFailed, relay
-from bots.telegram.context import TelegramDeps
+from bots.telegram.deps import TelegramDeps
 from bots.telegram.mapping import chat_key, is_private, topic_id
-from bots.telegram.render import TelegramSink
+from bots.telegram.sink import TelegramSink
 from core.i18n import Translator
 from core.services.requests import Caller, ChatRequest, new_request_id
 from core.types import AudioReady, ImageReady, Notice, Outcome, ReplyEvent, TextDone

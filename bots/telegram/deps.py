@@ -9,7 +9,7 @@ from aiogram.types import Message
 from bots.streaming import Pacer
 from bots.telegram.drafts import DraftRegistry, TrackedSink
 from bots.telegram.mapping import is_private, topic_id
-from bots.telegram.render import GROUP_INTERVAL_S
+from bots.telegram.sink import GROUP_INTERVAL_S
 from core.services import Core
 
 
