@@ -20,6 +20,7 @@ from bots.bootstrap import App
 from bots.settings import Settings, SettingsError
 from bots.telegram.app import build_dispatcher
 from bots.telegram.commands_menu import register_menus
+from bots.telegram.deps import TelegramDeps
 from bots.telegram.middlewares import InFlight
 from bots.telegram.sink import GROUP_INTERVAL_S
 
@@ -27,6 +28,9 @@ logger = logging.getLogger(__name__)
 
 DRAIN_TIMEOUT_S = 30.0  # answers in progress get this long to finish at shutdown
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
+# Telegram measures the gap between calls as they arrive, the pacer as they leave; under
+# load a call can leave a few tens of milliseconds late and the next one on time.
+PACING_MARGIN_S = 0.08
 
 
 def check_settings(settings: Settings) -> None:
@@ -51,19 +55,33 @@ async def open_bot(settings: Settings) -> AsyncIterator[Bot]:
         await bot.session.close()
 
 
+def build_deps(
+    app: App, *, bot_id: int, username: str, group_interval_s: float = GROUP_INTERVAL_S
+) -> TelegramDeps:
+    """What the handlers reach, for the bot ``bot_id``; its shared flags are its own."""
+    settings = app.settings
+    return TelegramDeps(
+        core=app.core,
+        pacer=app.pacer(f"tg:{bot_id}", settings.telegram_global_rate),
+        flags=app.kv.flags(f"tg:{bot_id}:"),
+        bot_id=bot_id,
+        username=username,
+        use_drafts=settings.telegram_drafts,
+        private_interval_s=settings.telegram_edit_interval + PACING_MARGIN_S,
+        group_interval_s=group_interval_s + PACING_MARGIN_S,
+    )
+
+
 async def run(app: App, *, dedupe: bool = True, group_interval_s: float = GROUP_INTERVAL_S) -> None:
     """Serve the bot until cancelled. ``dedupe`` and ``group_interval_s`` exist for tests."""
     settings = app.settings
     check_settings(settings)
     async with open_bot(settings) as bot:
         me = await bot.get_me()
-        dispatcher, in_flight = build_dispatcher(
-            app,
-            bot_id=me.id,
-            username=me.username or "",
-            dedupe=dedupe,
-            group_interval_s=group_interval_s,
+        tg = build_deps(
+            app, bot_id=me.id, username=me.username or "", group_interval_s=group_interval_s
         )
+        dispatcher, in_flight = build_dispatcher(tg, dedupe=dedupe)
         await register_menus(bot, settings.admins)
         logger.info("telegram bot @%s starting", me.username)
         try:

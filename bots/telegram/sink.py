@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot
@@ -23,60 +22,37 @@ from aiogram.exceptions import (
 )
 from aiogram.types import (
     BufferedInputFile,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
     ReplyParameters,
 )
 
+from bots.files import extension_for
 from bots.streaming import (
     DeliveryFailed,
     MessageHandle,
+    MessageSink,
     PlatformRetryAfter,
     PreviewUnavailable,
     SinkLimits,
 )
+from bots.telegram.drafts import DraftRegistry
+from bots.telegram.errors import as_relay_errors, cant_parse
 from bots.telegram.markdown import markdown_to_html, utf16_len
+from bots.telegram.render import caption, stop_keyboard
 from core.types import AudioReady, ImageReady
 
 logger = logging.getLogger(__name__)
 
 MAX_TEXT = 4096
-MAX_CAPTION = 1024
 PRIVATE_INTERVAL_S = 1.0
 GROUP_INTERVAL_S = 3.0
-_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "audio/ogg": "ogg"}
-
-
-def stop_keyboard(request_id: str, label: str) -> InlineKeyboardMarkup:
-    button = InlineKeyboardButton(text=label, callback_data=f"stop:{request_id}")
-    return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
 
 def _draft_id(request_id: str, piece: int) -> int:
     """A stable non-zero 31-bit id per answer piece (drafts with one id animate)."""
     digest = hashlib.blake2b(f"{request_id}:{piece}".encode(), digest_size=4).digest()
     return (int.from_bytes(digest, "big") & 0x7FFFFFFF) or 1
-
-
-@asynccontextmanager
-async def _mapped(what: str) -> AsyncIterator[None]:
-    """Telegram's errors as the relay's: 429, success for "not modified", the rest failed."""
-    try:
-        yield
-    except TelegramRetryAfter as error:
-        raise PlatformRetryAfter(float(error.retry_after)) from error
-    except TelegramBadRequest as error:
-        if "message is not modified" not in error.message:
-            raise DeliveryFailed(f"{what}: {error.message}") from error
-    except TelegramAPIError as error:
-        raise DeliveryFailed(f"{what}: {error.message}") from error
-
-
-def _cant_parse(error: TelegramBadRequest) -> bool:
-    # An answer that is only markup (an empty code block) formats to nothing at all.
-    message = error.message.lower()
-    return "can't parse entities" in message or "text is empty" in message
 
 
 class TelegramSink:
@@ -96,6 +72,7 @@ class TelegramSink:
         stop_label: str = "⏹ Stop",
         private_interval_s: float = PRIVATE_INTERVAL_S,
         group_interval_s: float = GROUP_INTERVAL_S,
+        registry: DraftRegistry | None = None,
     ) -> None:
         self._bot = bot
         self._chat_id = chat_id
@@ -105,6 +82,9 @@ class TelegramSink:
         self._stop_label = stop_label
         self._draft_stop = draft_stop
         self._pieces = 0
+        # Each draft streamed is recorded, so a stop from any worker finds this answer.
+        self._registry = registry
+        self._recorded: int | None = None
         self._limits = SinkLimits(
             chat_key=f"tg:{chat_id}",
             max_length=MAX_TEXT,
@@ -141,7 +121,7 @@ class TelegramSink:
         params = self._common()
         params["reply_markup"] = self._markup(with_stop)
         params["link_preview_options"] = LinkPreviewOptions(is_disabled=True)
-        async with _mapped("sendMessage"):
+        async with as_relay_errors("sendMessage"):
             message = await self._formatted(self._bot.send_message, text, final, params)
             self._pieces += 1
             return message.message_id
@@ -154,7 +134,7 @@ class TelegramSink:
             "reply_markup": self._markup(with_stop),
             "link_preview_options": LinkPreviewOptions(is_disabled=True),
         }
-        async with _mapped("editMessageText"):
+        async with as_relay_errors("editMessageText"):
             await self._formatted(self._bot.edit_message_text, text, final, params)
 
     async def _formatted(self, call: Any, text: str, final: bool, params: dict[str, Any]) -> Any:
@@ -163,16 +143,20 @@ class TelegramSink:
         try:
             return await call(text=markdown_to_html(text), parse_mode="HTML", **params)
         except TelegramBadRequest as error:
-            if not _cant_parse(error):
+            if not cant_parse(error):
                 raise
             logger.warning("chat %s: formatting refused, sending plain text", self._chat_id)
         return await call(text=text, parse_mode=None, **params)
 
     async def preview(self, text: str, *, with_stop: bool) -> None:
+        draft = self.draft_id
+        if self._registry is not None and draft != self._recorded:
+            await self._registry.remember(self._chat_id, draft, self._request_id)
+            self._recorded = draft
         try:
             await self._bot.send_message_draft(
                 chat_id=self._chat_id,
-                draft_id=self.draft_id,
+                draft_id=draft,
                 message_thread_id=self._thread_id,
                 text=text,
                 parse_mode=None,
@@ -193,29 +177,55 @@ class TelegramSink:
 
     async def send_media(self, item: ImageReady | AudioReady) -> None:
         params = self._common()
-        extension = _EXTENSIONS.get(item.mime, "bin")
-        async with _mapped("sendMedia"):
+        extension = extension_for(item.mime)
+        async with as_relay_errors("sendMedia"):
             if isinstance(item, ImageReady):
-                caption = _caption(item.prompt)
+                text = caption(item.prompt)
                 photo = BufferedInputFile(item.data, filename=f"image.{extension}")
-                await self._bot.send_photo(photo=photo, caption=caption, parse_mode=None, **params)
+                await self._bot.send_photo(photo=photo, caption=text, parse_mode=None, **params)
             else:
                 voice = BufferedInputFile(item.data, filename=f"voice.{extension}")
                 await self._bot.send_voice(voice=voice, **params)
             self._pieces += 1
 
     async def notice(self, text: str) -> None:
-        async with _mapped("sendMessage"):
+        async with as_relay_errors("sendMessage"):
             await self._bot.send_message(text=text, parse_mode=None, **self._common())
             self._pieces += 1
 
 
-def _caption(prompt: str) -> str | None:
-    if not prompt:
-        return None
-    if utf16_len(prompt) <= MAX_CAPTION:
-        return prompt
-    cut = prompt[: MAX_CAPTION - 1]
-    while utf16_len(cut) > MAX_CAPTION - 1:
-        cut = cut[:-1]
-    return cut + "…"
+class UntilShown:
+    """A sink that ends a chat action ("typing…") at its first call: the person sees the
+    bot at work from the question (admission included) until the answer shows."""
+
+    def __init__(self, sink: MessageSink, end_action: Callable[[], Awaitable[None]]) -> None:
+        self._sink = sink
+        self._end_action = end_action
+
+    @property
+    def limits(self) -> SinkLimits:
+        return self._sink.limits
+
+    async def send(self, text: str, *, final: bool, with_stop: bool) -> MessageHandle:
+        await self._end_action()
+        return await self._sink.send(text, final=final, with_stop=with_stop)
+
+    async def edit(self, handle: MessageHandle, text: str, *, final: bool, with_stop: bool) -> None:
+        await self._end_action()
+        await self._sink.edit(handle, text, final=final, with_stop=with_stop)
+
+    async def preview(self, text: str, *, with_stop: bool) -> None:
+        await self._end_action()
+        await self._sink.preview(text, with_stop=with_stop)
+
+    async def commit_preview(self, text: str) -> MessageHandle:
+        await self._end_action()
+        return await self._sink.commit_preview(text)
+
+    async def send_media(self, item: ImageReady | AudioReady) -> None:
+        await self._end_action()
+        await self._sink.send_media(item)
+
+    async def notice(self, text: str) -> None:
+        await self._end_action()
+        await self._sink.notice(text)
