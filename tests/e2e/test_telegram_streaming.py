@@ -110,8 +110,8 @@ async def test_draft_stopped_by_telegram_stop_control(
 async def test_typing_from_question_until_the_first_text(
     sqlite_url: str, llm: FakeLLM, server: FakeTelegramServer
 ) -> None:
-    """"typing…" covers admission and the wait for the first token, then stops: the answer
-    streams for longer than aiogram's 5 s action interval without another action."""
+    """The "typing…" action covers admission and the wait for the first token, then stops:
+    the answer streams for longer than aiogram's 5 s action interval without another."""
     answer = " ".join(f"slow{i}" for i in range(18))
     llm.script(reply=answer, delay=0.35)
     async with running_bot(settings_for(sqlite_url, llm, server), server, llm):
