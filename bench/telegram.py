@@ -26,7 +26,7 @@ from typing import Any
 
 import aiohttp
 
-import bots.telegram.replies as replies
+import bots.streaming.answer as replies
 from bench.common import DEFAULT_REDIS, drop_redis_prefix, llm_process, percentile, scratch_postgres
 from bots.bootstrap import open_app
 from bots.settings import Settings

@@ -1,23 +1,20 @@
-"""Core errors as Telegram replies, in the person's language: the one place they are mapped."""
+"""Errors in one place: core refusals as replies in the person's language, and the Bot
+API's errors as the relay's (wait out a 429, failed delivery, "not modified" is fine)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from bots.commands import translator_for
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramRetryAfter
+
+from bots.streaming import DeliveryFailed, PlatformRetryAfter
 from bots.views import error_text
 from core.errors import CoreError, DuplicateEvent, NotAllowed
 from core.i18n import Translator
-from core.services import Core
-from core.services.requests import Caller
 
 logger = logging.getLogger(__name__)
-
-
-class DownloadFailed(CoreError):
-    """Telegram would not hand over a file the person sent (nothing was charged)."""
-
-    key = "telegram.download_failed"
 
 
 def describe(t: Translator, exc: CoreError) -> str | None:
@@ -30,11 +27,22 @@ def describe(t: Translator, exc: CoreError) -> str | None:
     return error_text(t, exc)
 
 
-async def translator(core: Core, caller: Caller | None) -> Translator:
-    """The person's translator; their platform locale when the account cannot be read."""
-    if caller is None:
-        return Translator(None)
+@asynccontextmanager
+async def as_relay_errors(what: str) -> AsyncIterator[None]:
+    """Telegram's errors as the relay's: 429, success for "not modified", the rest failed."""
     try:
-        return await translator_for(core, caller)
-    except CoreError:
-        return Translator(caller.locale)
+        yield
+    except TelegramRetryAfter as error:
+        raise PlatformRetryAfter(float(error.retry_after)) from error
+    except TelegramBadRequest as error:
+        if "message is not modified" not in error.message:
+            raise DeliveryFailed(f"{what}: {error.message}") from error
+    except TelegramAPIError as error:
+        raise DeliveryFailed(f"{what}: {error.message}") from error
+
+
+def cant_parse(error: TelegramBadRequest) -> bool:
+    """Telegram refused the HTML of a final text (send it again as plain text)."""
+    # An answer that is only markup (an empty code block) formats to nothing at all.
+    message = error.message.lower()
+    return "can't parse entities" in message or "text is empty" in message

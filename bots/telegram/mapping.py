@@ -53,8 +53,9 @@ def topic_id(message: Message) -> int | None:
     return None
 
 
-def chat_key(message: Message) -> str:
-    """The conversation: ``<chat>`` or ``<chat>:<topic>`` in a forum."""
+def conversation_id(message: Message) -> str:
+    """The conversation (the core's ``chat_id``): ``<chat>`` or ``<chat>:<topic>`` in a
+    forum. Not the relay's pacing key (``SinkLimits.chat_key``), which is per chat."""
     topic = topic_id(message)
     return f"{message.chat.id}:{topic}" if topic else str(message.chat.id)
 

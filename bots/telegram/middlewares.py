@@ -5,31 +5,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
-from redis.exceptions import RedisError
 
+from bots.language import translator
 from bots.streaming import DeliveryFailed
-from bots.telegram.context import TelegramDeps
-from bots.telegram.errors import describe, translator
+from bots.telegram.deps import TelegramDeps
+from bots.telegram.errors import describe
+from bots.telegram.handlers.replies import say
 from bots.telegram.mapping import caller_of, message_caller
-from bots.telegram.replies import say
 from core.errors import CoreError
-
-if TYPE_CHECKING:
-    from redis.asyncio import Redis
+from core.ports import SharedFlags
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 SEEN_TTL_S = 24 * 3600
-_SEEN_MAX = 50_000
 
 
 class UpdateDedupe(BaseMiddleware):
@@ -37,26 +32,11 @@ class UpdateDedupe(BaseMiddleware):
     worker to claim an update id handles it. Paid requests are also guarded by the
     event id the core stores in Postgres, which holds even when Redis is down."""
 
-    def __init__(self, redis: Redis | None, prefix: str) -> None:
-        self._redis = redis
-        self._prefix = prefix
-        self._seen: OrderedDict[int, float] = OrderedDict()
+    def __init__(self, flags: SharedFlags) -> None:
+        self._flags = flags
 
     async def _claim(self, update_id: int) -> bool:
-        if self._redis is not None:
-            try:
-                claimed = await self._redis.set(
-                    f"{self._prefix}{update_id}", b"1", nx=True, ex=SEEN_TTL_S
-                )
-                return bool(claimed)
-            except RedisError as exc:
-                logger.warning("update dedupe: Redis unavailable (%s); checking locally", exc)
-        if update_id in self._seen:
-            return False
-        self._seen[update_id] = time.monotonic()
-        while len(self._seen) > _SEEN_MAX:
-            self._seen.popitem(last=False)
-        return True
+        return await self._flags.claim(f"update:{update_id}", SEEN_TTL_S)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         if isinstance(event, Update) and not await self._claim(event.update_id):

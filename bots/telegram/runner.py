@@ -18,12 +18,11 @@ from aiohttp import web
 
 from bots.bootstrap import App
 from bots.settings import Settings, SettingsError
+from bots.telegram.app import build_dispatcher
 from bots.telegram.commands_menu import register_menus
-from bots.telegram.context import TelegramDeps
-from bots.telegram.drafts import DraftRegistry
-from bots.telegram.handlers import build_router
-from bots.telegram.middlewares import InFlight, UpdateDedupe
-from bots.telegram.render import GROUP_INTERVAL_S
+from bots.telegram.deps import TelegramDeps
+from bots.telegram.middlewares import InFlight
+from bots.telegram.sink import GROUP_INTERVAL_S
 
 logger = logging.getLogger(__name__)
 
@@ -56,35 +55,21 @@ async def open_bot(settings: Settings) -> AsyncIterator[Bot]:
         await bot.session.close()
 
 
-def build_dispatcher(
-    app: App,
-    *,
-    bot_id: int,
-    username: str,
-    dedupe: bool = True,
-    group_interval_s: float = GROUP_INTERVAL_S,
-) -> tuple[Dispatcher, InFlight]:
-    """The dispatcher with its routers, middlewares and the handlers' ``tg`` dependency."""
-    settings, redis = app.settings, app.kv.redis
-    dispatcher = Dispatcher()
-    dispatcher["tg"] = TelegramDeps(
+def build_deps(
+    app: App, *, bot_id: int, username: str, group_interval_s: float = GROUP_INTERVAL_S
+) -> TelegramDeps:
+    """What the handlers reach, for the bot ``bot_id``; its shared flags are its own."""
+    settings = app.settings
+    return TelegramDeps(
         core=app.core,
         pacer=app.pacer(f"tg:{bot_id}", settings.telegram_global_rate),
-        drafts=DraftRegistry(redis, f"{app.settings.redis_prefix}tg:{bot_id}:draft:"),
+        flags=app.kv.flags(f"tg:{bot_id}:"),
         bot_id=bot_id,
         username=username,
         use_drafts=settings.telegram_drafts,
         private_interval_s=settings.telegram_edit_interval + PACING_MARGIN_S,
         group_interval_s=group_interval_s + PACING_MARGIN_S,
     )
-    if dedupe:
-        dispatcher.update.outer_middleware(
-            UpdateDedupe(redis, f"{app.settings.redis_prefix}tg:{bot_id}:update:")
-        )
-    in_flight = InFlight()
-    dispatcher.update.outer_middleware(in_flight)
-    dispatcher.include_router(build_router())
-    return dispatcher, in_flight
 
 
 async def run(app: App, *, dedupe: bool = True, group_interval_s: float = GROUP_INTERVAL_S) -> None:
@@ -93,13 +78,10 @@ async def run(app: App, *, dedupe: bool = True, group_interval_s: float = GROUP_
     check_settings(settings)
     async with open_bot(settings) as bot:
         me = await bot.get_me()
-        dispatcher, in_flight = build_dispatcher(
-            app,
-            bot_id=me.id,
-            username=me.username or "",
-            dedupe=dedupe,
-            group_interval_s=group_interval_s,
+        tg = build_deps(
+            app, bot_id=me.id, username=me.username or "", group_interval_s=group_interval_s
         )
+        dispatcher, in_flight = build_dispatcher(tg, dedupe=dedupe)
         await register_menus(bot, settings.admins)
         logger.info("telegram bot @%s starting", me.username)
         try:

@@ -144,4 +144,4 @@ async def test_two_workers_one_answer_one_charge(
         await assert_charged_once(worker, USER)
         redis = worker.app.kv.redis
         assert redis is not None
-        await redis.delete(f"{worker.app.settings.redis_prefix}tg:{BOT_ID}:update:{update_id}")
+        await redis.delete(f"{worker.app.settings.redis_prefix}flag:tg:{BOT_ID}:update:{update_id}")

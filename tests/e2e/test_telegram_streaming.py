@@ -105,3 +105,20 @@ async def test_draft_stopped_by_telegram_stop_control(
         await until(lambda: texts(server, USER), within=10, what="the final message")
     assert texts(server, USER)[0].endswith("(stopped)")
     assert len(texts(server, USER)[0]) < len(SLOW)
+
+
+async def test_typing_from_question_until_the_first_text(
+    sqlite_url: str, llm: FakeLLM, server: FakeTelegramServer
+) -> None:
+    """The "typing…" action covers admission and the wait for the first token, then stops:
+    the answer streams for longer than aiogram's 5 s action interval without another."""
+    answer = " ".join(f"slow{i}" for i in range(18))
+    llm.script(reply=answer, delay=0.35)
+    async with running_bot(settings_for(sqlite_url, llm, server), server, llm):
+        say(server, USER, "take your time")
+        await until(lambda: texts(server, USER) == [answer], within=15, what="the final")
+    actions = server.calls_for("sendChatAction", USER)
+    drafts = server.calls_for("sendMessageDraft", USER)
+    assert [a.params["action"] for a in actions] == ["typing"]
+    assert drafts and actions[0].time < drafts[0].time
+    assert drafts[-1].time - drafts[0].time > 5.0  # long enough for a second action

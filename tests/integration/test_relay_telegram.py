@@ -11,7 +11,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bots.streaming import relay
-from bots.telegram.render import TelegramSink
+from bots.telegram.sink import TelegramSink
 from core.types import (
     AudioReady,
     ImageReady,

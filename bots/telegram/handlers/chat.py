@@ -7,10 +7,10 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message, Update
 
-from bots.telegram.context import TelegramDeps
-from bots.telegram.errors import translator
+from bots.language import translator
+from bots.telegram.deps import TelegramDeps
+from bots.telegram.handlers.replies import answer, say
 from bots.telegram.mapping import addressed_text, event_id, is_channel_forward
-from bots.telegram.replies import say, stream_answer
 from core.services.requests import Caller
 
 GROUPS = {"group", "supergroup"}
@@ -20,7 +20,7 @@ async def ask(
     message: Message, command: CommandObject, tg: TelegramDeps, caller: Caller, event_update: Update
 ) -> None:
     t = await translator(tg.core, caller)
-    await stream_answer(tg, message, caller, t, command.args or "", event_id(event_update))
+    await answer(tg, message, caller, t, command.args or "", event_id(event_update))
 
 
 async def private_text(
@@ -30,7 +30,7 @@ async def private_text(
     if is_channel_forward(message):
         await say(tg, message, t("telegram.forwarded_post"))
         return
-    await stream_answer(tg, message, caller, t, message.text or "", event_id(event_update))
+    await answer(tg, message, caller, t, message.text or "", event_id(event_update))
 
 
 async def group_text(
@@ -40,7 +40,7 @@ async def group_text(
     if question is None or is_channel_forward(message):
         return  # chatter between members: no account, no cost, no reply
     t = await translator(tg.core, caller)
-    await stream_answer(tg, message, caller, t, question, event_id(event_update))
+    await answer(tg, message, caller, t, question, event_id(event_update))
 
 
 def build() -> Router:

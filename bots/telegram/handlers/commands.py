@@ -10,17 +10,19 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bots.commands import COMMANDS, CommandContext, run_command
-from bots.telegram.context import TelegramDeps
-from bots.telegram.errors import translator
-from bots.telegram.mapping import chat_key, reply_target
-from bots.telegram.replies import deliver
+from bots.language import translator
+from bots.telegram.deps import TelegramDeps
+from bots.telegram.handlers.replies import deliver
+from bots.telegram.mapping import conversation_id, reply_target
 from core.services.requests import Caller
 
 
 async def shared_command(
     message: Message, command: CommandObject, tg: TelegramDeps, caller: Caller
 ) -> None:
-    context = CommandContext(tg.core, caller, chat_key(message), reply_target(message, tg.bot_id))
+    context = CommandContext(
+        tg.core, caller, conversation_id(message), reply_target(message, tg.bot_id)
+    )
     reply = await run_command(context, command.command, command.args or "")
     if reply is not None:
         await deliver(tg, message, await translator(tg.core, caller), reply)

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import io
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Audio, Message, Update, Voice
 
-from bots.telegram.context import TelegramDeps
-from bots.telegram.errors import DownloadFailed, translator
-from bots.telegram.mapping import chat_key, event_id, is_private, mentioned, replied_to_bot
-from bots.telegram.replies import action, say, send_media, stream_answer
-from core.errors import AudioTooLarge
+from bots.language import translator
+from bots.telegram.deps import TelegramDeps, bot_of
+from bots.telegram.handlers.replies import action, answer, say, send_media
+from bots.telegram.mapping import conversation_id, event_id, is_private, mentioned, replied_to_bot
+from core.errors import AudioTooLarge, DownloadFailed
+from core.observability import bind_request_id
 from core.services.requests import Caller, ImageRequest, SpeechRequest, TranscriptionRequest
 from core.types import Notice, Transcript
 
@@ -26,10 +27,11 @@ async def image(
 ) -> None:
     request = ImageRequest(
         caller=caller,
-        chat_id=chat_key(message),
+        chat_id=conversation_id(message),
         prompt=command.args or "",
         event_id=event_id(event_update),
     )
+    bind_request_id(request.request_id)
     async with action(message, "upload_photo"):
         picture = await tg.core.media.image(request)
     await send_media(tg, message, picture)
@@ -42,8 +44,9 @@ async def tts(
     if not text.strip() and message.reply_to_message is not None:
         text = message.reply_to_message.text or message.reply_to_message.caption or ""
     request = SpeechRequest(
-        caller=caller, chat_id=chat_key(message), text=text, event_id=event_id(event_update)
+        caller=caller, chat_id=conversation_id(message), text=text, event_id=event_id(event_update)
     )
+    bind_request_id(request.request_id)
     async with action(message, "record_voice"):
         speech = await tg.core.media.speech(request)
     await send_media(tg, message, speech)
@@ -56,10 +59,9 @@ async def _transcribe(
     limit = min(tg.core.config.max_audio_bytes, DOWNLOAD_LIMIT)
     if clip.file_size is not None and clip.file_size > limit:
         raise AudioTooLarge(size_mb=f"{clip.file_size / 2**20:.1f}", limit_mb=limit // 2**20)
-    bot: Bot = message.bot  # type: ignore[assignment]
     buffer = io.BytesIO()
     try:
-        await bot.download(clip.file_id, destination=buffer)
+        await bot_of(message).download(clip.file_id, destination=buffer)
     except TelegramBadRequest as exc:
         if "too big" in exc.message:
             raise AudioTooLarge(size_mb="> 20", limit_mb=limit // 2**20) from exc
@@ -69,12 +71,13 @@ async def _transcribe(
     name = clip.file_name if isinstance(clip, Audio) and clip.file_name else "voice.ogg"
     request = TranscriptionRequest(
         caller=caller,
-        chat_id=chat_key(message),
+        chat_id=conversation_id(message),
         audio=buffer.getvalue(),
         filename=name,
         declared_seconds=float(clip.duration) if clip.duration else None,
         event_id=event,
     )
+    bind_request_id(request.request_id)
     transcript, _ = await tg.core.media.transcribe(request)
     return transcript
 
@@ -98,7 +101,7 @@ async def voice(message: Message, tg: TelegramDeps, caller: Caller, event_update
         return
     shown = Notice("reply.transcript", text=t("reply.transcript", text=transcript.text))
     answer_id = event_id(event_update, "answer")
-    await stream_answer(tg, message, caller, t, transcript.text, answer_id, before=(shown,))
+    await answer(tg, message, caller, t, transcript.text, answer_id, before=(shown,))
 
 
 async def transcribe(

@@ -6,10 +6,10 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.types import Message
 
-from bots.telegram.context import TelegramDeps
-from bots.telegram.errors import translator
+from bots.language import translator
+from bots.telegram.deps import TelegramDeps
+from bots.telegram.handlers.replies import say
 from bots.telegram.mapping import is_private, replied_to_bot
-from bots.telegram.replies import say
 from core.services.requests import Caller
 
 

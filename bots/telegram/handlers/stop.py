@@ -9,8 +9,9 @@ import logging
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message, MessageGenerationStopped
 
-from bots.telegram.context import TelegramDeps
-from bots.telegram.errors import translator
+from bots.language import translator
+from bots.telegram.deps import TelegramDeps
+from bots.telegram.render import STOP_PREFIX
 from core.services.requests import Caller
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ async def stop_button(query: CallbackQuery, tg: TelegramDeps, caller: Caller) ->
     if not _asked_by(query):
         await query.answer(t("telegram.stop_not_yours"))
         return
-    await tg.core.chat.stop((query.data or "").removeprefix("stop:"))
+    await tg.core.chat.stop((query.data or "").removeprefix(STOP_PREFIX))
     await query.answer(t("telegram.stopping"))
 
 
@@ -44,6 +45,6 @@ async def draft_stopped(event: MessageGenerationStopped, tg: TelegramDeps) -> No
 
 def build() -> Router:
     r = Router(name="telegram.stop")
-    r.callback_query.register(stop_button, F.data.startswith("stop:"))
+    r.callback_query.register(stop_button, F.data.startswith(STOP_PREFIX))
     r.stopped_message_generation.register(draft_stopped)
     return r

@@ -1,0 +1,86 @@
+"""How the handlers answer: a streamed chat answer, media, and plain texts, all through
+the shared relay so that every call is paced and every 429 is waited out."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import AsyncExitStack
+
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import Message
+from aiogram.utils.chat_action import ChatActionSender
+
+from bots.commands import Reply
+from bots.streaming import DeliveryFailed, relay
+from bots.streaming.answer import one, stream_reply
+from bots.telegram.deps import TelegramDeps, bot_of
+from bots.telegram.mapping import conversation_id, is_private, topic_id
+from bots.telegram.render import command_events, stop_label
+from bots.telegram.sink import UntilShown
+from core.i18n import Translator
+from core.observability import bind_request_id
+from core.services.requests import Caller, ChatRequest, new_request_id
+from core.types import AudioReady, ImageReady, Notice, ReplyEvent
+
+logger = logging.getLogger(__name__)
+
+
+def action(message: Message, kind: str) -> ChatActionSender:
+    """Keeps "typing…" (or uploading, recording) up while the person waits."""
+    return ChatActionSender(
+        bot=bot_of(message),
+        chat_id=message.chat.id,
+        message_thread_id=topic_id(message),
+        action=kind,
+    )
+
+
+async def answer(
+    tg: TelegramDeps,
+    message: Message,
+    caller: Caller,
+    t: Translator,
+    text: str,
+    event_id: str,
+    *,
+    before: tuple[ReplyEvent, ...] = (),
+) -> None:
+    """Admit the question, then stream the answer into the chat. Refusals propagate
+    before anything is shown; "typing…" runs until the first text (unless ``before``
+    already shows something, e.g. a voice note's transcript)."""
+    request = ChatRequest(
+        caller=caller, chat_id=conversation_id(message), text=text, event_id=event_id
+    )
+    bind_request_id(request.request_id)
+    sink = tg.sink(message, request.request_id, stop_label=stop_label(t))
+    async with AsyncExitStack() as typing:
+        if not before:
+            await typing.enter_async_context(action(message, "typing"))
+        reply = await tg.core.chat.start(request)
+        await stream_reply(reply, UntilShown(sink, typing.aclose), tg.pacer, t, before=before)
+
+
+async def send_media(tg: TelegramDeps, message: Message, item: ImageReady | AudioReady) -> None:
+    await relay(one(item), tg.sink(message, new_request_id()), tg.pacer, with_stop=False)
+
+
+async def say(tg: TelegramDeps, message: Message, text: str) -> None:
+    """A plain message from the bot in the chat of ``message``, replying to it."""
+    sink = tg.sink(message, new_request_id())
+    await relay(one(Notice("", text=text)), sink, tg.pacer, with_stop=False)
+
+
+async def deliver(tg: TelegramDeps, message: Message, t: Translator, reply: Reply) -> None:
+    """A command's reply; a private one asked for in a group goes to the person's DM."""
+    if not reply.private or is_private(message) or message.from_user is None:
+        sink = tg.sink(message, new_request_id())
+        await relay(command_events(reply), sink, tg.pacer, with_stop=False)
+        return
+    direct = tg.direct_sink(bot_of(message), message.from_user.id, new_request_id())
+    try:
+        await relay(command_events(reply), direct, tg.pacer, with_stop=False)
+    except (DeliveryFailed, TelegramAPIError) as exc:
+        logger.info("could not write privately to a group member: %s", exc)
+        await say(tg, message, t("telegram.dm_failed"))
+        return
+    await say(tg, message, t("telegram.dm_sent"))
