@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
-from bots.jwt_tokens import JwtCodec
+from bots.jwt_tokens import MIN_SECRET_BYTES, JwtCodec
 from bots.metrics import process_metrics
 from bots.settings import Settings
 from bots.streaming import PaceBudgets, Pacer, ScheduledPacer
@@ -94,7 +94,7 @@ def jwt_codec(settings: Settings) -> JwtCodec | None:
     """None when no usable secret is set: then nobody signs in over HTTP, and the API
     adapter refuses to start (messengers do not need it)."""
     secret = settings.jwt_secret
-    if secret is None or len(secret.get_secret_value().encode("utf-8")) < 32:
+    if secret is None or len(secret.get_secret_value().encode("utf-8")) < MIN_SECRET_BYTES:
         return None
     return JwtCodec(secret.get_secret_value())
 

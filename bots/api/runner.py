@@ -9,7 +9,8 @@ from aiohttp import web
 
 from bots.api.app import build_web_app
 from bots.api.deps import ApiDeps
-from bots.bootstrap import App
+from bots.bootstrap import App, jwt_codec
+from bots.jwt_tokens import MIN_SECRET_BYTES
 from bots.settings import SettingsError
 
 logger = logging.getLogger(__name__)
@@ -34,10 +35,12 @@ async def start(app: App, host: str, port: int) -> web.AppRunner:
 
 
 def require_jwt_secret(app: App) -> None:
-    """Signing in needs a secret of at least 32 bytes; without it the API does not start."""
-    secret = app.settings.jwt_secret
-    if secret is None or len(secret.get_secret_value().encode("utf-8")) < 32:
-        raise SettingsError("bad setting JWT_SECRET: must be set and at least 32 bytes")
+    """Signing in needs a usable secret (the same rule the composition root applies when
+    it builds ``core.auth``); without it the API does not start."""
+    if jwt_codec(app.settings) is None:
+        raise SettingsError(
+            f"bad setting JWT_SECRET: must be set and at least {MIN_SECRET_BYTES} bytes"
+        )
 
 
 def bound_port(runner: web.AppRunner) -> int:

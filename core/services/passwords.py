@@ -41,8 +41,10 @@ class ScryptHasher:
             raise ValueError("scrypt n must be a power of two")
         self._params = (n, r, p)
         # Verifying against this when the user does not exist costs the same time, so
-        # response times do not tell which usernames exist.
-        self._dummy = self._hash_sync(secrets.token_hex(8))
+        # response times do not tell which usernames exist. Made off the event loop on the
+        # first verify, not here: every app builds a hasher (about 0.2 s of blocked loop
+        # at n=2**15 on this machine), and messenger-only deployments never verify.
+        self._dummy: str | None = None
 
     def _hash_sync(self, password: str) -> str:
         n, r, p = self._params
@@ -67,5 +69,10 @@ class ScryptHasher:
 
     async def verify(self, password: str, stored: str | None) -> bool:
         """``stored`` None (no such user) still costs one hash."""
-        ok = await asyncio.to_thread(self._verify_sync, password, stored or self._dummy)
+        dummy = self._dummy
+        if dummy is None:
+            # On the first verify whatever the user, so this first one's extra time says
+            # nothing about whether the user exists.
+            dummy = self._dummy = await asyncio.to_thread(self._hash_sync, secrets.token_hex(8))
+        ok = await asyncio.to_thread(self._verify_sync, password, stored or dummy)
         return ok and stored is not None

@@ -31,7 +31,9 @@ def _matches(query: str | None) -> ColumnElement[bool]:
         IdentityRow.account_id == AccountRow.id,
         or_(
             IdentityRow.name_key.contains(needle, autoescape=True),
-            IdentityRow.user_id.contains(needle, autoescape=True),
+            # lower(): Postgres' LIKE is case-sensitive, SQLite's is not (for ASCII), and
+            # platform user ids can be upper case (Slack's U02ABC).
+            func.lower(IdentityRow.user_id).contains(needle, autoescape=True),
         ),
     )
     by_id = AccountRow.id == int(needle) if needle.isdigit() and len(needle) < 18 else None

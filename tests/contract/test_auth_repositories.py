@@ -222,3 +222,16 @@ async def test_erase_removes_the_account_and_its_data_only(uow: UowFactory) -> N
         kept = await tx.ledger.entries(bob, 10)
         assert [e.amount for e in kept] == [50] and kept[0].actor_account_id is None
         assert await tx.credentials.get("bobby") is not None
+
+
+async def test_directory_finds_user_ids_whatever_their_case(uow: UowFactory) -> None:
+    """Slack user ids are upper case; the needle is case-folded like names are. (Postgres'
+    LIKE is case-sensitive and SQLite's is not: the backends once disagreed here.)"""
+    account_id = await api_account(uow, "carol")
+    async with uow() as tx:
+        await tx.accounts.add_identity(IdentityKey("slack", "T01", "U02ABC"), account_id, None)
+        await tx.commit()
+    async with uow() as tx:
+        for query in ("U02ABC", "u02abc", "02Ab"):
+            found, total = await tx.directory.search(query, 0, 10)
+            assert total == 1 and [e.account.id for e in found] == [account_id], query

@@ -154,7 +154,10 @@ class MemoryDirectory(Repository):
                 for r in self._store.identities.values()
                 if r.identity.account_id == account_id
             ]
-            names = [f"{i.key.user_id} {(i.display_name or '').casefold()}" for i in identities]
+            names = [
+                f"{i.key.user_id.casefold()} {(i.display_name or '').casefold()}"
+                for i in identities
+            ]
             if row.merged_into is None and (
                 not needle or str(account_id) == needle or any(needle in n for n in names)
             ):

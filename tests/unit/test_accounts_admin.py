@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pytest
 
 from core.errors import (
     AlreadyLinked,
     BadArgument,
+    IdempotencyConflict,
     LinkCodeInvalid,
     NotAllowed,
     UnknownModel,
     UnknownUser,
 )
 from core.money import MICRO
+from core.services.grants import Idempotency
 from core.services.requests import ChatRequest
 from core.types import LedgerKind, Role, StatsDimension
 from tests.fakes.llm_server import FakeLLM
@@ -162,3 +165,50 @@ async def test_stats_by_dimension(core):
     assert sum(r.credits for r in report.month[StatsDimension.FEATURE]) > 0
     mine = await core.admin.stats(ADMIN, "1")
     assert [r.requests for r in mine.month[StatsDimension.MODEL]] == [1]
+
+
+async def security_version(core, account_id: int) -> int:
+    async with memory_uow_factory(STORES[id(core)])() as uow:
+        return await uow.security.version(account_id)
+
+
+async def test_role_changes_and_bans_revoke_tokens_in_the_use_cases(core):
+    target = await core.accounts.resolve(caller("1"))
+    await core.admin.set_role(ADMIN, "1", "guest")
+    await core.admin.set_banned(ADMIN, "1", True)
+    await core.admin.set_banned(ADMIN, "1", False)
+    assert await security_version(core, target.id) == 3
+    # The repository alone changes the role and nothing else: the use case decides.
+    async with memory_uow_factory(STORES[id(core)])() as uow:
+        await uow.accounts.set_role(target.id, Role.ADMIN)
+        await uow.commit()
+    assert await security_version(core, target.id) == 3
+
+
+async def test_linking_into_a_weaker_account_revokes_its_tokens(core):
+    admin_side = await core.accounts.resolve(ADMIN)
+    plain = await core.accounts.resolve(caller("1", platform="discord"))
+    code = await core.accounts.create_link_code(caller("1", platform="discord"))
+    await core.accounts.link(ADMIN, code)  # the admin's role moves onto the target
+    assert (await core.admin.view(ADMIN, f"#{plain.id}")).account.role is Role.ADMIN
+    assert await security_version(core, plain.id) == 1
+    assert await security_version(core, admin_side.id) == 0
+
+
+async def test_one_grant_path_with_an_idempotency_key(core):
+    target = await core.accounts.resolve(caller("1"))
+    root = await core.auth.register("root", "long enough password")  # an API user…
+    await core.admin.set_role(ADMIN, f"#{root.account.id}", "admin")  # …made admin in chat
+    root = replace(root, account=await core.accounts.resolve(root.caller))
+    key = Idempotency("k-1", "hash-1")
+    first = await core.admin.grant_to_account(root, target.id, "3", "api", key)
+    again = await core.admin.grant_to_account(root, target.id, "3", "api", key)
+    assert not first.replayed and again.replayed and again.record == first.record
+    with pytest.raises(IdempotencyConflict):
+        await core.admin.grant_to_account(root, target.id, "4", "api", Idempotency("k-1", "x"))
+    chat = await core.admin.grant(ADMIN, f"#{target.id}", "2", "chat")
+    assert chat.balance == target.balance + 5 * MICRO == await ledger_sum(core, target.id)
+    grants = [e for _, e in STORES[id(core)].ledger if e.kind is LedgerKind.GRANT]
+    assert [(e.amount, e.reason) for e in grants] == [(3 * MICRO, "api"), (2 * MICRO, "chat")]
+    with pytest.raises(BadArgument):
+        await core.admin.grant(ADMIN, f"#{target.id}", "2000000000", "")  # over 1e9 credits
