@@ -8,6 +8,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
@@ -16,13 +17,15 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
-from bots.bootstrap import App
 from bots.settings import Settings, SettingsError
 from bots.telegram.app import build_dispatcher
 from bots.telegram.commands_menu import register_menus
 from bots.telegram.deps import TelegramDeps
 from bots.telegram.middlewares import InFlight
 from bots.telegram.sink import GROUP_INTERVAL_S
+
+if TYPE_CHECKING:  # the composition root hands App in; adapters never import it
+    from bots.bootstrap import App
 
 logger = logging.getLogger(__name__)
 
