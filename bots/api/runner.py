@@ -35,8 +35,8 @@ async def start(app: App, host: str, port: int) -> web.AppRunner:
 
 def bound_port(runner: web.AppRunner) -> int:
     server = next(iter(runner.sites))._server  # the one TCPSite
-    assert server is not None and server.sockets  # type: ignore[union-attr]
-    return int(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+    assert server is not None and server.sockets  # type: ignore[attr-defined]
+    return int(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
 
 
 async def run(app: App) -> None:

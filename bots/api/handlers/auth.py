@@ -4,79 +4,85 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bots.api import models as m
 from bots.api import render
 from bots.api.mapping import client_address
-from bots.api.registry import Ctx, endpoint, json_content
-from bots.api.schemas import ref
+from bots.api.registry import Ctx, Endpoint, json_content
 from core.services.api_auth import TokenPair
 
-TOKENS = {200: ("Tokens", json_content(ref("Tokens")))}
+TOKENS = {200: ("Tokens", json_content(m.Tokens))}
 
 
 def _tokens(pair: TokenPair) -> web.Response:
-    return web.json_response(
-        {
-            "access_token": pair.access_token,
-            "refresh_token": pair.refresh_token,
-            "token_type": "bearer",
-            "expires_in": pair.expires_in,
-        },
-        headers={"Cache-Control": "no-store"},
+    body = m.Tokens(
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        expires_in=pair.expires_in,
     )
+    return render.json(body, headers={"Cache-Control": "no-store"})
 
 
-@endpoint(
-    "POST",
-    "/auth/register",
-    tag="auth",
-    summary="Create an API user",
-    auth="none",
-    body="Credentials",
-    ok={201: ("The new user", json_content(ref("User")))},
-)
 async def register(ctx: Ctx) -> web.StreamResponse:
-    principal = await ctx.services.auth.register(ctx.body["username"], ctx.body["password"])
+    body = ctx.body_as(m.Credentials)
+    principal = await ctx.services.auth.register(body.username, body.password)
     identities = await ctx.services.account.identities_of(principal.account)
-    return web.json_response(render.user(principal.account, identities), status=201)
+    return render.json(render.user(principal.account, identities), status=201)
 
 
-@endpoint(
-    "POST",
-    "/auth/login",
-    tag="auth",
-    summary="Access (15 min) and refresh tokens",
-    auth="none",
-    body="Credentials",
-    ok=TOKENS,
-)
 async def login(ctx: Ctx) -> web.StreamResponse:
-    body = ctx.body
-    pair = await ctx.services.auth.login(
-        body["username"], body["password"], client_address(ctx.request)
-    )
+    body = ctx.body_as(m.Credentials)
+    pair = await ctx.services.auth.login(body.username, body.password, client_address(ctx.request))
     return _tokens(pair)
 
 
-@endpoint(
-    "POST",
-    "/auth/refresh",
-    tag="auth",
-    auth="none",
-    body="RefreshRequest",
-    ok=TOKENS,
-    summary="New tokens for a refresh token (works once; reuse revokes the family)",
-)
 async def refresh(ctx: Ctx) -> web.StreamResponse:
-    return _tokens(await ctx.services.auth.refresh(ctx.body["refresh_token"]))
+    body = ctx.body_as(m.RefreshRequest)
+    return _tokens(await ctx.services.auth.refresh(body.refresh_token))
 
 
-@endpoint(
-    "POST",
-    "/auth/logout",
-    tag="auth",
-    ok={204: ("Logged out everywhere", {})},
-    summary="Revoke every token of the account",
-)
 async def logout(ctx: Ctx) -> web.StreamResponse:
     await ctx.services.auth.logout(ctx.user)
     return web.Response(status=204)
+
+
+def routes() -> list[Endpoint]:
+    return [
+        Endpoint(
+            "POST",
+            "/auth/register",
+            register,
+            tag="auth",
+            summary="Create an API user",
+            auth="none",
+            body=m.Credentials,
+            ok={201: ("The new user", json_content(m.User))},
+        ),
+        Endpoint(
+            "POST",
+            "/auth/login",
+            login,
+            tag="auth",
+            summary="Access (15 min) and refresh tokens",
+            auth="none",
+            body=m.Credentials,
+            ok=TOKENS,
+        ),
+        Endpoint(
+            "POST",
+            "/auth/refresh",
+            refresh,
+            tag="auth",
+            summary="New tokens for a refresh token (works once; reuse revokes the family)",
+            auth="none",
+            body=m.RefreshRequest,
+            ok=TOKENS,
+        ),
+        Endpoint(
+            "POST",
+            "/auth/logout",
+            logout,
+            tag="auth",
+            summary="Revoke every token of the account",
+            ok={204: ("Logged out everywhere", {})},
+        ),
+    ]

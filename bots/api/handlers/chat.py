@@ -3,153 +3,173 @@ and linking with the accounts people have on the messengers (POST /link/code, PO
 
 from __future__ import annotations
 
-from aiohttp import web
+from typing import Annotated
 
-from bots.api import render
-from bots.api.registry import Ctx, Param, endpoint, json_content
-from bots.api.schemas import ID, ref, string
-from bots.api.streams import answer, sse_response, stream
-from core.services.requests import ChatRequest
+from aiohttp import web
+from pydantic import Field
+
+from bots.api import mapping, render
+from bots.api import models as m
+from bots.api.errors import core_error, error_body
+from bots.api.models import Id
+from bots.api.registry import Answers, Ctx, Endpoint, Param, json_content
+from bots.api.sink import EventStream, relay, whole
+from core.errors import CoreError
 from core.types import Feature, TextDelta
 
-ASK_OK = {
+ASK_OK: Answers = {
     200: (
         "The answer as JSON, or with `Accept: text/event-stream` as Server-Sent Events: "
-        '`delta` events (`{"text"}`), then one `done` event (an AskResult)',
-        {
-            "application/json": {"schema": ref("AskResult")},
-            "text/event-stream": {"schema": {"type": "string"}},
-        },
+        '`delta` events (`{"text"}`), then one `done` event (an AskResult), or one `error` '
+        "event (an Error) when the model failed after the stream opened",
+        {"application/json": m.AskResult, "text/event-stream": {"type": "string"}},
     )
 }
+KEY = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-@endpoint(
-    "POST",
-    "/ask",
-    tag="chat",
-    body="AskRequest",
-    ok=ASK_OK,
-    headers=(Param("Idempotency-Key", string(200, 1), "answered once per key"),),
-    summary="Ask a question (model selectable; streams with Accept: text/event-stream)",
-)
+def _sse_error(exc: CoreError) -> bytes:
+    _status, code, message = core_error(exc)
+    return render.sse("error", error_body(code, message))
+
+
 async def ask(ctx: Ctx) -> web.StreamResponse:
-    request = ChatRequest(
-        caller=ctx.user.caller,
-        chat_id=ctx.body.get("chat_id", "api"),
-        text=ctx.body["text"],
-        model=ctx.body.get("model"),
-        event_id=ctx.request.headers.get("Idempotency-Key", "").strip()[:150] or None,
-    )
-    core = ctx.services.core
-    if "text/event-stream" not in ctx.request.headers.get("Accept", ""):
-        done = await answer(core, request)
-        return web.json_response(render.ask_result(request.request_id, done))
-    response = sse_response()
+    body = ctx.body_as(m.AskRequest)
+    request = mapping.ask_request(ctx.user.caller, body, mapping.header_key(ctx.request, 150))
+    reply = await ctx.services.core.chat.start(request)  # every refusal: an error status
+    async with reply:
+        if not mapping.wants_events(ctx.request):
+            done = await whole(reply)
+            return render.json(render.ask_result(request.request_id, done))
+        stream = EventStream(ctx.request)
+        await stream.open()
 
-    async def on_delta(delta: TextDelta) -> None:
-        await response.write(render.sse("delta", {"text": delta.text}))
+        async def on_delta(delta: TextDelta) -> None:
+            await stream.write(render.sse("delta", m.Delta(text=delta.text)))
 
-    done = await stream(core, request, ctx.request, response, on_delta)
-    await response.write(render.sse("done", render.ask_result(request.request_id, done)))
-    await response.write_eof()
-    return response
+        finished = await relay(reply, stream, on_delta, _sse_error)
+        if finished is not None:
+            await stream.write(render.sse("done", render.ask_result(request.request_id, finished)))
+        return await stream.close()
 
 
-@endpoint(
-    "GET",
-    "/messages",
-    tag="chat",
-    summary="Last requests with answers, newest first",
-    query=(
-        Param("limit", {"type": "integer", "minimum": 1, "maximum": 100}),
-        Param("user_id", ID, "another account (admin)"),
-    ),
-    ok={200: ("Exchanges", json_content(ref("ExchangeList")))},
-)
 async def list_messages(ctx: Ctx) -> web.StreamResponse:
     items = await ctx.services.admin.messages(
         ctx.user, ctx.query.get("user_id"), ctx.query.get("limit", 3)
     )
-    return web.json_response({"items": [render.exchange(e) for e in items]})
+    return render.json(m.ExchangeList(items=[render.exchange(e) for e in items]))
 
 
-@endpoint(
-    "GET",
-    "/messages/{id}",
-    tag="chat",
-    path_params=(Param("id", string(100, 1)),),
-    summary="One request and its answer (own, or any for admins)",
-    ok={200: ("The exchange", json_content(ref("Exchange")))},
-)
 async def get_message(ctx: Ctx) -> web.StreamResponse:
     account_id, item = await ctx.services.admin.message(ctx.user, ctx.query["id"])
-    return web.json_response(render.exchange(item, account_id))
+    return render.json(render.exchange(item, account_id))
 
 
-@endpoint(
-    "GET",
-    "/balance",
-    tag="chat",
-    summary="The caller's balance",
-    ok={200: ("Balance", json_content(ref("Balance")))},
-)
 async def get_balance(ctx: Ctx) -> web.StreamResponse:
     account = await ctx.services.core.conversations.balance(ctx.user.caller)
-    return web.json_response(render.balance(account))
+    return render.json(render.balance(account))
 
 
-@endpoint(
-    "POST",
-    "/link/code",
-    tag="chat",
-    summary="A one-time code to type as `/link CODE` in Telegram, Discord or Slack",
-    ok={200: ("The code and its lifetime in seconds", json_content(ref("LinkCode")))},
-)
 async def create_link_code(ctx: Ctx) -> web.StreamResponse:
     core = ctx.services.core
     code = await core.accounts.create_link_code(ctx.user.caller)
-    return web.json_response({"code": code, "expires_in": core.config.link_code_ttl_s})
+    return render.json(m.LinkCode(code=code, expires_in=core.config.link_code_ttl_s))
 
 
-@endpoint(
-    "POST",
-    "/link",
-    tag="chat",
-    body="LinkRequest",
-    summary="Join this account into the one that asked for the code (from any app)",
-    ok={200: ("The balance of the joined account", json_content(ref("Balance")))},
-)
 async def link_account(ctx: Ctx) -> web.StreamResponse:
-    account = await ctx.services.core.accounts.link(ctx.user.caller, ctx.body["code"])
-    return web.json_response(render.balance(account))
+    body = ctx.body_as(m.LinkRequest)
+    account = await ctx.services.core.accounts.link(ctx.user.caller, body.code)
+    return render.json(render.balance(account))
 
 
-@endpoint(
-    "GET",
-    "/models",
-    tag="chat",
-    summary="Models the caller may use, with prices",
-    ok={200: ("Models", json_content(ref("ModelList")))},
-)
 async def list_models(ctx: Ctx) -> web.StreamResponse:
     catalog, role = ctx.services.core.models, ctx.user.account.role
-    items = [render.model(m) for kind in Feature for m in catalog.usable(role, kind)]
-    return web.json_response({"items": items})
+    items = [render.model(spec) for kind in Feature for spec in catalog.usable(role, kind)]
+    return render.json(m.ModelList(items=items))
 
 
-@endpoint(
-    "GET",
-    "/stats",
-    tag="admin",
-    summary="Requests, tokens, credits and errors (admin)",
-    ok={
-        200: (
-            "Today and the last 30 days, by day/model/platform/feature",
-            json_content(ref("Stats")),
-        )
-    },
-)
 async def get_stats(ctx: Ctx) -> web.StreamResponse:
     report = await ctx.services.core.admin.stats(ctx.user.caller)
-    return web.json_response(render.stats(report))
+    return render.json(render.stats(report))
+
+
+def routes() -> list[Endpoint]:
+    return [
+        Endpoint(
+            "POST",
+            "/ask",
+            ask,
+            tag="chat",
+            summary="Ask a question (model selectable; streams with Accept: text/event-stream)",
+            body=m.AskRequest,
+            ok=ASK_OK,
+            headers=(Param("Idempotency-Key", KEY, "answered once per key"),),
+        ),
+        Endpoint(
+            "GET",
+            "/messages",
+            list_messages,
+            tag="chat",
+            summary="Last requests with answers, newest first",
+            query=(
+                Param("limit", Annotated[int, Field(ge=1, le=100)]),
+                Param("user_id", Id, "another account (admin)"),
+            ),
+            ok={200: ("Exchanges", json_content(m.ExchangeList))},
+        ),
+        Endpoint(
+            "GET",
+            "/messages/{id}",
+            get_message,
+            tag="chat",
+            summary="One request and its answer (own, or any for admins)",
+            path_params=(Param("id", Annotated[str, Field(min_length=1, max_length=100)]),),
+            ok={200: ("The exchange", json_content(m.Exchange))},
+        ),
+        Endpoint(
+            "GET",
+            "/balance",
+            get_balance,
+            tag="chat",
+            summary="The caller's balance",
+            ok={200: ("Balance", json_content(m.Balance))},
+        ),
+        Endpoint(
+            "POST",
+            "/link/code",
+            create_link_code,
+            tag="chat",
+            summary="A one-time code to type as `/link CODE` in Telegram, Discord or Slack",
+            ok={200: ("The code and its lifetime in seconds", json_content(m.LinkCode))},
+        ),
+        Endpoint(
+            "POST",
+            "/link",
+            link_account,
+            tag="chat",
+            summary="Join this account into the one that asked for the code (from any app)",
+            body=m.LinkRequest,
+            ok={200: ("The balance of the joined account", json_content(m.Balance))},
+        ),
+        Endpoint(
+            "GET",
+            "/models",
+            list_models,
+            tag="chat",
+            summary="Models the caller may use, with prices",
+            ok={200: ("Models", json_content(m.ModelList))},
+        ),
+        Endpoint(
+            "GET",
+            "/stats",
+            get_stats,
+            tag="admin",
+            summary="Requests, tokens, credits and errors (admin)",
+            ok={
+                200: (
+                    "Today and the last 30 days, by day/model/platform/feature",
+                    json_content(m.Stats),
+                )
+            },
+        ),
+    ]

@@ -7,59 +7,32 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bots.api.registry import Ctx, endpoint, json_content
-from bots.api.schemas import ref
+from bots.api import models as m
+from bots.api import render
+from bots.api.deps import DEPS
+from bots.api.registry import Ctx, Endpoint, json_content
 
-DOCS_PAGE = Path(__file__).with_name("static") / "docs.html"
+DOCS_PAGE = Path(__file__).parent.with_name("static") / "docs.html"
 # The Swagger UI files the page loads, from the swagger-ui-py package's static folder.
 SWAGGER_FILES = {
     "swagger-ui.css": "text/css",
     "swagger-ui-bundle.js": "application/javascript",
     "favicon-32x32.png": "image/png",
 }
-DOCUMENT = web.AppKey("openapi_document", dict)
 
 
-@endpoint(
-    "GET",
-    "/health",
-    tag="meta",
-    auth="none",
-    summary="Database and Redis status",
-    ok={
-        200: (
-            "Healthy or degraded (Redis down: limits are per process)",
-            json_content(ref("Health")),
-        )
-    },
-)
 async def health(ctx: Ctx) -> web.StreamResponse:
     database, redis = await ctx.services.health()
     status = "ok" if database == "ok" and redis != "degraded" else "degraded"
     code = 200 if database == "ok" else 503
-    return web.json_response({"status": status, "database": database, "redis": redis}, status=code)
+    body = m.Health.model_validate({"status": status, "database": database, "redis": redis})
+    return render.json(body, status=code)
 
 
-@endpoint(
-    "GET",
-    "/openapi.json",
-    tag="meta",
-    auth="none",
-    summary="This document",
-    ok={200: ("OpenAPI 3.1", json_content({"type": "object"}))},
-)
 async def openapi_document(ctx: Ctx) -> web.StreamResponse:
-    return web.json_response(ctx.request.app[DOCUMENT])
+    return web.json_response(ctx.request.app[DEPS].document)
 
 
-@endpoint(
-    "GET",
-    "/docs",
-    tag="meta",
-    auth="none",
-    summary="Interactive documentation",
-    ok={200: ("An HTML page", {"text/html": {"schema": {"type": "string"}}})},
-)
 async def docs(ctx: Ctx) -> web.StreamResponse:
     return web.FileResponse(DOCS_PAGE, headers={"Content-Type": "text/html; charset=utf-8"})
 
@@ -75,3 +48,40 @@ def add_docs_assets(app: web.Application) -> None:
         return web.FileResponse(folder / name, headers={"Content-Type": SWAGGER_FILES[name]})
 
     app.router.add_get("/docs/static/{name}", asset)
+
+
+def routes() -> list[Endpoint]:
+    return [
+        Endpoint(
+            "GET",
+            "/health",
+            health,
+            tag="meta",
+            summary="Database and Redis status",
+            auth="none",
+            ok={
+                200: (
+                    "Healthy or degraded (Redis down: limits are per process)",
+                    json_content(m.Health),
+                )
+            },
+        ),
+        Endpoint(
+            "GET",
+            "/openapi.json",
+            openapi_document,
+            tag="meta",
+            summary="This document",
+            auth="none",
+            ok={200: ("OpenAPI 3.1", json_content({"type": "object"}))},
+        ),
+        Endpoint(
+            "GET",
+            "/docs",
+            docs,
+            tag="meta",
+            summary="Interactive documentation",
+            auth="none",
+            ok={200: ("An HTML page", {"text/html": {"type": "string"}})},
+        ),
+    ]
