@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 MAX_ID = 2**53 - 1
@@ -66,6 +66,13 @@ class NotEmpty(Body):
         return self
 
 
+def _whole_number(value: object) -> object:
+    # JSON Schema counts 1.0 as an integer; strict pydantic would not.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WHOLE = BeforeValidator(_whole_number)  # after any Field(...) limits, for the schema
+Integer = Annotated[int, WHOLE]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Credits = Annotated[str, Field(description="credits, two decimals for people")]
 Time = Annotated[str, Field(json_schema_extra={"format": "date-time"})]

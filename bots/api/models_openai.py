@@ -7,11 +7,12 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, WithJsonSchema
 
-from bots.api.models import Body, Maybe, Usage
+from bots.api.models import WHOLE, Body, Integer, Maybe, Usage
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Number = float | None
-Tokens = Annotated[int | None, Field(ge=1, le=1_000_000)]
+Tokens = Annotated[int, Field(ge=1, le=1_000_000), WHOLE] | None
+One = Annotated[int, Field(ge=1, le=1), WHOLE] | None
 
 
 class Part(Body):
@@ -60,9 +61,9 @@ class ChatCompletionRequest(Body):
     frequency_penalty: Number = None
     max_tokens: Tokens = None
     max_completion_tokens: Tokens = None
-    n: Annotated[int | None, Field(ge=1, le=1)] = None
+    n: One = None
     user: Maybe[Annotated[str, Field(max_length=200)]] = None
-    seed: int | None = None
+    seed: Integer | None = None
 
 
 class Open(BaseModel):
@@ -113,8 +114,8 @@ class ImageRequest(Body):
     nullable: ClassVar[frozenset[str]] = frozenset({"n", "size", "response_format"})
     prompt: Annotated[str, Field(min_length=1, max_length=32_000)]
     model: Maybe[Name] = None
-    n: Annotated[int | None, Field(ge=1, le=1)] = None
-    size: Annotated[str | None, Field(max_length=32)] = None
+    n: One = None
+    size: Annotated[str, Field(max_length=32)] | None = None
     response_format: Literal["b64_json"] | None = None
     user: Maybe[Annotated[str, Field(max_length=200)]] = None
 
