@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from aiohttp import web
 from pydantic import BaseModel
 
 from bots.api import models as m
+from bots.api import models_openai as oai
+from bots.api.errors import core_error, error_body
+from core.errors import CoreError
 from core.models_config import ModelSpec
 from core.money import format_credits
 from core.ports_api import ApiKeyRecord, GrantRecord, UserEntry
@@ -172,3 +176,64 @@ def sse_data(data: BaseModel | str) -> bytes:
     """An event without a name, as OpenAI streams: ``data: {...}`` (or ``data: [DONE]``)."""
     payload = data if isinstance(data, str) else data.model_dump_json()
     return f"data: {payload}\n\n".encode()
+
+
+def _error(exc: CoreError) -> m.Error:
+    _status, code, message = core_error(exc)
+    return error_body(code, message)
+
+
+def sse_error(exc: CoreError) -> bytes:
+    """The ``error`` event that ends an /ask stream the model failed after it opened."""
+    return sse("error", _error(exc))
+
+
+def sse_data_error(exc: CoreError) -> bytes:
+    # OpenAI's clients read a data object with an "error" key as a failed stream.
+    return sse_data(_error(exc))
+
+
+def finish_reason(done: TextDone) -> str:
+    return "stop" if done.outcome is Outcome.OK else "length"
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """The OpenAI shapes of one /v1 chat answer: whole, or as ``chat.completion.chunk``s."""
+
+    id: str
+    created: int
+    model: str
+
+    def whole(self, done: TextDone) -> oai.ChatCompletion:
+        message = oai.ChatMessage(role="assistant", content=done.text)
+        choice = oai.Choice(index=0, message=message, finish_reason=finish_reason(done))
+        return oai.ChatCompletion(
+            id=self.id,
+            created=self.created,
+            model=self.model,
+            choices=[choice],
+            usage=usage(done.usage),
+        )
+
+    def chunk(self, delta: oai.ChunkDelta, finish: str | None = None) -> bytes:
+        choice = oai.ChunkChoice(index=0, delta=delta, finish_reason=finish)
+        return sse_data(
+            oai.ChatCompletionChunk(
+                id=self.id, created=self.created, model=self.model, choices=[choice]
+            )
+        )
+
+    def last(self, done: TextDone) -> bytes:
+        return self.chunk(oai.ChunkDelta(), finish_reason(done))
+
+    def usage(self, done: TextDone) -> bytes:
+        return sse_data(
+            oai.ChatCompletionChunk(
+                id=self.id,
+                created=self.created,
+                model=self.model,
+                choices=[],
+                usage=usage(done.usage),
+            )
+        )

@@ -10,11 +10,9 @@ from pydantic import Field
 
 from bots.api import mapping, render
 from bots.api import models as m
-from bots.api.errors import core_error, error_body
 from bots.api.models import Id
 from bots.api.registry import Answers, Ctx, Endpoint, Param, json_content
 from bots.api.sink import EventStream, relay, whole
-from core.errors import CoreError
 from core.types import Feature, TextDelta
 
 ASK_OK: Answers = {
@@ -26,11 +24,6 @@ ASK_OK: Answers = {
     )
 }
 KEY = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-def _sse_error(exc: CoreError) -> bytes:
-    _status, code, message = core_error(exc)
-    return render.sse("error", error_body(code, message))
 
 
 async def ask(ctx: Ctx) -> web.StreamResponse:
@@ -47,7 +40,7 @@ async def ask(ctx: Ctx) -> web.StreamResponse:
         async def on_delta(delta: TextDelta) -> None:
             await stream.write(render.sse("delta", m.Delta(text=delta.text)))
 
-        finished = await relay(reply, stream, on_delta, _sse_error)
+        finished = await relay(reply, stream, on_delta, render.sse_error)
         if finished is not None:
             await stream.write(render.sse("done", render.ask_result(request.request_id, finished)))
         return await stream.close()
