@@ -10,6 +10,7 @@ from typing import TypeVar
 from aiohttp import web
 
 from bots.api import models as m
+from bots.api import models_chat as mc
 from bots.api import models_openai as oai
 from core.observability import bind_request_id
 from core.services.api_account import ProfileChange
@@ -63,7 +64,7 @@ def bound(request: R) -> R:
     return request
 
 
-def ask_request(caller: Caller, body: m.AskRequest, event_id: str | None) -> ChatRequest:
+def ask_request(caller: Caller, body: mc.AskRequest, event_id: str | None) -> ChatRequest:
     return bound(
         ChatRequest(
             caller=caller,

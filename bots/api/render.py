@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from aiohttp import web
 from pydantic import BaseModel
 
 from bots.api import models as m
-from bots.api import models_openai as oai
+from bots.api import models_chat as mc
 from bots.api.errors import core_error, error_body
 from core.errors import CoreError
 from core.models_config import ModelSpec
@@ -78,12 +77,12 @@ def user_entry(entry: UserEntry) -> m.User:
     return user(entry.account, [str(i.key) for i in entry.identities])
 
 
-def balance(account: Account) -> m.Balance:
-    return m.Balance(balance=format_credits(account.balance), balance_micro=account.balance)
+def balance(account: Account) -> mc.Balance:
+    return mc.Balance(balance=format_credits(account.balance), balance_micro=account.balance)
 
 
-def ask_result(request_id: str, done: TextDone) -> m.AskResult:
-    return m.AskResult(
+def ask_result(request_id: str, done: TextDone) -> mc.AskResult:
+    return mc.AskResult(
         request_id=request_id,
         text=done.text,
         outcome=_OUTCOMES[done.outcome],
@@ -93,8 +92,8 @@ def ask_result(request_id: str, done: TextDone) -> m.AskResult:
     )
 
 
-def exchange(item: Exchange, account_id: int | None = None) -> m.Exchange:
-    return m.Exchange(
+def exchange(item: Exchange, account_id: int | None = None) -> mc.Exchange:
+    return mc.Exchange(
         id=item.request_id,
         question=item.question,
         answer=item.answer,
@@ -126,7 +125,7 @@ def grant(record: GrantRecord, replayed: bool) -> m.GrantResult:
     )
 
 
-def model(spec: ModelSpec) -> m.Model:
+def model(spec: ModelSpec) -> mc.Model:
     prices = {
         Feature.CHAT: {
             "input_per_1k_tokens": format_credits(spec.input_per_1k),
@@ -136,11 +135,11 @@ def model(spec: ModelSpec) -> m.Model:
         Feature.TTS: {"per_1k_chars": format_credits(spec.per_1k_chars)},
         Feature.STT: {"per_minute": format_credits(spec.per_minute)},
     }[spec.kind]
-    return m.Model(name=spec.name, kind=spec.kind.value, prices=prices)
+    return mc.Model(name=spec.name, kind=spec.kind.value, prices=prices)
 
 
-def stats_row(row: StatsRow) -> m.StatsRow:
-    return m.StatsRow(
+def stats_row(row: StatsRow) -> mc.StatsRow:
+    return mc.StatsRow(
         key=row.key,
         requests=row.requests,
         prompt_tokens=row.prompt_tokens,
@@ -150,12 +149,12 @@ def stats_row(row: StatsRow) -> m.StatsRow:
     )
 
 
-def _stats_table(table: dict[StatsDimension, list[StatsRow]]) -> dict[str, list[m.StatsRow]]:
+def _stats_table(table: dict[StatsDimension, list[StatsRow]]) -> dict[str, list[mc.StatsRow]]:
     return {dim.value: [stats_row(r) for r in rows] for dim, rows in table.items()}
 
 
-def stats(report: StatsReport) -> m.Stats:
-    return m.Stats(today=_stats_table(report.today), month=_stats_table(report.month))
+def stats(report: StatsReport) -> mc.Stats:
+    return mc.Stats(today=_stats_table(report.today), month=_stats_table(report.month))
 
 
 def api_key(record: ApiKeyRecord, key: str | None = None) -> m.ApiKey:
@@ -191,49 +190,3 @@ def sse_error(exc: CoreError) -> bytes:
 def sse_data_error(exc: CoreError) -> bytes:
     # OpenAI's clients read a data object with an "error" key as a failed stream.
     return sse_data(_error(exc))
-
-
-def finish_reason(done: TextDone) -> str:
-    return "stop" if done.outcome is Outcome.OK else "length"
-
-
-@dataclass(frozen=True, slots=True)
-class Completion:
-    """The OpenAI shapes of one /v1 chat answer: whole, or as ``chat.completion.chunk``s."""
-
-    id: str
-    created: int
-    model: str
-
-    def whole(self, done: TextDone) -> oai.ChatCompletion:
-        message = oai.ChatMessage(role="assistant", content=done.text)
-        choice = oai.Choice(index=0, message=message, finish_reason=finish_reason(done))
-        return oai.ChatCompletion(
-            id=self.id,
-            created=self.created,
-            model=self.model,
-            choices=[choice],
-            usage=usage(done.usage),
-        )
-
-    def chunk(self, delta: oai.ChunkDelta, finish: str | None = None) -> bytes:
-        choice = oai.ChunkChoice(index=0, delta=delta, finish_reason=finish)
-        return sse_data(
-            oai.ChatCompletionChunk(
-                id=self.id, created=self.created, model=self.model, choices=[choice]
-            )
-        )
-
-    def last(self, done: TextDone) -> bytes:
-        return self.chunk(oai.ChunkDelta(), finish_reason(done))
-
-    def usage(self, done: TextDone) -> bytes:
-        return sse_data(
-            oai.ChatCompletionChunk(
-                id=self.id,
-                created=self.created,
-                model=self.model,
-                choices=[],
-                usage=usage(done.usage),
-            )
-        )

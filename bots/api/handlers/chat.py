@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import Field
 
 from bots.api import mapping, render
-from bots.api import models as m
+from bots.api import models_chat as m
 from bots.api.models import Id
 from bots.api.registry import Answers, Ctx, Endpoint, Param, json_content
 from bots.api.sink import EventStream, relay, whole

@@ -7,7 +7,7 @@ import time
 
 from aiohttp import web
 
-from bots.api import mapping, render
+from bots.api import mapping, render, render_openai
 from bots.api import models_openai as oai
 from bots.api.registry import Auth, Ctx, Endpoint, json_content
 from bots.api.sink import EventStream, relay, whole
@@ -26,7 +26,7 @@ async def v1_chat(ctx: Ctx) -> web.StreamResponse:
     body = ctx.body_as(oai.ChatCompletionRequest)
     user = ctx.user
     request = mapping.completion_request(user.caller, user.credential.username, body)
-    shape = render.Completion(f"chatcmpl-{request.request_id}", int(time.time()), body.model)
+    shape = render_openai.Completion(f"chatcmpl-{request.request_id}", int(time.time()), body.model)
     reply = await ctx.services.core.chat.start(request)  # every refusal: an error status
     async with reply:
         if not body.stream:
