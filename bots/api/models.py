@@ -66,6 +66,16 @@ class NotEmpty(Body):
         return self
 
 
+def string(max_length: int = 200, min_length: int = 0) -> Any:
+    """A string type with length limits, for query, path and header parameters."""
+    return Annotated[str, Field(min_length=min_length, max_length=max_length)]
+
+
+def integer(minimum: int, maximum: int) -> Any:
+    """An integer type with limits, for query parameters."""
+    return Annotated[int, Field(ge=minimum, le=maximum)]
+
+
 def _whole_number(value: object) -> object:
     # JSON Schema counts 1.0 as an integer; strict pydantic would not.
     return int(value) if isinstance(value, float) and value.is_integer() else value
@@ -81,6 +91,7 @@ Username = Annotated[
 ]
 Password = Annotated[str, Field(min_length=8, max_length=256)]
 RoleName = Literal["guest", "user", "admin"]
+ID = Id  # a parameter's type, e.g. Param("id", ID)
 OutcomeName = Literal["ok", "stopped", "cut"]
 
 

@@ -1,8 +1,9 @@
 """Endpoints declared as values: the route, who may call it, its body model, its query,
-path and header parameters and its answers. ``app.py`` registers a list of them
-explicitly; ``route`` turns one into an aiohttp handler that checks each request (auth,
-content type, size, body and parameters) before the handler runs, and ``openapi.py``
-writes the document from the same list."""
+path and header parameters and its answers. ``@endpoint`` turns a handler into such a
+value (and registers nothing); each handlers module lists its endpoints in ``routes()``
+and ``app.py`` registers those lists explicitly. ``route`` turns one endpoint into an
+aiohttp handler that checks each request (auth, content type, size, body, parameters)
+before the handler runs, and ``openapi.py`` writes the document from the same list."""
 
 from __future__ import annotations
 
@@ -80,6 +81,31 @@ class Endpoint:
     query: tuple[Param, ...] = ()
     path_params: tuple[Param, ...] = ()
     headers: tuple[Param, ...] = ()
+
+
+def endpoint(
+    method: str,
+    path: str,
+    *,
+    tag: str,
+    summary: str,
+    ok: Answers,
+    auth: Auth = "user",
+    body: type[BaseModel] | None = None,
+    form: type[BaseModel] | None = None,
+    query: tuple[Param, ...] = (),
+    path_params: tuple[Param, ...] = (),
+    headers: tuple[Param, ...] = (),
+) -> Callable[[Handler], Endpoint]:
+    """Declare a handler as an endpoint: the decorated name becomes the ``Endpoint`` value.
+    Nothing is registered here; each handlers module lists its endpoints in ``routes()``."""
+
+    def declare(handler: Handler) -> Endpoint:
+        return Endpoint(
+            method, path, handler, tag, summary, ok, auth, body, form, query, path_params, headers
+        )
+
+    return declare
 
 
 def json_content(model: type[BaseModel] | JSON) -> Content:

@@ -7,21 +7,33 @@ from aiohttp import web
 from bots.api import models as m
 from bots.api import render
 from bots.api.mapping import client_address
-from bots.api.registry import Ctx, Endpoint, json_content
+from bots.api.registry import Ctx, Endpoint, endpoint, json_content
 from core.services.api_auth import TokenPair
 
 TOKENS = {200: ("Tokens", json_content(m.Tokens))}
 
 
 def _tokens(pair: TokenPair) -> web.Response:
-    body = m.Tokens(
-        access_token=pair.access_token,
-        refresh_token=pair.refresh_token,
-        expires_in=pair.expires_in,
+    return render.json(
+        m.Tokens(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            token_type="bearer",
+            expires_in=pair.expires_in,
+        ),
+        headers={"Cache-Control": "no-store"},
     )
-    return render.json(body, headers={"Cache-Control": "no-store"})
 
 
+@endpoint(
+    "POST",
+    "/auth/register",
+    tag="auth",
+    summary="Create an API user",
+    auth="none",
+    body=m.Credentials,
+    ok={201: ("The new user", json_content(m.User))},
+)
 async def register(ctx: Ctx) -> web.StreamResponse:
     body = ctx.body_as(m.Credentials)
     principal = await ctx.services.auth.register(body.username, body.password)
@@ -29,60 +41,45 @@ async def register(ctx: Ctx) -> web.StreamResponse:
     return render.json(render.user(principal.account, identities), status=201)
 
 
+@endpoint(
+    "POST",
+    "/auth/login",
+    tag="auth",
+    summary="Access (15 min) and refresh tokens",
+    auth="none",
+    body=m.Credentials,
+    ok=TOKENS,
+)
 async def login(ctx: Ctx) -> web.StreamResponse:
     body = ctx.body_as(m.Credentials)
     pair = await ctx.services.auth.login(body.username, body.password, client_address(ctx.request))
     return _tokens(pair)
 
 
+@endpoint(
+    "POST",
+    "/auth/refresh",
+    tag="auth",
+    auth="none",
+    body=m.RefreshRequest,
+    ok=TOKENS,
+    summary="New tokens for a refresh token (works once; reuse revokes the family)",
+)
 async def refresh(ctx: Ctx) -> web.StreamResponse:
-    body = ctx.body_as(m.RefreshRequest)
-    return _tokens(await ctx.services.auth.refresh(body.refresh_token))
+    return _tokens(await ctx.services.auth.refresh(ctx.body_as(m.RefreshRequest).refresh_token))
 
 
+@endpoint(
+    "POST",
+    "/auth/logout",
+    tag="auth",
+    ok={204: ("Logged out everywhere", {})},
+    summary="Revoke every token of the account",
+)
 async def logout(ctx: Ctx) -> web.StreamResponse:
     await ctx.services.auth.logout(ctx.user)
     return web.Response(status=204)
 
 
 def routes() -> list[Endpoint]:
-    return [
-        Endpoint(
-            "POST",
-            "/auth/register",
-            register,
-            tag="auth",
-            summary="Create an API user",
-            auth="none",
-            body=m.Credentials,
-            ok={201: ("The new user", json_content(m.User))},
-        ),
-        Endpoint(
-            "POST",
-            "/auth/login",
-            login,
-            tag="auth",
-            summary="Access (15 min) and refresh tokens",
-            auth="none",
-            body=m.Credentials,
-            ok=TOKENS,
-        ),
-        Endpoint(
-            "POST",
-            "/auth/refresh",
-            refresh,
-            tag="auth",
-            summary="New tokens for a refresh token (works once; reuse revokes the family)",
-            auth="none",
-            body=m.RefreshRequest,
-            ok=TOKENS,
-        ),
-        Endpoint(
-            "POST",
-            "/auth/logout",
-            logout,
-            tag="auth",
-            summary="Revoke every token of the account",
-            ok={204: ("Logged out everywhere", {})},
-        ),
-    ]
+    return [register, login, refresh, logout]

@@ -10,7 +10,7 @@ from aiohttp import web
 from bots.api import models as m
 from bots.api import render
 from bots.api.deps import DEPS
-from bots.api.registry import Ctx, Endpoint, json_content
+from bots.api.registry import Ctx, Endpoint, endpoint, json_content
 
 DOCS_PAGE = Path(__file__).parent.with_name("static") / "docs.html"
 # The Swagger UI files the page loads, from the swagger-ui-py package's static folder.
@@ -21,6 +21,19 @@ SWAGGER_FILES = {
 }
 
 
+@endpoint(
+    "GET",
+    "/health",
+    tag="meta",
+    summary="Database and Redis status",
+    auth="none",
+    ok={
+        200: (
+            "Healthy or degraded (Redis down: limits are per process)",
+            json_content(m.Health),
+        )
+    },
+)
 async def health(ctx: Ctx) -> web.StreamResponse:
     database, redis = await ctx.services.health()
     status = "ok" if database == "ok" and redis != "degraded" else "degraded"
@@ -29,10 +42,26 @@ async def health(ctx: Ctx) -> web.StreamResponse:
     return render.json(body, status=code)
 
 
+@endpoint(
+    "GET",
+    "/openapi.json",
+    tag="meta",
+    summary="This document",
+    auth="none",
+    ok={200: ("OpenAPI 3.1", json_content({"type": "object"}))},
+)
 async def openapi_document(ctx: Ctx) -> web.StreamResponse:
     return web.json_response(ctx.request.app[DEPS].document)
 
 
+@endpoint(
+    "GET",
+    "/docs",
+    tag="meta",
+    summary="Interactive documentation",
+    auth="none",
+    ok={200: ("An HTML page", {"text/html": {"type": "string"}})},
+)
 async def docs(ctx: Ctx) -> web.StreamResponse:
     return web.FileResponse(DOCS_PAGE, headers={"Content-Type": "text/html; charset=utf-8"})
 
@@ -51,37 +80,4 @@ def add_docs_assets(app: web.Application) -> None:
 
 
 def routes() -> list[Endpoint]:
-    return [
-        Endpoint(
-            "GET",
-            "/health",
-            health,
-            tag="meta",
-            summary="Database and Redis status",
-            auth="none",
-            ok={
-                200: (
-                    "Healthy or degraded (Redis down: limits are per process)",
-                    json_content(m.Health),
-                )
-            },
-        ),
-        Endpoint(
-            "GET",
-            "/openapi.json",
-            openapi_document,
-            tag="meta",
-            summary="This document",
-            auth="none",
-            ok={200: ("OpenAPI 3.1", json_content({"type": "object"}))},
-        ),
-        Endpoint(
-            "GET",
-            "/docs",
-            docs,
-            tag="meta",
-            summary="Interactive documentation",
-            auth="none",
-            ok={200: ("An HTML page", {"text/html": {"type": "string"}})},
-        ),
-    ]
+    return [health, openapi_document, docs]

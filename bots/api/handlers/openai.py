@@ -9,19 +9,44 @@ from aiohttp import web
 
 from bots.api import mapping, render, render_openai
 from bots.api import models_openai as oai
-from bots.api.registry import Auth, Ctx, Endpoint, json_content
+from bots.api.registry import Auth, Ctx, Endpoint, endpoint, json_content
 from bots.api.sink import EventStream, relay, whole
 from core.types import Feature, TextDelta
 
 KEY: Auth = "user_or_key"
 
 
+@endpoint(
+    "GET",
+    "/v1/models",
+    tag="openai",
+    summary="Models (OpenAI format)",
+    auth=KEY,
+    ok={200: ("Models", json_content(oai.OpenAIModelList))},
+)
 async def v1_models(ctx: Ctx) -> web.StreamResponse:
     catalog, role = ctx.services.core.models, ctx.user.account.role
     data = [oai.OpenAIModel(id=m.name) for kind in Feature for m in catalog.usable(role, kind)]
     return render.json(oai.OpenAIModelList(data=data))
 
 
+@endpoint(
+    "POST",
+    "/v1/chat/completions",
+    tag="openai",
+    summary="Chat completion, streamed (SSE chunks) or not, with usage",
+    auth=KEY,
+    body=oai.ChatCompletionRequest,
+    ok={
+        200: (
+            "A chat.completion, or chat.completion.chunk events when streaming",
+            {
+                "application/json": oai.ChatCompletion,
+                "text/event-stream": {"type": "string"},
+            },
+        )
+    },
+)
 async def v1_chat(ctx: Ctx) -> web.StreamResponse:
     body = ctx.body_as(oai.ChatCompletionRequest)
     user = ctx.user
@@ -51,32 +76,4 @@ async def v1_chat(ctx: Ctx) -> web.StreamResponse:
 
 
 def routes() -> list[Endpoint]:
-    return [
-        Endpoint(
-            "GET",
-            "/v1/models",
-            v1_models,
-            tag="openai",
-            summary="Models (OpenAI format)",
-            auth=KEY,
-            ok={200: ("Models", json_content(oai.OpenAIModelList))},
-        ),
-        Endpoint(
-            "POST",
-            "/v1/chat/completions",
-            v1_chat,
-            tag="openai",
-            summary="Chat completion, streamed (SSE chunks) or not, with usage",
-            auth=KEY,
-            body=oai.ChatCompletionRequest,
-            ok={
-                200: (
-                    "A chat.completion, or chat.completion.chunk events when streaming",
-                    {
-                        "application/json": oai.ChatCompletion,
-                        "text/event-stream": {"type": "string"},
-                    },
-                )
-            },
-        ),
-    ]
+    return [v1_models, v1_chat]

@@ -12,11 +12,20 @@ from pydantic import ValidationError
 from bots.api import mapping, render
 from bots.api import models_openai as oai
 from bots.api.errors import ApiError, invalid
-from bots.api.registry import Auth, Ctx, Endpoint, json_content
+from bots.api.registry import Auth, Ctx, Endpoint, endpoint, json_content
 
 KEY: Auth = "user_or_key"
 
 
+@endpoint(
+    "POST",
+    "/v1/images/generations",
+    tag="openai",
+    summary="Generate an image (b64_json)",
+    auth=KEY,
+    body=oai.ImageRequest,
+    ok={200: ("The image", json_content(oai.ImagesResponse))},
+)
 async def v1_images(ctx: Ctx) -> web.StreamResponse:
     request = mapping.image_request(ctx.user.caller, ctx.body_as(oai.ImageRequest))
     ready = await ctx.services.core.media.image(request)
@@ -26,6 +35,20 @@ async def v1_images(ctx: Ctx) -> web.StreamResponse:
     return render.json(oai.ImagesResponse(created=int(time.time()), data=[image]))
 
 
+@endpoint(
+    "POST",
+    "/v1/audio/speech",
+    tag="openai",
+    summary="Text to speech (OGG/Opus)",
+    auth=KEY,
+    body=oai.SpeechRequest,
+    ok={
+        200: (
+            "The audio",
+            {"audio/ogg": {"type": "string", "contentMediaType": "audio/ogg"}},
+        )
+    },
+)
 async def v1_speech(ctx: Ctx) -> web.StreamResponse:
     request = mapping.speech_request(ctx.user.caller, ctx.body_as(oai.SpeechRequest))
     ready = await ctx.services.core.media.speech(request)
@@ -68,6 +91,15 @@ async def _read_form(
         raise invalid(exc, "body") from None
 
 
+@endpoint(
+    "POST",
+    "/v1/audio/transcriptions",
+    tag="openai",
+    summary="Speech to text",
+    auth=KEY,
+    form=oai.TranscriptionForm,
+    ok={200: ("The transcript", json_content(oai.Transcription))},
+)
 async def v1_transcriptions(ctx: Ctx) -> web.StreamResponse:
     limit = ctx.services.core.config.max_audio_bytes
     audio, filename, fields = await _read_form(ctx.request, limit)
@@ -77,40 +109,4 @@ async def v1_transcriptions(ctx: Ctx) -> web.StreamResponse:
 
 
 def routes() -> list[Endpoint]:
-    return [
-        Endpoint(
-            "POST",
-            "/v1/images/generations",
-            v1_images,
-            tag="openai",
-            summary="Generate an image (b64_json)",
-            auth=KEY,
-            body=oai.ImageRequest,
-            ok={200: ("The image", json_content(oai.ImagesResponse))},
-        ),
-        Endpoint(
-            "POST",
-            "/v1/audio/speech",
-            v1_speech,
-            tag="openai",
-            summary="Text to speech (OGG/Opus)",
-            auth=KEY,
-            body=oai.SpeechRequest,
-            ok={
-                200: (
-                    "The audio",
-                    {"audio/ogg": {"type": "string", "contentMediaType": "audio/ogg"}},
-                )
-            },
-        ),
-        Endpoint(
-            "POST",
-            "/v1/audio/transcriptions",
-            v1_transcriptions,
-            tag="openai",
-            summary="Speech to text",
-            auth=KEY,
-            form=oai.TranscriptionForm,
-            ok={200: ("The transcript", json_content(oai.Transcription))},
-        ),
-    ]
+    return [v1_images, v1_speech, v1_transcriptions]
