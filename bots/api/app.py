@@ -10,7 +10,6 @@ from bots.api.errors import errors_middleware
 from bots.api.handlers import auth, chat, misc, openai, openai_media, users
 from bots.api.openapi import build_document
 from bots.api.registry import Endpoint, route
-from bots.api.services import ApiServices
 
 
 def routes() -> list[Endpoint]:
@@ -31,9 +30,10 @@ def add_routes(app: web.Application, endpoints: list[Endpoint]) -> None:
     misc.add_docs_assets(app)
 
 
-def build_web_app(services: ApiServices, *, max_body_bytes: int) -> web.Application:
+def build_web_app(deps: ApiDeps, *, max_body_bytes: int) -> web.Application:
     endpoints = routes()
     app = web.Application(client_max_size=max_body_bytes, middlewares=[errors_middleware])
-    app[DEPS] = ApiDeps(services=services, document=build_document(endpoints))
+    app[DEPS] = deps
+    app[misc.DOCUMENT] = build_document(endpoints)
     add_routes(app, endpoints)
     return app

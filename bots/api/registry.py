@@ -14,9 +14,10 @@ from typing import Any, Literal, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from bots.api.deps import DEPS
+from bots.api.deps import DEPS, ApiDeps
 from bots.api.errors import ApiError, invalid
-from bots.api.services import ApiServices
+from bots.api.services import SERVICES, ApiServices
+from core.services import Core
 from core.services.api_auth import Principal
 from core.services.api_errors import Unauthenticated
 
@@ -49,10 +50,15 @@ Answers = Mapping[int, tuple[str, Content]]
 @dataclass(slots=True)
 class Ctx:
     request: web.Request
-    services: ApiServices
+    deps: ApiDeps
     principal: Principal | None
     body: BaseModel | None
     query: dict[str, Any]
+    services: ApiServices  # the API's own use cases, until the core holds them
+
+    @property
+    def core(self) -> Core:
+        return self.deps.core
 
     @property
     def user(self) -> Principal:
@@ -159,7 +165,8 @@ async def _json_body(request: web.Request, limit: int, model: type[BaseModel]) -
 
 def route(spec: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
-        services = request.app[DEPS].services
+        deps = request.app[DEPS]
+        services = request.app[SERVICES]
         principal = None
         if spec.auth != "none":
             token = bearer(request)
@@ -171,7 +178,7 @@ def route(spec: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRespons
         _params(request.headers, spec.headers, "header")
         body = None
         if spec.body is not None:
-            body = await _json_body(request, services.max_json_bytes, spec.body)
-        return await spec.handler(Ctx(request, services, principal, body, query))
+            body = await _json_body(request, deps.max_json_bytes, spec.body)
+        return await spec.handler(Ctx(request, deps, principal, body, query, services))
 
     return handle

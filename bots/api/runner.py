@@ -8,6 +8,8 @@ import logging
 from aiohttp import web
 
 from bots.api.app import build_web_app
+from bots.api.deps import ApiDeps
+from bots.api.services import SERVICES
 from bots.api.wiring import build_services
 from bots.bootstrap import App
 
@@ -19,7 +21,9 @@ async def start(app: App, host: str, port: int) -> web.AppRunner:
     if app.engine is None:
         raise RuntimeError("the API needs the database engine on App")
     services = build_services(app, app.engine)
-    web_app = build_web_app(services, max_body_bytes=app.settings.api_max_body_bytes)
+    deps = ApiDeps(app.core, max_json_bytes=app.settings.api_max_json_bytes)
+    web_app = build_web_app(deps, max_body_bytes=app.settings.api_max_body_bytes)
+    web_app[SERVICES] = services
     # A client that goes away cancels its handler: that closes the chat stream, which
     # stops the upstream request and charges only what was produced.
     runner = web.AppRunner(web_app, handler_cancellation=True, access_log=None)

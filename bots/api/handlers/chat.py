@@ -37,7 +37,7 @@ ASK_OK: Answers = {
 async def ask(ctx: Ctx) -> web.StreamResponse:
     body = ctx.body_as(mc.AskRequest)
     request = mapping.ask_request(ctx.user.caller, body, mapping.header_key(ctx.request, 150))
-    core = ctx.services.core
+    core = ctx.core
     reply = await core.chat.start(request)  # every refusal: an error status, nothing sent
     async with reply:
         if not mapping.wants_events(ctx.request):
@@ -94,7 +94,7 @@ async def get_message(ctx: Ctx) -> web.StreamResponse:
     ok={200: ("Balance", json_content(mc.Balance))},
 )
 async def get_balance(ctx: Ctx) -> web.StreamResponse:
-    account = await ctx.services.core.conversations.balance(ctx.user.caller)
+    account = await ctx.core.conversations.balance(ctx.user.caller)
     return render.json(render.balance(account))
 
 
@@ -106,7 +106,7 @@ async def get_balance(ctx: Ctx) -> web.StreamResponse:
     ok={200: ("The code and its lifetime in seconds", json_content(mc.LinkCode))},
 )
 async def create_link_code(ctx: Ctx) -> web.StreamResponse:
-    core = ctx.services.core
+    core = ctx.core
     code = await core.accounts.create_link_code(ctx.user.caller)
     return render.json(mc.LinkCode(code=code, expires_in=core.config.link_code_ttl_s))
 
@@ -121,7 +121,7 @@ async def create_link_code(ctx: Ctx) -> web.StreamResponse:
 )
 async def link_account(ctx: Ctx) -> web.StreamResponse:
     code = ctx.body_as(mc.LinkRequest).code
-    account = await ctx.services.core.accounts.link(ctx.user.caller, code)
+    account = await ctx.core.accounts.link(ctx.user.caller, code)
     return render.json(render.balance(account))
 
 
@@ -133,7 +133,7 @@ async def link_account(ctx: Ctx) -> web.StreamResponse:
     ok={200: ("Models", json_content(mc.ModelList))},
 )
 async def list_models(ctx: Ctx) -> web.StreamResponse:
-    catalog, role = ctx.services.core.models, ctx.user.account.role
+    catalog, role = ctx.core.models, ctx.user.account.role
     items = [render.model(m) for kind in Feature for m in catalog.usable(role, kind)]
     return render.json(mc.ModelList(items=items))
 
@@ -151,7 +151,7 @@ async def list_models(ctx: Ctx) -> web.StreamResponse:
     },
 )
 async def get_stats(ctx: Ctx) -> web.StreamResponse:
-    report = await ctx.services.core.admin.stats(ctx.user.caller)
+    report = await ctx.core.admin.stats(ctx.user.caller)
     return render.json(render.stats(report))
 
 

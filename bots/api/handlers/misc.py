@@ -9,7 +9,6 @@ from aiohttp import web
 
 from bots.api import models as m
 from bots.api import render
-from bots.api.deps import DEPS
 from bots.api.registry import Ctx, Endpoint, endpoint, json_content
 
 DOCS_PAGE = Path(__file__).parent.with_name("static") / "docs.html"
@@ -19,6 +18,7 @@ SWAGGER_FILES = {
     "swagger-ui-bundle.js": "application/javascript",
     "favicon-32x32.png": "image/png",
 }
+DOCUMENT = web.AppKey("openapi_document", dict)
 
 
 @endpoint(
@@ -51,7 +51,7 @@ async def health(ctx: Ctx) -> web.StreamResponse:
     ok={200: ("OpenAPI 3.1", json_content({"type": "object"}))},
 )
 async def openapi_document(ctx: Ctx) -> web.StreamResponse:
-    return web.json_response(ctx.request.app[DEPS].document)
+    return web.json_response(ctx.request.app[DOCUMENT])
 
 
 @endpoint(

@@ -25,7 +25,7 @@ KEY: Auth = "user_or_key"
     ok={200: ("Models", json_content(oai.OpenAIModelList))},
 )
 async def v1_models(ctx: Ctx) -> web.StreamResponse:
-    catalog, role = ctx.services.core.models, ctx.user.account.role
+    catalog, role = ctx.core.models, ctx.user.account.role
     data = [oai.OpenAIModel(id=m.name) for kind in Feature for m in catalog.usable(role, kind)]
     return render.json(oai.OpenAIModelList(data=data))
 
@@ -52,7 +52,7 @@ async def v1_chat(ctx: Ctx) -> web.StreamResponse:
     user = ctx.user
     request = mapping.completion_request(user.caller, user.credential.username, body)
     shape = render_openai.Completion(f"chatcmpl-{request.request_id}", int(time.time()), body.model)
-    reply = await ctx.services.core.chat.start(request)  # every refusal: an error status
+    reply = await ctx.core.chat.start(request)  # every refusal: an error status
     async with reply:
         if not body.stream:
             return render.json(shape.whole(await whole(reply)))

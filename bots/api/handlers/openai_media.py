@@ -28,7 +28,7 @@ KEY: Auth = "user_or_key"
 )
 async def v1_images(ctx: Ctx) -> web.StreamResponse:
     request = mapping.image_request(ctx.user.caller, ctx.body_as(oai.ImageRequest))
-    ready = await ctx.services.core.media.image(request)
+    ready = await ctx.core.media.image(request)
     image = oai.Image(
         b64_json=base64.b64encode(ready.data).decode("ascii"), revised_prompt=ready.prompt
     )
@@ -51,7 +51,7 @@ async def v1_images(ctx: Ctx) -> web.StreamResponse:
 )
 async def v1_speech(ctx: Ctx) -> web.StreamResponse:
     request = mapping.speech_request(ctx.user.caller, ctx.body_as(oai.SpeechRequest))
-    ready = await ctx.services.core.media.speech(request)
+    ready = await ctx.core.media.speech(request)
     return web.Response(body=ready.data, content_type="audio/ogg")
 
 
@@ -101,10 +101,10 @@ async def _read_form(
     ok={200: ("The transcript", json_content(oai.Transcription))},
 )
 async def v1_transcriptions(ctx: Ctx) -> web.StreamResponse:
-    limit = ctx.services.core.config.max_audio_bytes
+    limit = ctx.core.config.max_audio_bytes
     audio, filename, fields = await _read_form(ctx.request, limit)
     request = mapping.transcription_request(ctx.user.caller, audio, filename, fields)
-    transcript, _cost = await ctx.services.core.media.transcribe(request)
+    transcript, _cost = await ctx.core.media.transcribe(request)
     return render.json(oai.Transcription(text=transcript.text))
 
 
