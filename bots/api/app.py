@@ -1,24 +1,39 @@
-"""The aiohttp application: routes from the endpoint declarations, the error middleware,
-the body size limit."""
+"""The aiohttp application: every endpoint registered explicitly from the handlers'
+``routes()``, the error middleware, the body size limit, the Swagger UI assets."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-# Imported for their @endpoint declarations.
-from bots.api import routes_auth, routes_chat, routes_misc, routes_openai, routes_users  # noqa: F401
 from bots.api.deps import DEPS, ApiDeps
 from bots.api.errors import errors_middleware
-from bots.api.openapi import COMPONENTS, build_document
-from bots.api.registry import ENDPOINTS, route
-from bots.api.routes_misc import DOCUMENT, add_docs_assets
+from bots.api.handlers import auth, chat, misc, openai, openai_media, users
+from bots.api.openapi import build_document
+from bots.api.registry import Endpoint, route
+
+
+def routes() -> list[Endpoint]:
+    """Every endpoint of the API, in the order of the document."""
+    return [
+        *auth.routes(),
+        *chat.routes(),
+        *users.routes(),
+        *openai.routes(),
+        *openai_media.routes(),
+        *misc.routes(),
+    ]
+
+
+def add_routes(app: web.Application, endpoints: list[Endpoint]) -> None:
+    for spec in endpoints:
+        app.router.add_route(spec.method, spec.path, route(spec))
+    misc.add_docs_assets(app)
 
 
 def build_web_app(deps: ApiDeps, *, max_body_bytes: int) -> web.Application:
+    endpoints = routes()
     app = web.Application(client_max_size=max_body_bytes, middlewares=[errors_middleware])
     app[DEPS] = deps
-    app[DOCUMENT] = build_document()
-    for spec in ENDPOINTS:
-        app.router.add_route(spec.method, spec.path, route(spec, COMPONENTS))
-    add_docs_assets(app)
+    app[misc.DOCUMENT] = build_document(endpoints)
+    add_routes(app, endpoints)
     return app

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from pydantic import ValidationError
 
+from bots.api.models import Error, ErrorDetail
 from bots.views import error_text
 from core import errors as ae
 from core import errors as ce
@@ -65,22 +66,41 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+def invalid(exc: ValidationError, where: str) -> ApiError:
+    """A body or parameter that does not match its model: 400, naming the first problem."""
+    first = exc.errors(include_url=False, include_input=False)[0]
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
+    if first["type"] == "json_invalid":
+        return ApiError(400, "bad_request", "the body is not valid JSON")
+    return ApiError(400, "bad_request", f"{where}{path}: {first['msg']}")
+
+
+def error_body(code: str, message: str) -> Error:
+    return Error(error=ErrorDetail(code=code, message=message[:2000]))
+
+
 def error_response(
     status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> web.Response:
-    body = json.dumps({"error": {"code": code, "message": message[:2000]}})
+    body = error_body(code, message).model_dump_json()
     return web.Response(status=status, text=body, content_type="application/json", headers=headers)
 
 
-def core_error_response(exc: ce.CoreError) -> web.Response:
+def core_error(exc: ce.CoreError) -> tuple[int, str, str]:
+    """(status, code, message in English) for a core error."""
     status, code = next(
         ((s, c) for kind, s, c in _CORE if isinstance(exc, kind)), (500, "internal")
     )
+    return status, code, error_text(Translator("en"), exc)
+
+
+def core_error_response(exc: ce.CoreError) -> web.Response:
+    status, code, message = core_error(exc)
     headers = {}
     retry = exc.params.get("retry_after")
     if status in (429, 503) and retry and retry.isdigit() and int(retry) > 0:
         headers["Retry-After"] = retry
-    return error_response(status, code, error_text(Translator("en"), exc), headers)
+    return error_response(status, code, message, headers)
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

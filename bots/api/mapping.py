@@ -1,14 +1,29 @@
-"""HTTP requests → core inputs: callers, addresses, OpenAI messages, request hashes."""
+"""HTTP requests → core inputs: callers' addresses, profile changes, chat and media
+requests (with their request id bound for the logs), OpenAI messages, request hashes."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TypeVar
 
 from aiohttp import web
 
+from bots.api import models as m
+from bots.api import models_chat as mc
+from bots.api import models_openai as oai
+from core.observability import bind_request_id
 from core.services.profile import ProfileChange
+from core.services.requests import (
+    Caller,
+    ChatRequest,
+    ImageRequest,
+    PaidRequest,
+    SpeechRequest,
+    TranscriptionRequest,
+)
+
+V1_CHAT = "v1"  # the chat id of every /v1 media request (the client owns the conversation)
 
 
 def client_address(request: web.Request) -> str:
@@ -16,13 +31,22 @@ def client_address(request: web.Request) -> str:
     return request.remote or "unknown"
 
 
-def profile_change(body: dict[str, Any]) -> ProfileChange:
+def header_key(request: web.Request, limit: int) -> str | None:
+    """The Idempotency-Key header, trimmed; None when absent or blank."""
+    return request.headers.get("Idempotency-Key", "").strip()[:limit] or None
+
+
+def wants_events(request: web.Request) -> bool:
+    return "text/event-stream" in request.headers.get("Accept", "")
+
+
+def profile_change(body: m.ProfileChange) -> ProfileChange:
     return ProfileChange(
-        username=body.get("username"),
-        password=body.get("password"),
-        current_password=body.get("current_password"),
-        language=body.get("language"),
-        language_set="language" in body,
+        username=body.username,
+        password=body.password,
+        current_password=body.current_password,
+        language=body.language,
+        language_set="language" in body.model_fields_set,
     )
 
 
@@ -31,18 +55,63 @@ def request_hash(*parts: object) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _content(message: dict[str, Any]) -> str:
-    content = message["content"]
-    if isinstance(content, str):
-        return content
-    return "".join(part["text"] for part in content)
+R = TypeVar("R", bound=PaidRequest)
 
 
-def prompt_from_messages(messages: list[dict[str, Any]]) -> str:
+def bound(request: R) -> R:
+    """The request, with its id named in every log line of this handler from here on."""
+    bind_request_id(request.request_id)
+    return request
+
+
+def ask_request(caller: Caller, body: mc.AskRequest, event_id: str | None) -> ChatRequest:
+    return bound(
+        ChatRequest(
+            caller=caller,
+            chat_id=body.chat_id or "api",
+            text=body.text,
+            model=body.model,
+            event_id=event_id,
+        )
+    )
+
+
+def completion_request(
+    caller: Caller, username: str, body: oai.ChatCompletionRequest
+) -> ChatRequest:
+    return bound(
+        ChatRequest(
+            caller=caller,
+            chat_id=f"v1:{username}",
+            text=prompt_from_messages(body.messages),
+            model=body.model,
+        )
+    )
+
+
+def image_request(caller: Caller, body: oai.ImageRequest) -> ImageRequest:
+    return bound(ImageRequest(caller, V1_CHAT, prompt=body.prompt, model=body.model))
+
+
+def speech_request(caller: Caller, body: oai.SpeechRequest) -> SpeechRequest:
+    return bound(SpeechRequest(caller, V1_CHAT, text=body.input, model=body.model))
+
+
+def prompt_from_messages(messages: list[oai.Message]) -> str:
     """The core takes one question (it keeps context itself); an OpenAI client sends the
     whole conversation, so earlier turns are given to the model as a transcript."""
     if len(messages) == 1:
-        return _content(messages[0])
-    lines = [f"[{m['role']}]\n{_content(m)}" for m in messages[:-1]]
+        return messages[0].text
+    lines = [f"[{message.role}]\n{message.text}" for message in messages[:-1]]
     last = messages[-1]
-    return "\n\n".join([*lines, f"[{last['role']}]\n{_content(last)}"])
+    return "\n\n".join([*lines, f"[{last.role}]\n{last.text}"])
+
+
+def transcription_request(
+    caller: Caller, audio: bytes, filename: str, fields: oai.TranscriptionFields
+) -> TranscriptionRequest:
+    return bound(
+        TranscriptionRequest(
+            caller, V1_CHAT, audio=audio, filename=filename, model=fields.model or None
+        )
+    )

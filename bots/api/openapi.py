@@ -1,15 +1,21 @@
-"""The OpenAPI 3.1 document, written from the endpoint declarations and the schemas."""
+"""The OpenAPI 3.1 document, written from the registered endpoints and their pydantic
+models: request bodies with their validation schema, answers with their serialization
+schema, every model once under ``components/schemas``."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
 from bots.api.errors import ERROR_STATUSES
-from bots.api.registry import ENDPOINTS, Endpoint, Param
-from bots.api.schemas import JSON, SCHEMAS, ref
-from bots.api.schemas_openai import OPENAI_SCHEMAS
+from bots.api.models import Error
+from bots.api.registry import JSON, Content, Endpoint, Param
 
-COMPONENTS: dict[str, JSON] = {**SCHEMAS, **OPENAI_SCHEMAS}
+REF = "#/components/schemas/{model}"
+Mode = Literal["validation", "serialization"]
 
 _ERROR_TEXT = {
     400: "Malformed request: bad JSON, a field of the wrong type, an unknown field",
@@ -31,6 +37,39 @@ _ERROR_TEXT = {
 }
 
 
+def _models(endpoints: Iterable[Endpoint]) -> list[tuple[type[BaseModel], Mode]]:
+    found: dict[tuple[type[BaseModel], Mode], None] = {(Error, "serialization"): None}
+    for spec in endpoints:
+        for model in (spec.body, spec.form):
+            if model is not None:
+                found[(model, "validation")] = None
+        for _text, content in spec.ok.values():
+            for schema in content.values():
+                if isinstance(schema, type):
+                    found[(schema, "serialization")] = None
+    return list(found)
+
+
+class _Schemas:
+    def __init__(self, endpoints: Sequence[Endpoint]) -> None:
+        refs, definitions = models_json_schema(_models(endpoints), ref_template=REF)
+        self._refs = refs
+        self.components: dict[str, JSON] = definitions.get("$defs", {})
+
+    def ref(self, model: type[BaseModel], mode: Mode) -> JSON:
+        return dict(self._refs[(model, mode)])
+
+    def content(self, content: Content) -> JSON:
+        return {
+            media: {
+                "schema": self.ref(schema, "serialization")
+                if isinstance(schema, type)
+                else dict(schema)
+            }
+            for media, schema in content.items()
+        }
+
+
 def _parameter(param: Param, where: str) -> JSON:
     return {
         "name": param.name,
@@ -41,12 +80,15 @@ def _parameter(param: Param, where: str) -> JSON:
     }
 
 
-def _operation(spec: Endpoint) -> JSON:
+def _operation(spec: Endpoint, schemas: _Schemas) -> JSON:
     responses: dict[str, Any] = {
-        str(status): {"description": text, **({"content": dict(content)} if content else {})}
+        str(status): {
+            "description": text,
+            **({"content": schemas.content(content)} if content else {}),
+        }
         for status, (text, content) in spec.ok.items()
     }
-    error = {"application/json": {"schema": ref("Error")}}
+    error = {"application/json": {"schema": schemas.ref(Error, "serialization")}}
     for status in ERROR_STATUSES:
         responses.setdefault(str(status), {"description": _ERROR_TEXT[status], "content": error})
     operation: JSON = {
@@ -65,18 +107,19 @@ def _operation(spec: Endpoint) -> JSON:
     elif spec.auth == "user_or_key":
         operation["security"] = [{"bearerAuth": []}, {"apiKey": []}]
     if spec.body is not None:
-        if spec.body.startswith("multipart:"):
-            content = {"multipart/form-data": {"schema": ref(spec.body.split(":", 1)[1])}}
-        else:
-            content = {"application/json": {"schema": ref(spec.body)}}
+        content = {"application/json": {"schema": schemas.ref(spec.body, "validation")}}
+        operation["requestBody"] = {"required": True, "content": content}
+    elif spec.form is not None:
+        content = {"multipart/form-data": {"schema": schemas.ref(spec.form, "validation")}}
         operation["requestBody"] = {"required": True, "content": content}
     return operation
 
 
-def build_document(version: str = "0.1.0") -> JSON:
+def build_document(endpoints: Sequence[Endpoint], version: str = "0.1.0") -> JSON:
+    schemas = _Schemas(endpoints)
     paths: dict[str, dict[str, JSON]] = {}
-    for spec in ENDPOINTS:
-        paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec)
+    for spec in endpoints:
+        paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, schemas)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -88,7 +131,7 @@ def build_document(version: str = "0.1.0") -> JSON:
         },
         "paths": paths,
         "components": {
-            "schemas": COMPONENTS,
+            "schemas": schemas.components,
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
                 "apiKey": {"type": "http", "scheme": "bearer", "description": "sb-... API key"},

@@ -1,32 +1,49 @@
-"""Endpoints declared once: the route, who may call it, its body and query schemas and
-its answers. The same declaration registers the aiohttp route, checks each request
-(auth, content type, size, schema) and writes the OpenAPI document."""
+"""Endpoints declared as values: the route, who may call it, its body model, its query,
+path and header parameters and its answers. ``@endpoint`` turns a handler into such a
+value (and registers nothing); each handlers module lists its endpoints in ``routes()``
+and ``app.py`` registers those lists explicitly. ``route`` turns one endpoint into an
+aiohttp handler that checks each request (auth, content type, size, body, parameters)
+before the handler runs, and ``openapi.py`` writes the document from the same list."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from aiohttp import web
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from bots.api.deps import DEPS, ApiDeps
-from bots.api.errors import ApiError
-from bots.api.schemas import JSON
-from bots.api.validation import Invalid, validate
+from bots.api.errors import ApiError, invalid
 from core.errors import Unauthenticated
 from core.services import Core
 from core.services.auth import Principal
 
 Auth = Literal["none", "user", "user_or_key"]
+JSON = dict[str, Any]
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
 class Param:
+    """A query, path or header parameter; ``kind`` is its type (``Annotated`` with limits)."""
+
     name: str
-    schema: JSON
+    kind: Any
     description: str = ""
+    adapter: TypeAdapter[Any] = field(init=False, repr=False, compare=False)
+    schema: JSON = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        adapter = TypeAdapter(self.kind)
+        object.__setattr__(self, "adapter", adapter)
+        object.__setattr__(self, "schema", adapter.json_schema())
+
+
+# What an answer looks like, per status: (description, {media type: model or raw schema}).
+Content = Mapping[str, type[BaseModel] | JSON]
+Answers = Mapping[int, tuple[str, Content]]
 
 
 @dataclass(slots=True)
@@ -34,7 +51,7 @@ class Ctx:
     request: web.Request
     deps: ApiDeps
     principal: Principal | None
-    body: dict[str, Any]
+    body: BaseModel | None
     query: dict[str, Any]
 
     @property
@@ -46,23 +63,28 @@ class Ctx:
         assert self.principal is not None
         return self.principal
 
+    def body_as(self, kind: type[M]) -> M:
+        assert isinstance(self.body, kind), "the endpoint declares another body"
+        return self.body
+
+
+Handler = Callable[[Ctx], Awaitable[web.StreamResponse]]
+
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     method: str
     path: str
-    handler: Callable[[Ctx], Awaitable[web.StreamResponse]]
+    handler: Handler
     tag: str
     summary: str
-    auth: Auth
-    body: str | None  # a component schema name, or "multipart:<name>"
-    query: tuple[Param, ...]
-    path_params: tuple[Param, ...]
-    ok: Mapping[int, tuple[str, Mapping[str, JSON]]]  # status → (description, content)
-    headers: tuple[Param, ...] = field(default=())
-
-
-ENDPOINTS: list[Endpoint] = []
+    ok: Answers
+    auth: Auth = "user"
+    body: type[BaseModel] | None = None
+    form: type[BaseModel] | None = None  # multipart/form-data, read by the handler
+    query: tuple[Param, ...] = ()
+    path_params: tuple[Param, ...] = ()
+    headers: tuple[Param, ...] = ()
 
 
 def endpoint(
@@ -71,29 +93,27 @@ def endpoint(
     *,
     tag: str,
     summary: str,
-    ok: Mapping[int, tuple[str, Mapping[str, JSON]]],
+    ok: Answers,
     auth: Auth = "user",
-    body: str | None = None,
+    body: type[BaseModel] | None = None,
+    form: type[BaseModel] | None = None,
     query: tuple[Param, ...] = (),
     path_params: tuple[Param, ...] = (),
     headers: tuple[Param, ...] = (),
-) -> Callable[
-    [Callable[[Ctx], Awaitable[web.StreamResponse]]], Callable[[Ctx], Awaitable[web.StreamResponse]]
-]:
-    def register(
-        handler: Callable[[Ctx], Awaitable[web.StreamResponse]],
-    ) -> Callable[[Ctx], Awaitable[web.StreamResponse]]:
-        spec = Endpoint(
-            method, path, handler, tag, summary, auth, body, query, path_params, ok, headers
+) -> Callable[[Handler], Endpoint]:
+    """Declare a handler as an endpoint: the decorated name becomes the ``Endpoint`` value.
+    Nothing is registered here; each handlers module lists its endpoints in ``routes()``."""
+
+    def declare(handler: Handler) -> Endpoint:
+        return Endpoint(
+            method, path, handler, tag, summary, ok, auth, body, form, query, path_params, headers
         )
-        ENDPOINTS.append(spec)
-        return handler
 
-    return register
+    return declare
 
 
-def json_content(schema: JSON) -> dict[str, JSON]:
-    return {"application/json": {"schema": schema}}
+def json_content(model: type[BaseModel] | JSON) -> Content:
+    return {"application/json": model}
 
 
 def bearer(request: web.Request) -> str:
@@ -104,56 +124,44 @@ def bearer(request: web.Request) -> str:
     return token.strip()
 
 
-def _convert(raw: str, schema: JSON, where: str) -> object:
-    kinds = schema.get("type")
-    if kinds == "integer":
+def _convert(raw: str, param: Param, where: str) -> object:
+    if param.schema.get("type") == "integer":
         if not raw.lstrip("-").isdigit() or len(raw) > 20:
             raise ApiError(400, "bad_request", f"{where}: must be an integer")
         return int(raw)
     return raw
 
 
-def _params(
-    source: Mapping[str, str], params: tuple[Param, ...], kind: str, components: Mapping[str, JSON]
-) -> dict[str, Any]:
+def _params(source: Mapping[str, str], params: tuple[Param, ...], kind: str) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for param in params:
         if param.name not in source:
             continue
-        value = _convert(source[param.name], param.schema, f"{kind}.{param.name}")
+        where = f"{kind}.{param.name}"
+        value = _convert(source[param.name], param, where)
         try:
-            validate(value, param.schema, f"{kind}.{param.name}", components)
-        except Invalid as exc:
-            raise ApiError(400, "bad_request", str(exc)) from None
-        values[param.name] = value
+            values[param.name] = param.adapter.validate_python(value, strict=True)
+        except ValidationError as exc:
+            raise invalid(exc, where) from None
     return values
 
 
-async def _json_body(
-    request: web.Request, deps: ApiDeps, name: str, components: Mapping[str, JSON]
-) -> dict[str, Any]:
+async def _json_body(request: web.Request, limit: int, model: type[BaseModel]) -> BaseModel:
     if request.content_type != "application/json":
         raise ApiError(415, "unsupported_media_type", "send application/json")
     length = request.content_length
-    if length is not None and length > deps.max_json_bytes:
-        raise ApiError(413, "body_too_large", f"at most {deps.max_json_bytes} bytes")
+    if length is not None and length > limit:
+        raise ApiError(413, "body_too_large", f"at most {limit} bytes")
     raw = await request.read()
-    if len(raw) > deps.max_json_bytes:
-        raise ApiError(413, "body_too_large", f"at most {deps.max_json_bytes} bytes")
+    if len(raw) > limit:
+        raise ApiError(413, "body_too_large", f"at most {limit} bytes")
     try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise ApiError(400, "bad_request", "the body is not valid JSON") from None
-    try:
-        validate(body, {"$ref": name}, "body", components)
-    except Invalid as exc:
-        raise ApiError(400, "bad_request", str(exc)) from None
-    return dict(body)
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise invalid(exc, "body") from None
 
 
-def route(
-    spec: Endpoint, components: Mapping[str, JSON]
-) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def route(spec: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
         deps = request.app[DEPS]
         principal = None
@@ -162,12 +170,12 @@ def route(
             if spec.auth == "user" and token.startswith("sb-"):
                 raise Unauthenticated()  # API keys are for /v1 only
             principal = await deps.core.auth.authenticate(token)
-        query = _params(request.query, spec.query, "query", components)
-        query |= _params(request.match_info, spec.path_params, "path", components)
-        _params(request.headers, spec.headers, "header", components)
-        body: dict[str, Any] = {}
-        if spec.body is not None and not spec.body.startswith("multipart:"):
-            body = await _json_body(request, deps, spec.body, components)
+        query = _params(request.query, spec.query, "query")
+        query |= _params(request.match_info, spec.path_params, "path")
+        _params(request.headers, spec.headers, "header")
+        body = None
+        if spec.body is not None:
+            body = await _json_body(request, deps.max_json_bytes, spec.body)
         return await spec.handler(Ctx(request, deps, principal, body, query))
 
     return handle

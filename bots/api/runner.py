@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bots.api.app import build_web_app
 from bots.api.deps import ApiDeps
-from bots.bootstrap import App, jwt_codec
 from bots.jwt_tokens import MIN_SECRET_BYTES
 from bots.settings import SettingsError
+
+if TYPE_CHECKING:  # the composition root hands App in; adapters never import it
+    from bots.bootstrap import App
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +38,9 @@ async def start(app: App, host: str, port: int) -> web.AppRunner:
 
 
 def require_jwt_secret(app: App) -> None:
-    """Signing in needs a usable secret (the same rule the composition root applies when
-    it builds ``core.auth``); without it the API does not start."""
-    if jwt_codec(app.settings) is None:
+    """Signing in needs a usable secret: the composition root builds ``core.auth`` without a
+    token codec when there is none, and then the API does not start."""
+    if not app.core.auth.signs_tokens:
         raise SettingsError(
             f"bad setting JWT_SECRET: must be set and at least {MIN_SECRET_BYTES} bytes"
         )
@@ -45,8 +48,8 @@ def require_jwt_secret(app: App) -> None:
 
 def bound_port(runner: web.AppRunner) -> int:
     server = next(iter(runner.sites))._server  # the one TCPSite
-    assert server is not None and server.sockets  # type: ignore[union-attr]
-    return int(server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+    assert server is not None and server.sockets  # type: ignore[attr-defined]
+    return int(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
 
 
 async def run(app: App) -> None:

@@ -219,6 +219,11 @@ class AuthService:
         access_token = self._signer().encode(access, self._config.access_ttl_s)
         return TokenPair(access_token, refresh_token, self._config.access_ttl_s)
 
+    @property
+    def signs_tokens(self) -> bool:
+        """False where nobody signs in over HTTP (no usable JWT secret was configured)."""
+        return self._codec is not None
+
     def _signer(self) -> TokenCodec:
         # Messenger-only deployments set no JWT_SECRET; the HTTP API refuses to start
         # without one, so reaching this without a codec is a wiring error.

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bots.api import models as m
 from bots.api import render
 from bots.api.mapping import client_address
-from bots.api.registry import Ctx, endpoint, json_content
-from bots.api.schemas import ref
+from bots.api.registry import Ctx, Endpoint, endpoint, json_content
 from core.services.auth import TokenPair
 
-TOKENS = {200: ("Tokens", json_content(ref("Tokens")))}
+TOKENS = {200: ("Tokens", json_content(m.Tokens))}
 
 
 def _tokens(pair: TokenPair) -> web.Response:
-    return web.json_response(
-        {
-            "access_token": pair.access_token,
-            "refresh_token": pair.refresh_token,
-            "token_type": "bearer",
-            "expires_in": pair.expires_in,
-        },
+    return render.json(
+        m.Tokens(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            token_type="bearer",
+            expires_in=pair.expires_in,
+        ),
         headers={"Cache-Control": "no-store"},
     )
 
@@ -31,13 +31,14 @@ def _tokens(pair: TokenPair) -> web.Response:
     tag="auth",
     summary="Create an API user",
     auth="none",
-    body="Credentials",
-    ok={201: ("The new user", json_content(ref("User")))},
+    body=m.Credentials,
+    ok={201: ("The new user", json_content(m.User))},
 )
 async def register(ctx: Ctx) -> web.StreamResponse:
-    principal = await ctx.core.auth.register(ctx.body["username"], ctx.body["password"])
+    body = ctx.body_as(m.Credentials)
+    principal = await ctx.core.auth.register(body.username, body.password)
     identities = await ctx.core.accounts.identities_of(principal.account)
-    return web.json_response(render.user(principal.account, identities), status=201)
+    return render.json(render.user(principal.account, identities), status=201)
 
 
 @endpoint(
@@ -46,14 +47,12 @@ async def register(ctx: Ctx) -> web.StreamResponse:
     tag="auth",
     summary="Access (15 min) and refresh tokens",
     auth="none",
-    body="Credentials",
+    body=m.Credentials,
     ok=TOKENS,
 )
 async def login(ctx: Ctx) -> web.StreamResponse:
-    body = ctx.body
-    pair = await ctx.core.auth.login(
-        body["username"], body["password"], client_address(ctx.request)
-    )
+    body = ctx.body_as(m.Credentials)
+    pair = await ctx.core.auth.login(body.username, body.password, client_address(ctx.request))
     return _tokens(pair)
 
 
@@ -62,12 +61,12 @@ async def login(ctx: Ctx) -> web.StreamResponse:
     "/auth/refresh",
     tag="auth",
     auth="none",
-    body="RefreshRequest",
+    body=m.RefreshRequest,
     ok=TOKENS,
     summary="New tokens for a refresh token (works once; reuse revokes the family)",
 )
 async def refresh(ctx: Ctx) -> web.StreamResponse:
-    return _tokens(await ctx.core.auth.refresh(ctx.body["refresh_token"]))
+    return _tokens(await ctx.core.auth.refresh(ctx.body_as(m.RefreshRequest).refresh_token))
 
 
 @endpoint(
@@ -80,3 +79,7 @@ async def refresh(ctx: Ctx) -> web.StreamResponse:
 async def logout(ctx: Ctx) -> web.StreamResponse:
     await ctx.core.auth.logout(ctx.user)
     return web.Response(status=204)
+
+
+def routes() -> list[Endpoint]:
+    return [register, login, refresh, logout]

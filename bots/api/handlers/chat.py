@@ -5,20 +5,21 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bots.api import render
-from bots.api.registry import Ctx, Param, endpoint, json_content
-from bots.api.schemas import ID, ref, string
-from bots.api.streams import answer, sse_response, stream
-from core.services.requests import ChatRequest
+from bots.api import mapping, render
+from bots.api import models_chat as mc
+from bots.api.models import ID, integer, string
+from bots.api.registry import Answers, Ctx, Endpoint, Param, endpoint, json_content
+from bots.api.sink import EventStream, relay, whole
 from core.types import Feature, TextDelta
 
-ASK_OK = {
+ASK_OK: Answers = {
     200: (
         "The answer as JSON, or with `Accept: text/event-stream` as Server-Sent Events: "
-        '`delta` events (`{"text"}`), then one `done` event (an AskResult)',
+        '`delta` events (`{"text"}`), then one `done` event (an AskResult), or one `error` '
+        "event (an Error) when the model failed after the stream opened",
         {
-            "application/json": {"schema": ref("AskResult")},
-            "text/event-stream": {"schema": {"type": "string"}},
+            "application/json": mc.AskResult,
+            "text/event-stream": {"type": "string"},
         },
     )
 }
@@ -28,32 +29,30 @@ ASK_OK = {
     "POST",
     "/ask",
     tag="chat",
-    body="AskRequest",
+    body=mc.AskRequest,
     ok=ASK_OK,
     headers=(Param("Idempotency-Key", string(200, 1), "answered once per key"),),
     summary="Ask a question (model selectable; streams with Accept: text/event-stream)",
 )
 async def ask(ctx: Ctx) -> web.StreamResponse:
-    request = ChatRequest(
-        caller=ctx.user.caller,
-        chat_id=ctx.body.get("chat_id", "api"),
-        text=ctx.body["text"],
-        model=ctx.body.get("model"),
-        event_id=ctx.request.headers.get("Idempotency-Key", "").strip()[:150] or None,
-    )
+    body = ctx.body_as(mc.AskRequest)
+    request = mapping.ask_request(ctx.user.caller, body, mapping.header_key(ctx.request, 150))
     core = ctx.core
-    if "text/event-stream" not in ctx.request.headers.get("Accept", ""):
-        done = await answer(core, request)
-        return web.json_response(render.ask_result(request.request_id, done))
-    response = sse_response()
+    reply = await core.chat.start(request)  # every refusal: an error status, nothing sent
+    async with reply:
+        if not mapping.wants_events(ctx.request):
+            done = await whole(reply)
+            return render.json(render.ask_result(request.request_id, done))
+        stream = EventStream(ctx.request)
+        await stream.open()
 
-    async def on_delta(delta: TextDelta) -> None:
-        await response.write(render.sse("delta", {"text": delta.text}))
+        async def on_delta(delta: TextDelta) -> None:
+            await stream.write(render.sse("delta", mc.Delta(text=delta.text)))
 
-    done = await stream(core, request, ctx.request, response, on_delta)
-    await response.write(render.sse("done", render.ask_result(request.request_id, done)))
-    await response.write_eof()
-    return response
+        finished = await relay(reply, stream, on_delta, render.sse_error)
+        if finished is not None:
+            await stream.write(render.sse("done", render.ask_result(request.request_id, finished)))
+        return await stream.close()
 
 
 @endpoint(
@@ -62,16 +61,16 @@ async def ask(ctx: Ctx) -> web.StreamResponse:
     tag="chat",
     summary="Last requests with answers, newest first",
     query=(
-        Param("limit", {"type": "integer", "minimum": 1, "maximum": 100}),
+        Param("limit", integer(1, 100)),
         Param("user_id", ID, "another account (admin)"),
     ),
-    ok={200: ("Exchanges", json_content(ref("ExchangeList")))},
+    ok={200: ("Exchanges", json_content(mc.ExchangeList))},
 )
 async def list_messages(ctx: Ctx) -> web.StreamResponse:
     items = await ctx.core.admin.messages(
         ctx.user, ctx.query.get("user_id"), ctx.query.get("limit", 3)
     )
-    return web.json_response({"items": [render.exchange(e) for e in items]})
+    return render.json(mc.ExchangeList(items=[render.exchange(e) for e in items]))
 
 
 @endpoint(
@@ -80,11 +79,11 @@ async def list_messages(ctx: Ctx) -> web.StreamResponse:
     tag="chat",
     path_params=(Param("id", string(100, 1)),),
     summary="One request and its answer (own, or any for admins)",
-    ok={200: ("The exchange", json_content(ref("Exchange")))},
+    ok={200: ("The exchange", json_content(mc.Exchange))},
 )
 async def get_message(ctx: Ctx) -> web.StreamResponse:
     account_id, item = await ctx.core.admin.message(ctx.user, ctx.query["id"])
-    return web.json_response(render.exchange(item, account_id))
+    return render.json(render.exchange(item, account_id))
 
 
 @endpoint(
@@ -92,11 +91,11 @@ async def get_message(ctx: Ctx) -> web.StreamResponse:
     "/balance",
     tag="chat",
     summary="The caller's balance",
-    ok={200: ("Balance", json_content(ref("Balance")))},
+    ok={200: ("Balance", json_content(mc.Balance))},
 )
 async def get_balance(ctx: Ctx) -> web.StreamResponse:
     account = await ctx.core.conversations.balance(ctx.user.caller)
-    return web.json_response(render.balance(account))
+    return render.json(render.balance(account))
 
 
 @endpoint(
@@ -104,25 +103,26 @@ async def get_balance(ctx: Ctx) -> web.StreamResponse:
     "/link/code",
     tag="chat",
     summary="A one-time code to type as `/link CODE` in Telegram, Discord or Slack",
-    ok={200: ("The code and its lifetime in seconds", json_content(ref("LinkCode")))},
+    ok={200: ("The code and its lifetime in seconds", json_content(mc.LinkCode))},
 )
 async def create_link_code(ctx: Ctx) -> web.StreamResponse:
     core = ctx.core
     code = await core.accounts.create_link_code(ctx.user.caller)
-    return web.json_response({"code": code, "expires_in": core.config.link_code_ttl_s})
+    return render.json(mc.LinkCode(code=code, expires_in=core.config.link_code_ttl_s))
 
 
 @endpoint(
     "POST",
     "/link",
     tag="chat",
-    body="LinkRequest",
+    body=mc.LinkRequest,
     summary="Join this account into the one that asked for the code (from any app)",
-    ok={200: ("The balance of the joined account", json_content(ref("Balance")))},
+    ok={200: ("The balance of the joined account", json_content(mc.Balance))},
 )
 async def link_account(ctx: Ctx) -> web.StreamResponse:
-    account = await ctx.core.accounts.link(ctx.user.caller, ctx.body["code"])
-    return web.json_response(render.balance(account))
+    code = ctx.body_as(mc.LinkRequest).code
+    account = await ctx.core.accounts.link(ctx.user.caller, code)
+    return render.json(render.balance(account))
 
 
 @endpoint(
@@ -130,12 +130,12 @@ async def link_account(ctx: Ctx) -> web.StreamResponse:
     "/models",
     tag="chat",
     summary="Models the caller may use, with prices",
-    ok={200: ("Models", json_content(ref("ModelList")))},
+    ok={200: ("Models", json_content(mc.ModelList))},
 )
 async def list_models(ctx: Ctx) -> web.StreamResponse:
     catalog, role = ctx.core.models, ctx.user.account.role
     items = [render.model(m) for kind in Feature for m in catalog.usable(role, kind)]
-    return web.json_response({"items": items})
+    return render.json(mc.ModelList(items=items))
 
 
 @endpoint(
@@ -146,10 +146,23 @@ async def list_models(ctx: Ctx) -> web.StreamResponse:
     ok={
         200: (
             "Today and the last 30 days, by day/model/platform/feature",
-            json_content(ref("Stats")),
+            json_content(mc.Stats),
         )
     },
 )
 async def get_stats(ctx: Ctx) -> web.StreamResponse:
     report = await ctx.core.admin.stats(ctx.user.caller)
-    return web.json_response(render.stats(report))
+    return render.json(render.stats(report))
+
+
+def routes() -> list[Endpoint]:
+    return [
+        ask,
+        list_messages,
+        get_message,
+        get_balance,
+        create_link_code,
+        link_account,
+        list_models,
+        get_stats,
+    ]

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bots.api.registry import Ctx, endpoint, json_content
-from bots.api.schemas import ref
+from bots.api import models as m
+from bots.api import render
+from bots.api.registry import Ctx, Endpoint, endpoint, json_content
 
-DOCS_PAGE = Path(__file__).with_name("static") / "docs.html"
+DOCS_PAGE = Path(__file__).parent.with_name("static") / "docs.html"
 # The Swagger UI files the page loads, from the swagger-ui-py package's static folder.
 SWAGGER_FILES = {
     "swagger-ui.css": "text/css",
@@ -24,12 +25,12 @@ DOCUMENT = web.AppKey("openapi_document", dict)
     "GET",
     "/health",
     tag="meta",
-    auth="none",
     summary="Database and Redis status",
+    auth="none",
     ok={
         200: (
             "Healthy or degraded (Redis down: limits are per process)",
-            json_content(ref("Health")),
+            json_content(m.Health),
         )
     },
 )
@@ -37,16 +38,18 @@ async def health(ctx: Ctx) -> web.StreamResponse:
     health = await ctx.core.lifecycle.health()
     code = 200 if health.database == "ok" else 503
     status = "ok" if health.ok else "degraded"
-    body = {"status": status, "database": health.database, "redis": health.redis}
-    return web.json_response(body, status=code)
+    body = m.Health.model_validate(
+        {"status": status, "database": health.database, "redis": health.redis}
+    )
+    return render.json(body, status=code)
 
 
 @endpoint(
     "GET",
     "/openapi.json",
     tag="meta",
-    auth="none",
     summary="This document",
+    auth="none",
     ok={200: ("OpenAPI 3.1", json_content({"type": "object"}))},
 )
 async def openapi_document(ctx: Ctx) -> web.StreamResponse:
@@ -57,9 +60,9 @@ async def openapi_document(ctx: Ctx) -> web.StreamResponse:
     "GET",
     "/docs",
     tag="meta",
-    auth="none",
     summary="Interactive documentation",
-    ok={200: ("An HTML page", {"text/html": {"schema": {"type": "string"}}})},
+    auth="none",
+    ok={200: ("An HTML page", {"text/html": {"type": "string"}})},
 )
 async def docs(ctx: Ctx) -> web.StreamResponse:
     return web.FileResponse(DOCS_PAGE, headers={"Content-Type": "text/html; charset=utf-8"})
@@ -76,3 +79,7 @@ def add_docs_assets(app: web.Application) -> None:
         return web.FileResponse(folder / name, headers={"Content-Type": SWAGGER_FILES[name]})
 
     app.router.add_get("/docs/static/{name}", asset)
+
+
+def routes() -> list[Endpoint]:
+    return [health, openapi_document, docs]

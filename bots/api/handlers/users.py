@@ -4,26 +4,27 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bots.api import models as m
 from bots.api import render
-from bots.api.mapping import profile_change, request_hash
-from bots.api.registry import Ctx, Param, endpoint, json_content
-from bots.api.schemas import ID, ref, string
+from bots.api.mapping import header_key, profile_change, request_hash
+from bots.api.models import ID, integer, string
+from bots.api.registry import Ctx, Endpoint, Param, endpoint, json_content
 from core.services.grants import Idempotency
 from core.types import Role
 
-USER = {200: ("A user", json_content(ref("User")))}
+USER = {200: ("A user", json_content(m.User))}
 ID_PARAM = (Param("id", ID, "account id"),)
 PAGE = (
     Param("q", string(100), "part of a name or user id, or an account id"),
-    Param("offset", {"type": "integer", "minimum": 0, "maximum": 1_000_000}),
-    Param("limit", {"type": "integer", "minimum": 1, "maximum": 100}),
+    Param("offset", integer(0, 1_000_000)),
+    Param("limit", integer(1, 100)),
 )
 IDEMPOTENCY = (Param("Idempotency-Key", string(200, 1), "repeat-safe key"),)
 
 
 async def _me(ctx: Ctx) -> web.Response:
     account = ctx.user.account
-    return web.json_response(render.user(account, await ctx.core.accounts.identities_of(account)))
+    return render.json(render.user(account, await ctx.core.accounts.identities_of(account)))
 
 
 @endpoint("GET", "/users/me", tag="users", summary="The caller", ok=USER)
@@ -35,12 +36,13 @@ async def get_me(ctx: Ctx) -> web.StreamResponse:
     "PATCH",
     "/users/me",
     tag="users",
-    body="ProfileChange",
+    body=m.ProfileChange,
     ok=USER,
     summary="Change username, password (both need current_password) or language",
 )
 async def patch_me(ctx: Ctx) -> web.StreamResponse:
-    ctx.principal = await ctx.core.profile.update(ctx.user, profile_change(ctx.body))
+    change = profile_change(ctx.body_as(m.ProfileChange))
+    ctx.principal = await ctx.core.profile.update(ctx.user, change)
     return await _me(ctx)
 
 
@@ -62,13 +64,13 @@ async def delete_me(ctx: Ctx) -> web.StreamResponse:
     tag="admin",
     query=PAGE,
     summary="List or search users (admin)",
-    ok={200: ("A page of users", json_content(ref("UserList")))},
+    ok={200: ("A page of users", json_content(m.UserList))},
 )
 async def list_users(ctx: Ctx) -> web.StreamResponse:
     offset, limit = ctx.query.get("offset", 0), ctx.query.get("limit", 20)
     entries, total = await ctx.core.admin.users(ctx.user, ctx.query.get("q"), offset, limit)
     items = [render.user_entry(e) for e in entries]
-    return web.json_response({"items": items, "total": total, "offset": offset, "limit": limit})
+    return render.json(m.UserList(items=items, total=total, offset=offset, limit=limit))
 
 
 @endpoint(
@@ -76,7 +78,7 @@ async def list_users(ctx: Ctx) -> web.StreamResponse:
 )
 async def get_user(ctx: Ctx) -> web.StreamResponse:
     entry = await ctx.core.admin.user(ctx.user, ctx.query["id"])
-    return web.json_response(render.user_entry(entry))
+    return render.json(render.user_entry(entry))
 
 
 @endpoint(
@@ -84,16 +86,15 @@ async def get_user(ctx: Ctx) -> web.StreamResponse:
     "/users/{id}",
     tag="admin",
     path_params=ID_PARAM,
-    body="AdminUserChange",
+    body=m.AdminUserChange,
     ok=USER,
     summary="Change a user's role or ban (admin)",
 )
 async def patch_user(ctx: Ctx) -> web.StreamResponse:
-    role = Role(ctx.body["role"]) if "role" in ctx.body else None
-    entry = await ctx.core.admin.change_user(
-        ctx.user, ctx.query["id"], role, ctx.body.get("banned")
-    )
-    return web.json_response(render.user_entry(entry))
+    body = ctx.body_as(m.AdminUserChange)
+    role = Role(body.role) if body.role is not None else None
+    entry = await ctx.core.admin.change_user(ctx.user, ctx.query["id"], role, body.banned)
+    return render.json(render.user_entry(entry))
 
 
 @endpoint(
@@ -101,20 +102,21 @@ async def patch_user(ctx: Ctx) -> web.StreamResponse:
     "/users/{id}/credits",
     tag="admin",
     path_params=ID_PARAM,
-    body="Grant",
+    body=m.Grant,
     headers=IDEMPOTENCY,
     summary="Grant (or take) credits (admin; Idempotency-Key)",
-    ok={200: ("Granted", json_content(ref("GrantResult")))},
+    ok={200: ("Granted", json_content(m.GrantResult))},
 )
 async def grant_credits(ctx: Ctx) -> web.StreamResponse:
-    account_id, amount = ctx.query["id"], ctx.body["amount"]
-    reason = ctx.body.get("reason")
-    key = ctx.request.headers.get("Idempotency-Key", "").strip()[:200] or None
+    body = ctx.body_as(m.Grant)
+    account_id, amount = ctx.query["id"], body.amount
+    reason = body.reason
+    key = header_key(ctx.request, 200)
     idempotency = Idempotency(key, request_hash(account_id, amount, reason)) if key else None
     result = await ctx.core.admin.grant_to_account(
         ctx.user, account_id, amount, reason, idempotency
     )
-    return web.json_response(render.grant(result.record, result.replayed))
+    return render.json(render.grant(result.record, result.replayed))
 
 
 @endpoint(
@@ -122,26 +124,26 @@ async def grant_credits(ctx: Ctx) -> web.StreamResponse:
     "/users/{id}/ledger",
     tag="admin",
     path_params=ID_PARAM,
-    query=(Param("limit", {"type": "integer", "minimum": 1, "maximum": 500}),),
+    query=(Param("limit", integer(1, 500)),),
     summary="A user's ledger, newest first (admin)",
-    ok={200: ("Ledger rows", json_content(ref("LedgerList")))},
+    ok={200: ("Ledger rows", json_content(m.LedgerList))},
 )
 async def user_ledger(ctx: Ctx) -> web.StreamResponse:
     rows = await ctx.core.admin.ledger(ctx.user, ctx.query["id"], ctx.query.get("limit", 50))
-    return web.json_response({"items": [render.ledger_entry(r) for r in rows]})
+    return render.json(m.LedgerList(items=[render.ledger_entry(r) for r in rows]))
 
 
 @endpoint(
     "POST",
     "/api-keys",
     tag="api-keys",
-    body="ApiKeyCreate",
+    body=m.ApiKeyCreate,
     summary="A new API key for /v1 (shown once)",
-    ok={201: ("The key, shown only now", json_content(ref("ApiKey")))},
+    ok={201: ("The key, shown only now", json_content(m.ApiKey))},
 )
 async def create_api_key(ctx: Ctx) -> web.StreamResponse:
-    new = await ctx.core.profile.create_key(ctx.user, ctx.body.get("name"))
-    return web.json_response(render.api_key(new.record, new.key), status=201)
+    new = await ctx.core.profile.create_key(ctx.user, ctx.body_as(m.ApiKeyCreate).name)
+    return render.json(render.api_key(new.record, new.key), status=201)
 
 
 @endpoint(
@@ -149,11 +151,11 @@ async def create_api_key(ctx: Ctx) -> web.StreamResponse:
     "/api-keys",
     tag="api-keys",
     summary="The caller's API keys (prefixes only)",
-    ok={200: ("Keys", json_content(ref("ApiKeyList")))},
+    ok={200: ("Keys", json_content(m.ApiKeyList))},
 )
 async def list_api_keys(ctx: Ctx) -> web.StreamResponse:
     keys = await ctx.core.profile.keys(ctx.user)
-    return web.json_response({"items": [render.api_key(k) for k in keys]})
+    return render.json(m.ApiKeyList(items=[render.api_key(k) for k in keys]))
 
 
 @endpoint(
@@ -167,3 +169,19 @@ async def list_api_keys(ctx: Ctx) -> web.StreamResponse:
 async def delete_api_key(ctx: Ctx) -> web.StreamResponse:
     await ctx.core.profile.revoke_key(ctx.user, ctx.query["id"])
     return web.Response(status=204)
+
+
+def routes() -> list[Endpoint]:
+    return [
+        get_me,
+        patch_me,
+        delete_me,
+        list_users,
+        get_user,
+        patch_user,
+        grant_credits,
+        user_ledger,
+        create_api_key,
+        list_api_keys,
+        delete_api_key,
+    ]

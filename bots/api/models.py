@@ -1,0 +1,218 @@
+"""The request and response bodies of the API as pydantic models: the same classes check
+each request and write the schemas of ``/openapi.json`` (OpenAPI 3.1 / JSON Schema 2020-12).
+
+Request bodies (``Body``) are strict: unknown fields are refused and JSON types are taken
+as written (``"5"`` is no integer), so that what the document promises is what is checked."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+MAX_ID = 2**53 - 1
+T = TypeVar("T")
+# An optional field that may be left out but not sent as null (the schema says so too).
+Maybe = Union[T, SkipJsonSchema[None]]  # noqa: UP007 (a generic alias needs Union)
+
+
+def _schema_without_defaults(schema: dict[str, Any]) -> None:
+    # A default of None on a non-nullable field would read as an example of a bad value.
+    for prop in schema.get("properties", {}).values():
+        prop.pop("default", None)
+
+
+class Body(BaseModel):
+    """A request body: exactly the declared fields, with their JSON types, finite numbers."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        allow_inf_nan=False,
+        frozen=True,
+        json_schema_extra=_schema_without_defaults,
+    )
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _no_null(self) -> Self:
+        for name in self.model_fields_set:
+            if getattr(self, name) is None and name not in self.nullable:
+                raise ValueError(f"{name}: may not be null")
+        return self
+
+
+class Answer(BaseModel):
+    """A response body: the declared fields and nothing else."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _change_schema(schema: dict[str, Any]) -> None:
+    _schema_without_defaults(schema)
+    schema["minProperties"] = 1
+
+
+class NotEmpty(Body):
+    """A change: at least one field must be given."""
+
+    model_config = ConfigDict(json_schema_extra=_change_schema)
+
+    @model_validator(mode="after")
+    def _some_field(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("at least one field")
+        return self
+
+
+def string(max_length: int = 200, min_length: int = 0) -> Any:
+    """A string type with length limits, for query, path and header parameters."""
+    return Annotated[str, Field(min_length=min_length, max_length=max_length)]
+
+
+def integer(minimum: int, maximum: int) -> Any:
+    """An integer type with limits, for query parameters."""
+    return Annotated[int, Field(ge=minimum, le=maximum)]
+
+
+def _whole_number(value: object) -> object:
+    # JSON Schema counts 1.0 as an integer; strict pydantic would not.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WHOLE = BeforeValidator(_whole_number)  # after any Field(...) limits, for the schema
+Integer = Annotated[int, WHOLE]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Credits = Annotated[str, Field(description="credits, two decimals for people")]
+Time = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+Username = Annotated[
+    str, Field(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,31}$")
+]
+Password = Annotated[str, Field(min_length=8, max_length=256)]
+RoleName = Literal["guest", "user", "admin"]
+ID = Id  # a parameter's type, e.g. Param("id", ID)
+OutcomeName = Literal["ok", "stopped", "cut"]
+
+
+class Usage(Answer):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ErrorDetail(Answer):
+    code: Annotated[str, Field(max_length=64)]
+    message: Annotated[str, Field(max_length=2000)]
+
+
+class Error(Answer):
+    error: ErrorDetail
+
+
+# --- accounts -------------------------------------------------------------------------
+
+
+class Credentials(Body):
+    username: Username
+    password: Password
+
+
+class RefreshRequest(Body):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=4096)]
+
+
+class Tokens(Answer):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class User(Answer):
+    id: Id
+    username: Annotated[str, Field(max_length=32)] | None
+    role: RoleName
+    banned: bool
+    balance: Credits
+    balance_micro: int
+    language: Annotated[str, Field(max_length=16)] | None
+    chat_model: Annotated[str, Field(max_length=200)] | None
+    identities: list[Annotated[str, Field(max_length=500)]]
+    created_at: Time
+
+
+class UserList(Answer):
+    items: list[User]
+    total: int
+    offset: int
+    limit: int
+
+
+class ProfileChange(NotEmpty):
+    nullable: ClassVar[frozenset[str]] = frozenset({"language"})  # null: "detect it"
+    username: Maybe[Username] = None
+    password: Maybe[Password] = None
+    current_password: Maybe[Annotated[str, Field(max_length=256)]] = None
+    language: Annotated[str, Field(min_length=1, max_length=16)] | None = None
+
+
+class AdminUserChange(NotEmpty):
+    role: Maybe[RoleName] = None
+    banned: Maybe[bool] = None
+
+
+# --- credits and keys -----------------------------------------------------------------
+
+
+class Grant(Body):
+    amount: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^-?[0-9]+(\.[0-9]+)?$")]
+    reason: Maybe[Annotated[str, Field(max_length=500)]] = None
+
+
+class GrantResult(Answer):
+    account_id: Id
+    amount_micro: int
+    balance: Credits
+    balance_micro: int
+    reason: Annotated[str, Field(max_length=500)] | None
+    replayed: bool
+    created_at: Time
+
+
+class LedgerRow(Answer):
+    amount_micro: int
+    kind: Annotated[str, Field(max_length=16)]
+    request_id: str | None
+    actor_account_id: Id | None
+    reason: str | None
+    created_at: Time | None
+
+
+class LedgerList(Answer):
+    items: list[LedgerRow]
+
+
+class ApiKeyCreate(Body):
+    name: Maybe[Annotated[str, Field(max_length=100)]] = None
+
+
+class ApiKey(Answer):
+    id: Id
+    prefix: Annotated[str, Field(max_length=16)]
+    name: str | None
+    created_at: Time
+    key: Annotated[
+        str | None,
+        Field(description="only in the answer to POST /api-keys", exclude_if=lambda v: v is None),
+    ] = None
+
+
+class ApiKeyList(Answer):
+    items: list[ApiKey]
+
+
+class Health(Answer):
+    status: Literal["ok", "degraded"]
+    database: Literal["ok", "unavailable"]
+    redis: Literal["ok", "degraded", "off"]

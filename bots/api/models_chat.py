@@ -1,0 +1,82 @@
+"""Bodies of the chat endpoints (/ask, /messages, /balance, /link, /models, /stats)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from bots.api.models import Answer, Body, Credits, Id, Maybe, OutcomeName, Time, Usage
+
+
+class AskRequest(Body):
+    text: Annotated[str, Field(min_length=1, max_length=100_000)]
+    model: Maybe[Annotated[str, Field(min_length=1, max_length=200)]] = None
+    chat_id: Maybe[
+        Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
+    ] = None
+
+
+class Delta(Answer):
+    """An SSE ``delta`` event of /ask."""
+
+    text: str
+
+
+class AskResult(Answer):
+    request_id: Annotated[str, Field(max_length=100)]
+    text: str
+    outcome: OutcomeName
+    usage: Usage
+    charge: Credits
+    charge_micro: int
+
+
+class Exchange(Answer):
+    id: Annotated[str, Field(max_length=100)]
+    question: str
+    answer: str
+    created_at: Time | None
+    account_id: Annotated[Id | None, Field(exclude_if=lambda v: v is None)] = None
+
+
+class ExchangeList(Answer):
+    items: list[Exchange]
+
+
+class Model(Answer):
+    name: Annotated[str, Field(max_length=200)]
+    kind: Literal["chat", "image", "tts", "stt"]
+    prices: dict[str, str]
+
+
+class ModelList(Answer):
+    items: list[Model]
+
+
+class StatsRow(Answer):
+    key: Annotated[str, Field(max_length=200)]
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+    credits_micro: int
+    errors: int
+
+
+class Stats(Answer):
+    today: dict[str, list[StatsRow]]
+    month: dict[str, list[StatsRow]]
+
+
+class Balance(Answer):
+    balance: Credits
+    balance_micro: int
+
+
+class LinkCode(Answer):
+    code: Annotated[str, Field(min_length=1, max_length=16)]
+    expires_in: int
+
+
+class LinkRequest(Body):
+    code: Annotated[str, Field(min_length=1, max_length=16)]

@@ -1,0 +1,171 @@
+"""Bodies of the OpenAI-compatible endpoints under /v1: the fields the official clients
+send, and nothing else (unknown fields are refused like everywhere in this API)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, Field, WithJsonSchema
+
+from bots.api.models import WHOLE, Body, Integer, Maybe, Usage
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Number = float | None
+Tokens = Annotated[int, Field(ge=1, le=1_000_000), WHOLE] | None
+One = Annotated[int, Field(ge=1, le=1), WHOLE] | None
+
+
+class Part(Body):
+    type: Literal["text"]
+    text: Annotated[str, Field(max_length=100_000)]
+
+
+class Message(Body):
+    role: Literal["system", "developer", "user", "assistant"]
+    content: Annotated[str, Field(max_length=100_000)] | Annotated[list[Part], Field(max_length=50)]
+    name: Maybe[Annotated[str, Field(max_length=64)]] = None
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(part.text for part in self.content)
+
+
+class StreamOptions(Body):
+    include_usage: Maybe[bool] = None
+
+
+class ChatCompletionRequest(Body):
+    nullable: ClassVar[frozenset[str]] = frozenset(
+        {
+            "stream",
+            "stream_options",
+            "temperature",
+            "top_p",
+            "presence_penalty",
+            "frequency_penalty",
+            "max_tokens",
+            "max_completion_tokens",
+            "n",
+            "seed",
+        }
+    )
+    model: Name
+    messages: Annotated[list[Message], Field(min_length=1, max_length=200)]
+    stream: bool | None = None
+    stream_options: StreamOptions | None = None
+    temperature: Number = None
+    top_p: Number = None
+    presence_penalty: Number = None
+    frequency_penalty: Number = None
+    max_tokens: Tokens = None
+    max_completion_tokens: Tokens = None
+    n: One = None
+    user: Maybe[Annotated[str, Field(max_length=200)]] = None
+    seed: Integer | None = None
+
+
+class Open(BaseModel):
+    """An OpenAI answer: clients must accept fields they do not know."""
+
+
+class ChatMessage(Open):
+    role: Annotated[str, Field(max_length=16)]
+    content: str
+
+
+class Choice(Open):
+    index: int
+    message: ChatMessage
+    finish_reason: Annotated[str, Field(max_length=32)]
+
+
+class ChatCompletion(Open):
+    id: Annotated[str, Field(max_length=100)]
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: Annotated[str, Field(max_length=200)]
+    choices: list[Choice]
+    usage: Usage
+
+
+class ChunkDelta(Open):
+    role: Annotated[str | None, Field(exclude_if=lambda v: v is None)] = None
+    content: Annotated[str | None, Field(exclude_if=lambda v: v is None)] = None
+
+
+class ChunkChoice(Open):
+    index: int
+    delta: ChunkDelta
+    finish_reason: str | None
+
+
+class ChatCompletionChunk(Open):
+    id: str
+    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+    usage: Annotated[Usage | None, Field(exclude_if=lambda v: v is None)] = None
+
+
+class ImageRequest(Body):
+    nullable: ClassVar[frozenset[str]] = frozenset({"n", "size", "response_format"})
+    prompt: Annotated[str, Field(min_length=1, max_length=32_000)]
+    model: Maybe[Name] = None
+    n: One = None
+    size: Annotated[str, Field(max_length=32)] | None = None
+    response_format: Literal["b64_json"] | None = None
+    user: Maybe[Annotated[str, Field(max_length=200)]] = None
+
+
+class Image(Open):
+    b64_json: str
+    revised_prompt: str | None = None
+
+
+class ImagesResponse(Open):
+    created: int
+    data: list[Image]
+
+
+class SpeechRequest(Body):
+    nullable: ClassVar[frozenset[str]] = frozenset({"response_format", "speed"})
+    model: Maybe[Name] = None
+    input: Annotated[str, Field(min_length=1, max_length=100_000)]
+    voice: Maybe[Annotated[str, Field(max_length=64)]] = None
+    response_format: Literal["opus"] | None = None
+    speed: Number = None
+
+
+class Transcription(Open):
+    text: str
+
+
+class TranscriptionFields(Body):
+    """The text fields of the multipart form (the file is read apart, as bytes)."""
+
+    model: Maybe[Name] = None
+    response_format: Maybe[Literal["json"]] = None
+    language: Maybe[Annotated[str, Field(max_length=16)]] = None
+    prompt: Maybe[Annotated[str, Field(max_length=2000)]] = None
+
+
+_FILE: dict[str, Any] = {"type": "string", "contentMediaType": "application/octet-stream"}
+
+
+class TranscriptionForm(TranscriptionFields):
+    file: Annotated[str, WithJsonSchema(_FILE)]
+
+
+class OpenAIModel(Open):
+    id: Annotated[str, Field(max_length=200)]
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: Annotated[str, Field(max_length=100)] = "switchboard"
+
+
+class OpenAIModelList(Open):
+    object: Literal["list"] = "list"
+    data: list[OpenAIModel]
