@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from aiogram import Bot
@@ -196,9 +196,10 @@ class TelegramSink:
 
 class UntilShown:
     """A sink that ends a chat action ("typing…") at its first call: the person sees the
-    bot at work from the question (admission included) until the answer shows."""
+    bot at work from the question (admission included) until the answer shows.
+    ``end_action`` must not wait: the call it precedes already has its pacing turn."""
 
-    def __init__(self, sink: MessageSink, end_action: Callable[[], Awaitable[None]]) -> None:
+    def __init__(self, sink: MessageSink, end_action: Callable[[], None]) -> None:
         self._sink = sink
         self._end_action = end_action
 
@@ -207,25 +208,25 @@ class UntilShown:
         return self._sink.limits
 
     async def send(self, text: str, *, final: bool, with_stop: bool) -> MessageHandle:
-        await self._end_action()
+        self._end_action()
         return await self._sink.send(text, final=final, with_stop=with_stop)
 
     async def edit(self, handle: MessageHandle, text: str, *, final: bool, with_stop: bool) -> None:
-        await self._end_action()
+        self._end_action()
         await self._sink.edit(handle, text, final=final, with_stop=with_stop)
 
     async def preview(self, text: str, *, with_stop: bool) -> None:
-        await self._end_action()
+        self._end_action()
         await self._sink.preview(text, with_stop=with_stop)
 
     async def commit_preview(self, text: str) -> MessageHandle:
-        await self._end_action()
+        self._end_action()
         return await self._sink.commit_preview(text)
 
     async def send_media(self, item: ImageReady | AudioReady) -> None:
-        await self._end_action()
+        self._end_action()
         await self._sink.send_media(item)
 
     async def notice(self, text: str) -> None:
-        await self._end_action()
+        self._end_action()
         await self._sink.notice(text)

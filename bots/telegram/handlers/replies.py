@@ -3,8 +3,9 @@ the shared relay so that every call is paced and every 429 is waited out."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from contextlib import AsyncExitStack
+from contextlib import suppress
 
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Message
@@ -24,6 +25,8 @@ from core.types import AudioReady, ImageReady, Notice, ReplyEvent
 
 logger = logging.getLogger(__name__)
 
+TYPING_EVERY_S = 5.0  # Telegram shows a chat action for about five seconds
+
 
 def action(message: Message, kind: str) -> ChatActionSender:
     """Keeps "typing…" (or uploading, recording) up while the person waits."""
@@ -33,6 +36,46 @@ def action(message: Message, kind: str) -> ChatActionSender:
         message_thread_id=topic_id(message),
         action=kind,
     )
+
+
+class Typing:
+    """The "typing…" action in the chat of ``message`` until ``end()``. Unlike aiogram's
+    ``ChatActionSender`` (used for media) ``end()`` never waits for a chat action still on
+    its way: it runs between a pacing turn and the call it was granted for, and a late
+    call would break the pacing between workers. The block's exit waits for it."""
+
+    def __init__(self, message: Message, *, shown: bool = False) -> None:
+        self._message = message
+        self._ended = asyncio.Event()
+        if shown:
+            self._ended.set()
+        self._task: asyncio.Task[None] | None = None
+
+    def end(self) -> None:
+        self._ended.set()
+
+    async def __aenter__(self) -> Typing:
+        if not self._ended.is_set():
+            self._task = asyncio.create_task(self._repeat())
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._ended.set()
+        if self._task is not None:
+            await self._task
+
+    async def _repeat(self) -> None:
+        bot, chat = bot_of(self._message), self._message.chat.id
+        while not self._ended.is_set():
+            try:
+                await bot.send_chat_action(
+                    chat_id=chat, action="typing", message_thread_id=topic_id(self._message)
+                )
+            except TelegramAPIError as exc:
+                logger.debug("chat action refused: %s", exc)
+                return
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._ended.wait(), TYPING_EVERY_S)
 
 
 async def answer(
@@ -53,11 +96,9 @@ async def answer(
     )
     bind_request_id(request.request_id)
     sink = tg.sink(message, request.request_id, stop_label=stop_label(t))
-    async with AsyncExitStack() as typing:
-        if not before:
-            await typing.enter_async_context(action(message, "typing"))
+    async with Typing(message, shown=bool(before)) as typing:
         reply = await tg.core.chat.start(request)
-        await stream_reply(reply, UntilShown(sink, typing.aclose), tg.pacer, t, before=before)
+        await stream_reply(reply, UntilShown(sink, typing.end), tg.pacer, t, before=before)
 
 
 async def send_media(tg: TelegramDeps, message: Message, item: ImageReady | AudioReady) -> None:
