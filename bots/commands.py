@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from bots import views
 from bots.charts import usage_chart
+from bots.language import translator
 from core.i18n import Translator, available_languages
 from core.money import format_credits
 from core.services import Core
@@ -35,11 +36,6 @@ class Reply:
 
 
 Handler = Callable[[CommandContext, Translator, str], Awaitable[Reply]]
-
-
-async def translator_for(core: Core, caller: Caller) -> Translator:
-    account = await core.accounts.resolve(caller)
-    return Translator(core.accounts.language_of(account, caller))
 
 
 async def _start(ctx: CommandContext, t: Translator, args: str) -> Reply:
@@ -174,5 +170,5 @@ async def run_command(ctx: CommandContext, name: str, args: str) -> Reply | None
     handler = COMMANDS.get(name.lower())
     if handler is None:
         return None
-    t = await translator_for(ctx.core, ctx.caller)
+    t = await translator(ctx.core, ctx.caller)
     return await handler(ctx, t, args)
