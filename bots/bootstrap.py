@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bots.jwt_tokens import MIN_SECRET_BYTES, JwtCodec
 from bots.metrics import process_metrics
 from bots.settings import Settings
-from bots.streaming import PaceBudgets, Pacer, ScheduledPacer
+from bots.streaming import Pacer, ScheduledPacer
 from core.models_config import ModelCatalog, load_models_file
 from core.ports import LoginLimiter, UnitOfWorkFactory
 from core.providers.openai_compat import OpenAICompatibleProvider
@@ -24,8 +24,6 @@ from core.services.passwords import ScryptHasher
 from storage.db import create_engine
 from storage.health import StorageHealth
 from storage.kv import KvServices, open_kv
-from storage.kv.login_limits import MemoryLoginLimiter, RedisLoginLimiter
-from storage.kv.pace_budgets import MemoryBudgets, RedisBudgets
 from storage.migrate import migrate
 from storage.uow import sql_uow_factory
 
@@ -41,14 +39,10 @@ class App:
 
     def pacer(self, namespace: str, global_rate: float) -> Pacer:
         """Edit pacing for one bot: budgets shared through Redis by every worker when Redis
-        is configured (``namespace`` keeps each bot's global budget apart), else in-process;
-        the relay's scheduling policy in front of them."""
-        budgets: PaceBudgets
-        if self.kv.redis is not None:
-            prefix = f"{self.settings.redis_prefix}pace:{namespace}:"
-            budgets = RedisBudgets(self.kv.redis, prefix=prefix)
-        else:
-            budgets = MemoryBudgets()
+        is configured (``namespace`` keeps each bot's global budget apart), in-process while
+        it is unreachable or when it is not configured; the relay's scheduling policy in
+        front of them."""
+        budgets = self.kv.pace_budgets(f"{self.settings.redis_prefix}pace:{namespace}:")
         return ScheduledPacer(budgets, global_rate=global_rate)
 
 
@@ -99,8 +93,8 @@ def jwt_codec(settings: Settings) -> JwtCodec | None:
     return JwtCodec(secret.get_secret_value())
 
 
-def login_limiter(kv: KvServices) -> LoginLimiter:
-    return RedisLoginLimiter(kv.redis) if kv.redis is not None else MemoryLoginLimiter()
+def login_limiter(kv: KvServices, settings: Settings) -> LoginLimiter:
+    return kv.login_limiter(f"{settings.redis_prefix}login:")
 
 
 @asynccontextmanager
@@ -125,7 +119,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             stops=kv.stop_signals,
             config=core_config(settings),
             health=StorageHealth(engine, kv),
-            login_limiter=login_limiter(kv),
+            login_limiter=login_limiter(kv, settings),
             token_codec=jwt_codec(settings),
             hasher=ScryptHasher(n=settings.api_scrypt_n),
             auth_config=AuthConfig(

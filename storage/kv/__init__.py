@@ -1,5 +1,6 @@
-"""Fast shared state (rate limits, link codes, Stop flags) in Redis, with in-process stand-ins:
-memory-only when no Redis is configured, and an automatic fallback while Redis is down.
+"""Fast shared state (rate limits, link codes, Stop flags, shared flags, pacing budgets, login
+limits) in Redis, with in-process stand-ins: memory-only when no Redis is configured, and an
+automatic fallback while Redis is down, every service behind one ``RedisBreaker``.
 
 ``open_kv`` is the one entry point the composition root calls."""
 
@@ -14,17 +15,21 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import AuthenticationError, AuthorizationError
 
-from core.ports import LinkCodes, RateLimiter, SharedFlags, StopSignals
+from core.ports import LinkCodes, LoginLimiter, RateLimiter, SharedFlags, StopSignals
 from storage.kv.breaker import RedisBreaker
 from storage.kv.fallback import (
+    FallbackBudgets,
     FallbackLinkCodes,
+    FallbackLoginLimiter,
     FallbackRateLimiter,
     FallbackSharedFlags,
     FallbackStopSignals,
 )
 from storage.kv.flags import MemorySharedFlags, NamespacedFlags, RedisSharedFlags
 from storage.kv.link_codes import RedisLinkCodes
+from storage.kv.login_limits import MemoryLoginLimiter, RedisLoginLimiter
 from storage.kv.memory import MemoryLinkCodes, MemoryRateLimiter, MemoryStopSignals
+from storage.kv.pace_budgets import Budgets, MemoryBudgets, RedisBudgets
 from storage.kv.rate_limits import RedisRateLimiter
 from storage.kv.stop_signals import RedisStopSignals
 
@@ -57,6 +62,30 @@ class KvServices:
             raise RuntimeError("KvServices built without shared flags")
         return NamespacedFlags(self.shared_flags, namespace)
 
+    def pace_budgets(self, prefix: str) -> Budgets:
+        """Pacing budgets for one bot under the Redis key ``prefix``: in Redis with the
+        in-process budgets standing in while it is unreachable, or in-process only."""
+        if self.redis is None:
+            return MemoryBudgets()
+        return FallbackBudgets(
+            RedisBudgets(self.redis, prefix=prefix), MemoryBudgets(), breaker=self._breaker()
+        )
+
+    def login_limiter(self, prefix: str) -> LoginLimiter:
+        """Failed-login counters under the Redis key ``prefix``, with the same fallback."""
+        if self.redis is None:
+            return MemoryLoginLimiter()
+        return FallbackLoginLimiter(
+            RedisLoginLimiter(self.redis, prefix=prefix),
+            MemoryLoginLimiter(),
+            breaker=self._breaker(),
+        )
+
+    def _breaker(self) -> RedisBreaker:
+        if self.breaker is None:
+            raise RuntimeError("KvServices with Redis but without its breaker")
+        return self.breaker
+
     @property
     def degraded(self) -> bool:
         """True while Redis is configured but unreachable (limits are per process)."""
@@ -85,7 +114,7 @@ async def open_kv(
     An unreachable Redis at start is not fatal: the services start degraded (one warning)
     and move to Redis once it answers. Credentials Redis refuses raise ``KvConfigError``."""
     if not redis_url:
-        logger.info("No Redis configured: rate limits, link codes and Stop flags are per-process")
+        logger.info("No Redis configured: rate limits, codes, flags and pacing are per-process")
         return KvServices(
             MemoryRateLimiter(),
             MemoryLinkCodes(),
@@ -133,18 +162,24 @@ async def open_kv(
 
 
 __all__ = [
+    "FallbackBudgets",
     "FallbackLinkCodes",
+    "FallbackLoginLimiter",
     "FallbackRateLimiter",
     "FallbackSharedFlags",
     "FallbackStopSignals",
     "KvConfigError",
     "KvServices",
+    "MemoryBudgets",
     "MemoryLinkCodes",
+    "MemoryLoginLimiter",
     "MemoryRateLimiter",
     "MemorySharedFlags",
     "MemoryStopSignals",
     "RedisBreaker",
+    "RedisBudgets",
     "RedisLinkCodes",
+    "RedisLoginLimiter",
     "RedisRateLimiter",
     "RedisSharedFlags",
     "RedisStopSignals",

@@ -69,10 +69,13 @@ class RedisBreaker:
             return
         self._degraded = True
         logger.warning(
-            "Redis unreachable, using per-process limits (%s: %s)", type(exc).__name__, exc
+            "Redis unreachable, using per-process state (rate and login limits, link codes, "
+            "flags, pacing) until it answers (%s: %s)",
+            type(exc).__name__,
+            exc,
         )
 
     def _recover(self) -> None:
         if self._degraded:
             self._degraded = False
-            logger.info("Redis reachable again, using shared limits")
+            logger.info("Redis reachable again, using shared state")

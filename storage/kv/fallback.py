@@ -4,13 +4,17 @@ unreachable (see ``RedisBreaker``) it goes to the in-process stand-in instead.""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from core.ports import LinkCodes, RateLimiter, SharedFlags, StopSignals
+from core.ports import LinkCodes, LoginLimiter, RateLimiter, SharedFlags, StopSignals
 from storage.kv.breaker import RedisBreaker
+from storage.kv.pace_budgets import Budgets, MemoryBudgets
 from storage.kv.rate_limits import DEFAULT_LEASE_S
 
 __all__ = [
+    "FallbackBudgets",
+    "FallbackLoginLimiter",
     "FallbackLinkCodes",
     "FallbackRateLimiter",
     "FallbackSharedFlags",
@@ -187,4 +191,86 @@ class FallbackSharedFlags(_Fallback[SharedFlags]):
     async def claim(self, key: str, ttl_s: float) -> bool:
         return await self._breaker.call(
             lambda: self._primary.claim(key, ttl_s), lambda: self._backup.claim(key, ttl_s)
+        )
+
+
+class FallbackBudgets(_Fallback[Budgets]):
+    """Pacing budgets on ``primary`` (Redis) with ``backup`` (memory) while it is unreachable.
+
+    The backup is kept warm: every call taken on Redis and every 429 penalty is noted in
+    it too, so at the moment Redis goes away the backup already knows when this process
+    last called each chat, and when Redis comes back a chat or the global budget the
+    backup saw taken during the outage is still waited for. Either way no chat is called
+    faster than its interval across the switch. Only the other workers' calls are unseen
+    while Redis is away: the global rate then holds per process."""
+
+    def __init__(
+        self,
+        primary: Budgets,
+        backup: MemoryBudgets,
+        *,
+        breaker: RedisBreaker | None = None,
+        retry_interval_s: float = 5.0,
+    ) -> None:
+        super().__init__(primary, backup, breaker=breaker, retry_interval_s=retry_interval_s)
+        self._memory = backup
+
+    async def chat_free_in(self, chat_key: str) -> float:
+        local = await self._memory.chat_free_in(chat_key)
+
+        async def on_primary() -> float:
+            return max(local, await self._primary.chat_free_in(chat_key))
+
+        async def on_backup() -> float:
+            return local
+
+        return await self._breaker.call(on_primary, on_backup)
+
+    async def reserve(
+        self, chat_key: str, interval_s: float, spacing_s: float
+    ) -> tuple[bool, float]:
+        # What this process took is waited for first, without asking Redis (and so without
+        # counting as a probe: only a Redis answer may say Redis is back).
+        busy = self._memory.busy(chat_key)
+        if busy is not None:
+            return busy
+
+        async def on_primary() -> tuple[bool, float]:
+            taken, wait = await self._primary.reserve(chat_key, interval_s, spacing_s)
+            if taken:
+                self._memory.record(chat_key, interval_s, spacing_s)
+            return taken, wait
+
+        return await self._breaker.call(
+            on_primary, lambda: self._memory.reserve(chat_key, interval_s, spacing_s)
+        )
+
+    async def penalize(self, chat_key: str, retry_after_s: float) -> None:
+        await self._memory.penalize(chat_key, retry_after_s)
+
+        async def nothing_more() -> None:
+            return None
+
+        await self._breaker.call(
+            lambda: self._primary.penalize(chat_key, retry_after_s), nothing_more
+        )
+
+
+class FallbackLoginLimiter(_Fallback[LoginLimiter]):
+    """Login limits on ``primary`` (Redis) with ``backup`` (memory) while it is unreachable.
+
+    ``retry_after`` asks the backup too, so failures counted during an outage still
+    count in this process after Redis is back."""
+
+    async def retry_after(self, keys: Sequence[str]) -> float | None:
+        shared = await self._breaker.call(
+            lambda: self._primary.retry_after(keys), lambda: self._backup.retry_after(keys)
+        )
+        local = await self._backup.retry_after(keys)
+        waits = [wait for wait in (shared, local) if wait is not None]
+        return max(waits) if waits else None
+
+    async def failed(self, keys: Sequence[str]) -> None:
+        await self._breaker.call(
+            lambda: self._primary.failed(keys), lambda: self._backup.failed(keys)
         )

@@ -1,18 +1,15 @@
 """Failed-login counters: at most ``limit`` failures per ``window_s`` for each key (an
 account, an address). In Redis when configured (shared by every worker), else in-process;
-while Redis is down the in-process counters stand in."""
+while Redis is down the in-process counters stand in (``storage.kv.fallback.FallbackLoginLimiter``,
+behind the same breaker as the other Redis services)."""
 
 from __future__ import annotations
 
-import logging
 import time
 from collections import deque
 from collections.abc import Sequence
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 5
 DEFAULT_WINDOW_S = 15 * 60
@@ -51,7 +48,10 @@ class MemoryLoginLimiter:
 
 
 class RedisLoginLimiter:
-    """A fixed window per key (INCR, EXPIRE on the first failure): one round trip each."""
+    """A fixed window per key (INCR, EXPIRE on the first failure): one round trip each.
+
+    Redis errors propagate; wrap it in ``FallbackLoginLimiter`` to keep counting while
+    Redis is away."""
 
     def __init__(
         self,
@@ -64,18 +64,13 @@ class RedisLoginLimiter:
         self._prefix = prefix
         self._limit = limit
         self._window = window_s
-        self._fallback = MemoryLoginLimiter(limit, window_s)
 
     async def retry_after(self, keys: Sequence[str]) -> float | None:
-        try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for key in keys:
-                    pipe.get(self._prefix + key)
-                    pipe.pttl(self._prefix + key)
-                replies = await pipe.execute()
-        except (RedisError, OSError) as exc:
-            logger.warning("login limits: Redis unavailable (%s); using this process's", exc)
-            return await self._fallback.retry_after(keys)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.get(self._prefix + key)
+                pipe.pttl(self._prefix + key)
+            replies = await pipe.execute()
         waits = [
             max(ttl, 1000) / 1000
             for count, ttl in zip(replies[::2], replies[1::2], strict=True)
@@ -84,12 +79,8 @@ class RedisLoginLimiter:
         return max(waits) if waits else None
 
     async def failed(self, keys: Sequence[str]) -> None:
-        try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                for key in keys:
-                    pipe.incr(self._prefix + key)
-                    pipe.expire(self._prefix + key, self._window, nx=True)
-                await pipe.execute()
-        except (RedisError, OSError) as exc:
-            logger.warning("login limits: Redis unavailable (%s); using this process's", exc)
-            await self._fallback.failed(keys)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for key in keys:
+                pipe.incr(self._prefix + key)
+                pipe.expire(self._prefix + key, self._window, nx=True)
+            await pipe.execute()

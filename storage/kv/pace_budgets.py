@@ -10,15 +10,28 @@ them. Both implement ``bots.streaming.pacing.PaceBudgets``; the scheduling polic
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["PENALTY_MAX", "PENALTY_TTL_S", "MemoryBudgets", "RedisBudgets"]
+__all__ = ["PENALTY_MAX", "PENALTY_TTL_S", "Budgets", "MemoryBudgets", "RedisBudgets"]
 
 PENALTY_MAX = 4.0  # a chat that got 429s is paced at most this many times slower
 PENALTY_TTL_S = 600.0  # and recovers its normal pace after this long without a 429
+
+
+class Budgets(Protocol):
+    """What storage offers the pacer (structurally ``bots.streaming.pacing.PaceBudgets``,
+    restated here because storage does not import the adapters' side)."""
+
+    async def chat_free_in(self, chat_key: str) -> float: ...
+
+    async def reserve(
+        self, chat_key: str, interval_s: float, spacing_s: float
+    ) -> tuple[bool, float]: ...
+
+    async def penalize(self, chat_key: str, retry_after_s: float) -> None: ...
 
 
 class MemoryBudgets:
@@ -35,12 +48,26 @@ class MemoryBudgets:
     async def reserve(
         self, chat_key: str, interval_s: float, spacing_s: float
     ) -> tuple[bool, float]:
+        busy = self.busy(chat_key)
+        if busy is not None:
+            return busy
+        self.record(chat_key, interval_s, spacing_s)
+        return True, 0.0
+
+    def busy(self, chat_key: str) -> tuple[bool, float] | None:
+        """``reserve``'s refusal when the chat or the global budget is taken now, else None."""
         now = time.monotonic()
         chat_wait = self._chat_next.get(chat_key, 0.0) - now
         if chat_wait > 0:
             return False, -chat_wait
         if self._global_next > now:
             return False, self._global_next - now
+        return None
+
+    def record(self, chat_key: str, interval_s: float, spacing_s: float) -> None:
+        """Take both budgets without asking: a call that went out on another budget keeper
+        (Redis) is noted here too, so these budgets can take over at any moment."""
+        now = time.monotonic()
         factor, expires = self._factor.get(chat_key, (1.0, 0.0))
         if expires <= now:
             factor = 1.0
@@ -49,7 +76,6 @@ class MemoryBudgets:
         self._global_next = now + spacing_s
         if len(self._chat_next) > 10_000:
             self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
-        return True, 0.0
 
     async def penalize(self, chat_key: str, retry_after_s: float) -> None:
         now = time.monotonic()

@@ -162,8 +162,8 @@ async def test_login_limits_in_redis(sqlite_url: str, redis_url: str) -> None:
         assert statuses == [401] * 5 + [429]
         redis = api.app.kv.redis
         assert redis is not None
-        assert await redis.exists(f"sb:login:user:{name}") == 1
-        await redis.delete(f"sb:login:user:{name}", "sb:login:addr:127.0.0.1")
+        prefix = f"{api.app.settings.redis_prefix}login:"  # deleted after the test
+        assert await redis.exists(f"{prefix}user:{name}") == 1
 
 
 async def test_admin_only_endpoints_refused_for_users_and_role_change_refuses_tokens(
