@@ -5,17 +5,22 @@ balancer, sharing Postgres and Redis)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.methods import TelegramMethod
+from aiogram.types import Update
+from aiogram.types.update import UpdateTypeLookupError
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
+from pydantic import ValidationError
 
 from bots.settings import Settings, SettingsError
 from bots.telegram.app import build_dispatcher
@@ -34,6 +39,10 @@ DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 # Telegram measures the gap between calls as they arrive, the pacer as they leave; under
 # load a call can leave a few tens of milliseconds late and the next one on time.
 PACING_MARGIN_S = 0.08
+# A real update nests a dozen levels at most (a reply to a message with a keyboard…);
+# Telegram's ids and numbers fit in a signed 64-bit integer.
+MAX_UPDATE_DEPTH = 64
+MAX_INT = 2**63 - 1
 
 
 def check_settings(settings: Settings) -> None:
@@ -116,14 +125,94 @@ def webhook_path(url: str) -> str:
     return urlsplit(url).path or DEFAULT_WEBHOOK_PATH
 
 
+class BadUpdate(ValueError):
+    """A webhook body that is not an update; the message says why, without the body."""
+
+
+def _check_shape(value: object) -> None:
+    """Refuse nesting deeper than ``MAX_UPDATE_DEPTH`` and numbers no update carries."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_UPDATE_DEPTH:
+                raise BadUpdate("nested too deep")
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+        elif isinstance(item, bool):
+            continue
+        elif isinstance(item, int) and not -MAX_INT - 1 <= item <= MAX_INT:
+            raise BadUpdate("a number out of range")
+        elif isinstance(item, float) and not -1e300 < item < 1e300:  # inf, nan
+            raise BadUpdate("a number out of range")
+
+
+def parse_update(body: bytes, content_type: str, bot: Bot) -> Update:
+    """The update in a webhook body, or ``BadUpdate``: the body must be UTF-8 JSON, an
+    object of an ``Update``'s shape carrying one event (message, callback query…)."""
+    if content_type != "application/json":
+        raise BadUpdate(f"content type {content_type or 'missing'}, not application/json")
+    if not body.strip():
+        raise BadUpdate("empty body")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadUpdate("not UTF-8") from None
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise BadUpdate("nested too deep") from None
+    except ValueError:  # not JSON, or an integer of thousands of digits
+        raise BadUpdate("not JSON") from None
+    if not isinstance(data, dict):
+        raise BadUpdate("not a JSON object")
+    _check_shape(data)
+    try:
+        update = Update.model_validate(data, context={"bot": bot})
+        update.event_type  # noqa: B018 - raises when the update carries no known event
+    except (ValidationError, UpdateTypeLookupError, RecursionError):
+        raise BadUpdate("not an update") from None
+    return update
+
+
+class CheckedRequestHandler(SimpleRequestHandler):
+    """aiogram's webhook handler, refusing with 400 what is not an update (invalid UTF-8,
+    not JSON, empty, nested too deep, the wrong shape or content type) before anything
+    runs: 200 is answered only for an update that will be processed, in the background."""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        bot = await self.resolve_bot(request)
+        if not self.verify_secret(request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""), bot):
+            return web.Response(body="Unauthorized", status=401)
+        body = await request.read()
+        try:
+            update = parse_update(body, request.content_type, bot)
+        except BadUpdate as refused:
+            logger.warning("telegram webhook: refused a body of %d bytes: %s", len(body), refused)
+            return web.json_response({"ok": False, "error": str(refused)}, status=400)
+        task = asyncio.create_task(self._feed(bot, update))
+        self._background_feed_update_tasks.add(task)
+        task.add_done_callback(self._background_feed_update_tasks.discard)
+        return web.json_response({})
+
+    async def _feed(self, bot: Bot, update: Update) -> None:
+        try:
+            result: Any = await self.dispatcher.feed_update(bot, update, **self.data)
+            if isinstance(result, TelegramMethod):
+                await self.dispatcher.silent_call_request(bot=bot, result=result)
+        except Exception:  # a handler's bug: logged once, the next update still runs
+            logger.exception("telegram update %s failed", update.update_id)
+
+
 async def _serve_webhook(
     dispatcher: Dispatcher, bot: Bot, settings: Settings, in_flight: InFlight
 ) -> None:
     assert settings.telegram_webhook_url and settings.telegram_webhook_secret
     url, secret = settings.telegram_webhook_url, settings.telegram_webhook_secret.get_secret_value()
     web_app = web.Application()
-    # Answers 401 to a request without the right X-Telegram-Bot-Api-Secret-Token header.
-    SimpleRequestHandler(dispatcher, bot, secret_token=secret).register(
+    # Answers 401 to a request without the right X-Telegram-Bot-Api-Secret-Token header,
+    # 400 to a body that is not an update.
+    CheckedRequestHandler(dispatcher, bot, secret_token=secret).register(
         web_app, path=webhook_path(url)
     )
     setup_application(web_app, dispatcher, bot=bot)
