@@ -5,7 +5,6 @@ balancer, sharing Postgres and Redis)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -22,6 +21,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 from pydantic import ValidationError
 
+from bots.json_body import BadBody, load_object
 from bots.settings import Settings, SettingsError
 from bots.telegram.app import build_dispatcher
 from bots.telegram.commands_menu import register_menus
@@ -39,10 +39,6 @@ DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 # Telegram measures the gap between calls as they arrive, the pacer as they leave; under
 # load a call can leave a few tens of milliseconds late and the next one on time.
 PACING_MARGIN_S = 0.08
-# A real update nests a dozen levels at most (a reply to a message with a keyboard…);
-# Telegram's ids and numbers fit in a signed 64-bit integer.
-MAX_UPDATE_DEPTH = 64
-MAX_INT = 2**63 - 1
 
 
 def check_settings(settings: Settings) -> None:
@@ -125,53 +121,17 @@ def webhook_path(url: str) -> str:
     return urlsplit(url).path or DEFAULT_WEBHOOK_PATH
 
 
-class BadUpdate(ValueError):
-    """A webhook body that is not an update; the message says why, without the body."""
-
-
-def _check_shape(value: object) -> None:
-    """Refuse nesting deeper than ``MAX_UPDATE_DEPTH`` and numbers no update carries."""
-    stack: list[tuple[object, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            if depth > MAX_UPDATE_DEPTH:
-                raise BadUpdate("nested too deep")
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-        elif isinstance(item, bool):
-            continue
-        elif isinstance(item, int) and not -MAX_INT - 1 <= item <= MAX_INT:
-            raise BadUpdate("a number out of range")
-        elif isinstance(item, float) and not -1e300 < item < 1e300:  # inf, nan
-            raise BadUpdate("a number out of range")
-
-
 def parse_update(body: bytes, content_type: str, bot: Bot) -> Update:
-    """The update in a webhook body, or ``BadUpdate``: the body must be UTF-8 JSON, an
+    """The update in a webhook body, or ``BadBody``: the body must be UTF-8 JSON, an
     object of an ``Update``'s shape carrying one event (message, callback query…)."""
     if content_type != "application/json":
-        raise BadUpdate(f"content type {content_type or 'missing'}, not application/json")
-    if not body.strip():
-        raise BadUpdate("empty body")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadUpdate("not UTF-8") from None
-    try:
-        data = json.loads(text)
-    except RecursionError:
-        raise BadUpdate("nested too deep") from None
-    except ValueError:  # not JSON, or an integer of thousands of digits
-        raise BadUpdate("not JSON") from None
-    if not isinstance(data, dict):
-        raise BadUpdate("not a JSON object")
-    _check_shape(data)
+        raise BadBody(f"content type {content_type or 'missing'}, not application/json")
+    data = load_object(body)
     try:
         update = Update.model_validate(data, context={"bot": bot})
         update.event_type  # noqa: B018 - raises when the update carries no known event
     except (ValidationError, UpdateTypeLookupError, RecursionError):
-        raise BadUpdate("not an update") from None
+        raise BadBody("not an update") from None
     return update
 
 
@@ -187,7 +147,7 @@ class CheckedRequestHandler(SimpleRequestHandler):
         body = await request.read()
         try:
             update = parse_update(body, request.content_type, bot)
-        except BadUpdate as refused:
+        except BadBody as refused:
             logger.warning("telegram webhook: refused a body of %d bytes: %s", len(body), refused)
             return web.json_response({"ok": False, "error": str(refused)}, status=400)
         task = asyncio.create_task(self._feed(bot, update))
