@@ -76,3 +76,19 @@ async def test_hostile_bodies_are_refused_and_texts_answered_clean(
         assert asked == [h.clean for h in TEXTS if not h.lone_surrogate]
         assert await open_holds(api.app.uow) == []
     assert tracebacks(caplog) == []
+
+
+@pytest.mark.postgres
+async def test_hostile_answers_from_the_model_are_cleaned(
+    pg_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The upstream is outside text too: its answer is cleaned as it is read."""
+    watch_logs(caplog)
+    async with running_api(pg_url) as api:
+        _, token = await api.user("trusting")
+        for hostile in TEXTS:
+            api.llm.script(reply=hostile.text)  # sent as JSON: a lone surrogate as \ud800
+            status, body = await api.call("POST", "/ask", token, json={"text": "hi"})
+            assert (status, body["text"]) == (200, hostile.clean), hostile.name
+        assert await open_holds(api.app.uow) == []
+    assert tracebacks(caplog) == []
