@@ -17,6 +17,7 @@ from core.i18n import Translator, available_languages
 from core.money import format_credits
 from core.services import Core
 from core.services.requests import Caller
+from core.text_input import clean_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,4 +172,4 @@ async def run_command(ctx: CommandContext, name: str, args: str) -> Reply | None
     if handler is None:
         return None
     t = await translator(ctx.core, ctx.caller)
-    return await handler(ctx, t, args)
+    return await handler(ctx, t, clean_text(args))  # arguments reach lookups in the database

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from core.text_input import clean_text
+
 
 class Role(StrEnum):
     GUEST = "guest"
@@ -172,6 +174,12 @@ class ChatChunk:
 
     text: str = ""
     usage: Usage | None = None
+
+    def __post_init__(self) -> None:
+        # The upstream is outside text too: NUL or a lone surrogate escape in an answer
+        # must not break counting, delivery or the settlement.
+        if self.text:
+            object.__setattr__(self, "text", clean_text(self.text))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,11 +9,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
+from bots.json_body import BadBody, decode, load_object
 from bots.slack.app import build
 
 if TYPE_CHECKING:  # the composition root is handed in, never imported at run time
@@ -22,8 +24,39 @@ if TYPE_CHECKING:  # the composition root is handed in, never imported at run ti
 logger = logging.getLogger(__name__)
 
 
+# Fields Slack always sends as strings, which bolt and the handlers read as such.
+_EVENT_STRINGS = ("type", "subtype", "user", "bot_id", "channel", "channel_type", "team",
+                  "text", "ts", "thread_ts", "event_ts")  # fmt: skip
+
+
+def check_body(body: bytes, content_type: str) -> None:
+    """``BadBody`` for what bolt would fail on with a 500: a body that is not UTF-8, a JSON
+    body that is not an object (or an event callback whose event is not one), a form whose
+    ``payload`` is not a JSON object."""
+    if content_type == "application/json":
+        data = load_object(body)
+        if data.get("type") == "event_callback":
+            event = data.get("event")
+            if not isinstance(event, dict):
+                raise BadBody("an event callback without an event")
+            if any(not isinstance(event.get(k, ""), str) for k in _EVENT_STRINGS):
+                raise BadBody("an event with a field of the wrong type")
+    elif content_type == "application/x-www-form-urlencoded":
+        form = parse_qs(decode(body))
+        for payload in form.get("payload", []):
+            load_object(payload)
+    else:
+        decode(body)
+
+
 def web_app(bolt: AsyncApp, path: str) -> web.Application:
     async def dispatch(request: web.Request) -> web.Response:
+        body = await request.read()
+        try:
+            check_body(body, request.content_type)
+        except BadBody as refused:
+            logger.warning("slack: refused a body of %d bytes: %s", len(body), refused)
+            return web.json_response({"error": str(refused)}, status=400)
         retry = request.headers.get("X-Slack-Retry-Num")
         if retry is not None:
             logger.info(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from aiogram.types import Message, MessageEntity, Update, User
 
 from core.services.requests import Caller
+from core.text_input import clean_text
 from core.types import IdentityKey
 
 PLATFORM = "telegram"
@@ -61,7 +62,9 @@ def conversation_id(message: Message) -> str:
 
 
 def message_text(message: Message) -> str:
-    return message.text or message.caption or ""
+    """The text or caption, cleaned (a lone surrogate would break the UTF-16 entity
+    offsets aiogram computes; U+FFFD keeps them, one code unit for one)."""
+    return clean_text(message.text or message.caption or "")
 
 
 def _entities(message: Message) -> list[MessageEntity]:

@@ -8,15 +8,20 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.methods import TelegramMethod
+from aiogram.types import Update
+from aiogram.types.update import UpdateTypeLookupError
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
+from pydantic import ValidationError
 
+from bots.json_body import BadBody, load_object
 from bots.settings import Settings, SettingsError
 from bots.telegram.app import build_dispatcher
 from bots.telegram.commands_menu import register_menus
@@ -116,14 +121,58 @@ def webhook_path(url: str) -> str:
     return urlsplit(url).path or DEFAULT_WEBHOOK_PATH
 
 
+def parse_update(body: bytes, content_type: str, bot: Bot) -> Update:
+    """The update in a webhook body, or ``BadBody``: the body must be UTF-8 JSON, an
+    object of an ``Update``'s shape carrying one event (message, callback query…)."""
+    if content_type != "application/json":
+        raise BadBody(f"content type {content_type or 'missing'}, not application/json")
+    data = load_object(body)
+    try:
+        update = Update.model_validate(data, context={"bot": bot})
+        update.event_type  # noqa: B018 - raises when the update carries no known event
+    except (ValidationError, UpdateTypeLookupError, RecursionError):
+        raise BadBody("not an update") from None
+    return update
+
+
+class CheckedRequestHandler(SimpleRequestHandler):
+    """aiogram's webhook handler, refusing with 400 what is not an update (invalid UTF-8,
+    not JSON, empty, nested too deep, the wrong shape or content type) before anything
+    runs: 200 is answered only for an update that will be processed, in the background."""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        bot = await self.resolve_bot(request)
+        if not self.verify_secret(request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""), bot):
+            return web.Response(body="Unauthorized", status=401)
+        body = await request.read()
+        try:
+            update = parse_update(body, request.content_type, bot)
+        except BadBody as refused:
+            logger.warning("telegram webhook: refused a body of %d bytes: %s", len(body), refused)
+            return web.json_response({"ok": False, "error": str(refused)}, status=400)
+        task = asyncio.create_task(self._feed(bot, update))
+        self._background_feed_update_tasks.add(task)
+        task.add_done_callback(self._background_feed_update_tasks.discard)
+        return web.json_response({})
+
+    async def _feed(self, bot: Bot, update: Update) -> None:
+        try:
+            result: Any = await self.dispatcher.feed_update(bot, update, **self.data)
+            if isinstance(result, TelegramMethod):
+                await self.dispatcher.silent_call_request(bot=bot, result=result)
+        except Exception:  # a handler's bug: logged once, the next update still runs
+            logger.exception("telegram update %s failed", update.update_id)
+
+
 async def _serve_webhook(
     dispatcher: Dispatcher, bot: Bot, settings: Settings, in_flight: InFlight
 ) -> None:
     assert settings.telegram_webhook_url and settings.telegram_webhook_secret
     url, secret = settings.telegram_webhook_url, settings.telegram_webhook_secret.get_secret_value()
     web_app = web.Application()
-    # Answers 401 to a request without the right X-Telegram-Bot-Api-Secret-Token header.
-    SimpleRequestHandler(dispatcher, bot, secret_token=secret).register(
+    # Answers 401 to a request without the right X-Telegram-Bot-Api-Secret-Token header,
+    # 400 to a body that is not an update.
+    CheckedRequestHandler(dispatcher, bot, secret_token=secret).register(
         web_app, path=webhook_path(url)
     )
     setup_application(web_app, dispatcher, bot=bot)

@@ -1,15 +1,29 @@
-"""What adapters hand to the use cases: who asks, where, and what."""
+"""What adapters hand to the use cases: who asks, where, and what.
+
+Every text field is passed through ``clean_text`` as the object is built (NUL removed, lone
+surrogates replaced), so whatever an adapter maps, the core only ever sees storable text."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
 
+from core.text_input import clean_text
 from core.types import IdentityKey
 
 
 def new_request_id() -> str:
     return uuid.uuid4().hex
+
+
+def _clean_fields(obj: object, *names: str) -> None:
+    """Replace the named ``str`` fields of a frozen dataclass by their cleaned text."""
+    for name in names:
+        value = getattr(obj, name)
+        if isinstance(value, str):
+            cleaned = clean_text(value)
+            if cleaned is not value:
+                object.__setattr__(obj, name, cleaned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +33,9 @@ class Caller:
     identity: IdentityKey
     display_name: str | None = None
     locale: str | None = None
+
+    def __post_init__(self) -> None:
+        _clean_fields(self, "display_name", "locale")
 
     @property
     def platform(self) -> str:
@@ -38,20 +55,35 @@ class PaidRequest:
     model: str | None = None
     request_id: str = field(default_factory=new_request_id)
 
+    def __post_init__(self) -> None:
+        _clean_fields(self, "chat_id", "event_id", "model")
+
 
 @dataclass(frozen=True, slots=True)
 class ChatRequest(PaidRequest):
     text: str = ""
+
+    def __post_init__(self) -> None:
+        PaidRequest.__post_init__(self)
+        _clean_fields(self, "text")
 
 
 @dataclass(frozen=True, slots=True)
 class ImageRequest(PaidRequest):
     prompt: str = ""
 
+    def __post_init__(self) -> None:
+        PaidRequest.__post_init__(self)
+        _clean_fields(self, "prompt")
+
 
 @dataclass(frozen=True, slots=True)
 class SpeechRequest(PaidRequest):
     text: str = ""
+
+    def __post_init__(self) -> None:
+        PaidRequest.__post_init__(self)
+        _clean_fields(self, "text")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,3 +92,7 @@ class TranscriptionRequest(PaidRequest):
     filename: str = "voice.ogg"
     # What the platform says about the clip; checked before any reservation.
     declared_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        PaidRequest.__post_init__(self)
+        _clean_fields(self, "filename")
