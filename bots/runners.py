@@ -13,6 +13,7 @@ from collections.abc import Callable, Coroutine
 from datetime import timedelta
 
 from bots.bootstrap import App, open_app
+from bots.logging_setup import log_to_file
 from bots.metrics import process_metrics
 from bots.metrics_server import serve_metrics
 from bots.settings import Settings, SettingsError
@@ -115,5 +116,8 @@ def _background_jobs(app: App) -> list[Coroutine[object, object, None]]:
 async def run_console_app(settings: Settings) -> None:
     from bots.console.runner import run
 
+    # The terminal is the conversation: logs go to a file, warnings and errors still show.
+    log_to_file(settings.console_log_file, settings.secret_values(), settings.log_format)
+    logger.info("console chat: logging to %s", settings.console_log_file)
     async with open_app(settings) as app:
         await run(app)

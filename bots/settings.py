@@ -185,6 +185,7 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(None, gt=0, lt=65536)  # GET /metrics; unset: off
     metrics_host: str = "0.0.0.0"
     log_format: str = "text"  # text | json
+    console_log_file: Path = Path("data") / "console.log"  # the console chat's log
 
     @field_validator("log_format")
     @classmethod
