@@ -17,7 +17,7 @@ from bots.logging_setup import log_to_file
 from bots.metrics import process_metrics
 from bots.metrics_server import serve_metrics
 from bots.settings import Settings, SettingsError
-from core.services.sweep import run_sweeper
+from core.services.sweep import run_event_pruner, run_sweeper
 from storage.backup.schedule import run_backups
 
 logger = logging.getLogger(__name__)
@@ -89,7 +89,8 @@ def _on_termination_signals() -> asyncio.Event:
 
 
 def _background_jobs(app: App) -> list[Coroutine[object, object, None]]:
-    """Metrics endpoint, the sweep of abandoned reservations, scheduled backups."""
+    """Metrics endpoint, the sweep of abandoned reservations, scheduled backups, the
+    pruning of old processed-event records."""
     settings = app.settings
     jobs: list[Coroutine[object, object, None]] = [serve_metrics(app)]
     if settings.sweep_interval > 0:
@@ -101,6 +102,9 @@ def _background_jobs(app: App) -> list[Coroutine[object, object, None]]:
                 metrics=process_metrics(),
             )
         )
+    if settings.event_retention_days > 0:
+        retention = timedelta(days=settings.event_retention_days)
+        jobs.append(run_event_pruner(app.uow, retention))
     if settings.backup_interval > 0:
         jobs.append(
             run_backups(
