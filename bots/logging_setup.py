@@ -1,7 +1,8 @@
 """Logging for the whole process: one handler on the root logger, with a filter that
 replaces every configured secret before a record is written anywhere, and one that stamps
 each record with the id of the request being served (``LOG_FORMAT=json`` writes one JSON
-object per line, for log collectors)."""
+object per line, for log collectors). The console chat logs to a file instead
+(``log_to_file``), its terminal showing only warnings and errors."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import logging
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 from core.observability import request_id_var
@@ -72,10 +74,14 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 
 
 def make_handler(
-    secrets: Iterable[str], fmt: str = "text", stream: TextIO | None = None
+    secrets: Iterable[str],
+    fmt: str = "text",
+    stream: TextIO | None = None,
+    *,
+    handler: logging.Handler | None = None,
 ) -> logging.Handler:
     """A handler (stderr by default) with both filters; the secrets one runs first."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = handler or logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     handler.addFilter(RedactSecrets(secrets))
     handler.addFilter(RequestId())
@@ -91,3 +97,19 @@ def configure_logging(level: str, secrets: Iterable[str], fmt: str = "text") -> 
     root.setLevel(level)
     # aiohttp's access log and SQL echo are noise at INFO.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def log_to_file(
+    path: Path, secrets: Iterable[str], fmt: str = "text", terminal_level: int = logging.WARNING
+) -> logging.Handler:
+    """For the console chat, whose terminal is the conversation: every record goes to
+    ``path`` (redacted like everywhere else), and the handlers already on the root logger
+    (the terminal's) keep only ``terminal_level`` and up. Returns the file handler."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = make_handler(secrets, fmt, handler=logging.FileHandler(path, encoding="utf-8"))
+    root = logging.getLogger()
+    for old in root.handlers:
+        if type(old) is logging.StreamHandler:
+            old.setLevel(max(old.level, terminal_level))
+    root.addHandler(handler)
+    return handler

@@ -13,10 +13,11 @@ from collections.abc import Callable, Coroutine
 from datetime import timedelta
 
 from bots.bootstrap import App, open_app
+from bots.logging_setup import log_to_file
 from bots.metrics import process_metrics
 from bots.metrics_server import serve_metrics
 from bots.settings import Settings, SettingsError
-from core.services.sweep import run_sweeper
+from core.services.sweep import run_event_pruner, run_sweeper
 from storage.backup.schedule import run_backups
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,8 @@ def _on_termination_signals() -> asyncio.Event:
 
 
 def _background_jobs(app: App) -> list[Coroutine[object, object, None]]:
-    """Metrics endpoint, the sweep of abandoned reservations, scheduled backups."""
+    """Metrics endpoint, the sweep of abandoned reservations, scheduled backups, the
+    pruning of old processed-event records."""
     settings = app.settings
     jobs: list[Coroutine[object, object, None]] = [serve_metrics(app)]
     if settings.sweep_interval > 0:
@@ -100,6 +102,9 @@ def _background_jobs(app: App) -> list[Coroutine[object, object, None]]:
                 metrics=process_metrics(),
             )
         )
+    if settings.event_retention_days > 0:
+        retention = timedelta(days=settings.event_retention_days)
+        jobs.append(run_event_pruner(app.uow, retention))
     if settings.backup_interval > 0:
         jobs.append(
             run_backups(
@@ -115,5 +120,8 @@ def _background_jobs(app: App) -> list[Coroutine[object, object, None]]:
 async def run_console_app(settings: Settings) -> None:
     from bots.console.runner import run
 
+    # The terminal is the conversation: logs go to a file, warnings and errors still show.
+    log_to_file(settings.console_log_file, settings.secret_values(), settings.log_format)
+    logger.info("console chat: logging to %s", settings.console_log_file)
     async with open_app(settings) as app:
         await run(app)

@@ -182,9 +182,13 @@ class Settings(BaseSettings):
     # Holds older than this with no settle row belong to a dead worker: keep it well
     # above UPSTREAM_TOTAL_TIMEOUT, or a live request could be refunded.
     sweep_after: float = Field(1200.0, gt=0)
+    # Processed platform event ids (redelivery dedupe) are forgotten after this many days,
+    # by an hourly job; 0 keeps them forever.
+    event_retention_days: float = Field(7.0, ge=0)
     metrics_port: int | None = Field(None, gt=0, lt=65536)  # GET /metrics; unset: off
     metrics_host: str = "0.0.0.0"
     log_format: str = "text"  # text | json
+    console_log_file: Path = Path("data") / "console.log"  # the console chat's log
 
     @field_validator("log_format")
     @classmethod

@@ -6,6 +6,7 @@ as written (``"5"`` is no integer), so that what the document promises is what i
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -165,9 +166,21 @@ class AdminUserChange(NotEmpty):
 # --- credits and keys -----------------------------------------------------------------
 
 
+AmountText = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^-?[0-9]+(\.[0-9]+)?$")]
+AmountNumber = Annotated[float, Field(ge=-1e9, le=1e9)]
+
+
 class Grant(Body):
-    amount: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^-?[0-9]+(\.[0-9]+)?$")]
+    amount: AmountText | AmountNumber = Field(description="credits: a decimal string or number")
     reason: Maybe[Annotated[str, Field(max_length=500)]] = None
+
+    def amount_text(self) -> str:
+        """The amount as the decimal it was written as: a JSON number goes through its
+        shortest text (0.1 is "0.1", never 0.1000000000000000055...), so a number and the
+        same string grant the same amount."""
+        if isinstance(self.amount, str):
+            return self.amount
+        return format(Decimal(str(self.amount)), "f")
 
 
 class GrantResult(Answer):

@@ -2,8 +2,8 @@
 path and header parameters and its answers. ``@endpoint`` turns a handler into such a
 value (and registers nothing); each handlers module lists its endpoints in ``routes()``
 and ``app.py`` registers those lists explicitly. ``route`` turns one endpoint into an
-aiohttp handler that checks each request (auth, content type, size, body, parameters)
-before the handler runs, and ``openapi.py`` writes the document from the same list."""
+aiohttp handler that checks each request (auth, the admin role, content type, size, body,
+parameters) before the handler runs, and ``openapi.py`` writes the document from the same list."""
 
 from __future__ import annotations
 
@@ -85,6 +85,10 @@ class Endpoint:
     query: tuple[Param, ...] = ()
     path_params: tuple[Param, ...] = ()
     headers: tuple[Param, ...] = ()
+    # Admin-only: the role is checked right after authentication, before any parameter or
+    # body is read, so a non-admin gets 403 whatever they sent (never a 400 that would
+    # tell them how to shape a request they may not make).
+    admin: bool = False
 
 
 def endpoint(
@@ -100,13 +104,26 @@ def endpoint(
     query: tuple[Param, ...] = (),
     path_params: tuple[Param, ...] = (),
     headers: tuple[Param, ...] = (),
+    admin: bool = False,
 ) -> Callable[[Handler], Endpoint]:
     """Declare a handler as an endpoint: the decorated name becomes the ``Endpoint`` value.
     Nothing is registered here; each handlers module lists its endpoints in ``routes()``."""
 
     def declare(handler: Handler) -> Endpoint:
         return Endpoint(
-            method, path, handler, tag, summary, ok, auth, body, form, query, path_params, headers
+            method,
+            path,
+            handler,
+            tag,
+            summary,
+            ok,
+            auth,
+            body,
+            form,
+            query,
+            path_params,
+            headers,
+            admin,
         )
 
     return declare
@@ -170,6 +187,9 @@ def route(spec: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRespons
             if spec.auth == "user" and token.startswith("sb-"):
                 raise Unauthenticated()  # API keys are for /v1 only
             principal = await deps.core.auth.authenticate(token)
+        if spec.admin:
+            assert principal is not None, "an admin endpoint needs auth"
+            await deps.core.admin.require_admin(principal.caller, f"{spec.method} {spec.path}")
         query = _params(request.query, spec.query, "query")
         query |= _params(request.match_info, spec.path_params, "path")
         _params(request.headers, spec.headers, "header")

@@ -66,6 +66,12 @@ def _retry_after(error: discord.HTTPException) -> float:
         return 1.0
 
 
+def _is_global(error: discord.HTTPException) -> bool:
+    """Discord marks a bot-wide limit with ``X-RateLimit-Global``."""
+    headers = error.response.headers if error.response is not None else {}
+    return str(headers.get("X-RateLimit-Global", "")).lower() == "true"
+
+
 @asynccontextmanager
 async def platform_call(what: str) -> AsyncIterator[None]:
     """discord.py's errors as the relay's (discord.py already waited out ordinary 429s)."""
@@ -75,7 +81,7 @@ async def platform_call(what: str) -> AsyncIterator[None]:
         raise PlatformRetryAfter(error.retry_after) from error
     except discord.HTTPException as error:
         if error.status == 429:
-            raise PlatformRetryAfter(_retry_after(error)) from error
+            raise PlatformRetryAfter(_retry_after(error), bot_wide=_is_global(error)) from error
         if error.code in _EXPIRED_CODES or error.status == 401:
             raise TokenExpired(what) from error
         raise DeliveryFailed(f"{what}: {error.status} {error.code}") from error

@@ -13,16 +13,24 @@ from core.types import AudioReady, ImageReady
 
 MAX_TEXT = 2000
 NO_PINGS = discord.AllowedMentions.none()
-STOP_TEMPLATE = r"stop:(?P<request_id>[0-9a-f]{8,64})"  # handlers/stop.py answers a press
+# handlers/stop.py answers a press; the owner (who asked) rides in the custom_id. Buttons
+# drawn before owners were recorded have none, and anyone may press those.
+STOP_TEMPLATE = r"stop:(?P<request_id>[0-9a-f]{8,64})(?::(?P<owner>[0-9]{1,20}))?"
 
 
-def stop_view(request_id: str, label: str) -> discord.ui.View:
-    """The Stop button (``stop:<request_id>``). It only looks: the press is handled by a
-    dynamic item registered in the client, so any worker process can answer it."""
+def stop_custom_id(request_id: str, owner: int | None) -> str:
+    return f"stop:{request_id}" if owner is None else f"stop:{request_id}:{owner}"
+
+
+def stop_view(request_id: str, label: str, owner: int | None = None) -> discord.ui.View:
+    """The Stop button (``stop:<request_id>:<owner>``). It only looks: the press is handled
+    by a dynamic item registered in the client, so any worker process can answer it."""
     view = discord.ui.View(timeout=None)
     view.add_item(
         discord.ui.Button(
-            label=label, style=discord.ButtonStyle.danger, custom_id=f"stop:{request_id}"
+            label=label,
+            style=discord.ButtonStyle.danger,
+            custom_id=stop_custom_id(request_id, owner),
         )
     )
     return view

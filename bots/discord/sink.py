@@ -48,10 +48,13 @@ class ChannelSink:
         reply_to: discord.Message | None = None,
         stop_label: str = "Stop",
         interval_s: float = INTERVAL_S,
+        owner: int | None = None,
     ) -> None:
         self._channel = channel
         self._reply_to = reply_to
         self._request_id = request_id
+        # Who may press Stop: the asker (the author of the question replied to).
+        self._owner = owner if owner is not None or reply_to is None else reply_to.author.id
         self._stop_label = stop_label
         self._views: dict[int, discord.ui.View] = {}
         self._limits = SinkLimits(
@@ -68,7 +71,7 @@ class ChannelSink:
             old.stop()  # forget it in discord.py's view store
         if not with_stop:
             return {"view": None}
-        self._views[key] = view = stop_view(self._request_id, self._stop_label)
+        self._views[key] = view = stop_view(self._request_id, self._stop_label, self._owner)
         return {"view": view}
 
     async def post(
@@ -76,7 +79,7 @@ class ChannelSink:
     ) -> discord.Message:
         kwargs: dict[str, Any] = {"allowed_mentions": NO_PINGS}
         if with_stop:
-            kwargs["view"] = stop_view(self._request_id, self._stop_label)
+            kwargs["view"] = stop_view(self._request_id, self._stop_label, self._owner)
         if file is not None:
             kwargs["file"] = file
         if self._reply_to is not None:
@@ -139,6 +142,7 @@ class InteractionSink:
         self._i = interaction
         self._private_notices = private_notices
         self._request_id = request_id
+        self._owner = interaction.user.id  # who may press Stop
         self._stop_label = stop_label
         self._token_ttl = timedelta(seconds=token_ttl_s)
         self._original_used = False
@@ -155,6 +159,7 @@ class InteractionSink:
             request_id=request_id,
             stop_label=stop_label,
             interval_s=interval_s,
+            owner=interaction.user.id,
         )
         self._limits = SinkLimits(
             chat_key=f"dc:i:{interaction.id}", max_length=MAX_TEXT, interval_s=interval_s
@@ -181,7 +186,7 @@ class InteractionSink:
             old.stop()
         if not with_stop:
             return {"view": None}
-        self._views[key] = view = stop_view(self._request_id, self._stop_label)
+        self._views[key] = view = stop_view(self._request_id, self._stop_label, self._owner)
         return {"view": view}
 
     async def send(self, text: str, *, final: bool, with_stop: bool) -> MessageHandle:

@@ -3,7 +3,9 @@
 A pacer enforces a minimum interval per chat and a global rate per bot, serves finals
 and first visible text before interim edits, and shares what is left fairly among chats.
 After a 429 (``penalize``) the chat gets no call before ``retry_after`` ends and is paced
-more slowly for a while.
+more slowly for a while; a bot-wide 429 (a global limit) pauses every chat of the bot for
+``retry_after``. The global budget runs ``GLOBAL_MARGIN`` (10 %) under the platform's rate,
+so clock skew and calls outside the relay do not tip it over.
 
 The policy (priorities, the order of waiters, fairness) lives here, with the relay; the
 budgets themselves (when a chat or the bot is free again) sit behind ``PaceBudgets``,
@@ -22,7 +24,9 @@ from contextlib import asynccontextmanager
 from enum import IntEnum
 from typing import Protocol
 
-__all__ = ["PaceBudgets", "Pacer", "Priority", "PriorityGate", "ScheduledPacer"]
+__all__ = ["GLOBAL_MARGIN", "PaceBudgets", "Pacer", "Priority", "PriorityGate", "ScheduledPacer"]
+
+GLOBAL_MARGIN = 0.1  # the bot-wide budget runs this fraction under the configured rate
 
 
 class Priority(IntEnum):
@@ -38,8 +42,11 @@ class Pacer(Protocol):
         """Return when one call for ``chat_key`` may go; the budget is then taken."""
         ...
 
-    async def penalize(self, chat_key: str, retry_after_s: float) -> None:
-        """The platform answered 429 for this chat: block it, then pace it slower."""
+    async def penalize(
+        self, chat_key: str, retry_after_s: float, *, bot_wide: bool = False
+    ) -> None:
+        """The platform answered 429 for this chat: block it, then pace it slower. With
+        ``bot_wide`` every chat of the bot waits ``retry_after_s`` too."""
         ...
 
 
@@ -60,8 +67,11 @@ class PaceBudgets(Protocol):
         budget is short (wait > 0)."""
         ...
 
-    async def penalize(self, chat_key: str, retry_after_s: float) -> None:
-        """Block the chat for ``retry_after_s`` and slow its interval down for a while."""
+    async def penalize(
+        self, chat_key: str, retry_after_s: float, *, bot_wide: bool = False
+    ) -> None:
+        """Block the chat for ``retry_after_s`` and slow its interval down for a while;
+        with ``bot_wide``, also push the global budget ``retry_after_s`` out."""
         ...
 
 
@@ -136,13 +146,18 @@ class _Turn:
 class ScheduledPacer:
     """A ``Pacer``: this process's priority gate in front of ``budgets``.
 
-    ``global_rate`` is the bot's calls per second over every chat."""
+    ``global_rate`` is the bot's calls per second over every chat (the platform's limit);
+    the pacer spends only ``1 - margin`` of it."""
 
-    def __init__(self, budgets: PaceBudgets, global_rate: float = 30.0) -> None:
+    def __init__(
+        self, budgets: PaceBudgets, global_rate: float = 30.0, margin: float = GLOBAL_MARGIN
+    ) -> None:
         if global_rate <= 0:
             raise ValueError("global_rate must be positive")
+        if not 0 <= margin < 1:
+            raise ValueError("margin must be in [0, 1)")
         self._budgets = budgets
-        self._spacing = 1.0 / global_rate
+        self._spacing = 1.0 / (global_rate * (1 - margin))
         self._gate = PriorityGate()
 
     async def wait_turn(self, chat_key: str, interval_s: float, priority: Priority) -> None:
@@ -161,5 +176,12 @@ class ScheduledPacer:
                     self._gate.served(chat_key)
                     return
 
-    async def penalize(self, chat_key: str, retry_after_s: float) -> None:
-        await self._budgets.penalize(chat_key, retry_after_s)
+    @property
+    def spacing_s(self) -> float:
+        """Seconds between two calls of the bot (the margin included)."""
+        return self._spacing
+
+    async def penalize(
+        self, chat_key: str, retry_after_s: float, *, bot_wide: bool = False
+    ) -> None:
+        await self._budgets.penalize(chat_key, retry_after_s, bot_wide=bot_wide)

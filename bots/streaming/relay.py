@@ -198,5 +198,5 @@ async def _paced_call(
             return
         except PlatformRetryAfter as error:
             stats.retry_afters += 1
-            await pacer.penalize(limits.chat_key, error.seconds)
+            await pacer.penalize(limits.chat_key, error.seconds, bot_wide=error.bot_wide)
     raise DeliveryFailed(f"{limits.chat_key}: not delivered after repeated 429s")

@@ -16,11 +16,13 @@ from core.types import AudioReady, ImageReady
 
 
 class PlatformRetryAfter(Exception):
-    """The platform said 429: nothing for this chat until ``seconds`` have passed."""
+    """The platform said 429: nothing for this chat until ``seconds`` have passed; with
+    ``bot_wide``, nothing for any chat of this bot (a global limit was hit)."""
 
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"retry after {seconds} s")
+    def __init__(self, seconds: float, *, bot_wide: bool = False) -> None:
+        super().__init__(f"retry after {seconds} s" + (" (bot-wide)" if bot_wide else ""))
         self.seconds = seconds
+        self.bot_wide = bot_wide
 
 
 class PreviewUnavailable(Exception):

@@ -112,7 +112,7 @@ class TextStreamer:
         self._turn_held = False
         self._stats.retry_afters += 1
         logger.info("%s: 429, waiting %.1f s", self._limits.chat_key, error.seconds)
-        await self._pacer.penalize(self._limits.chat_key, error.seconds)
+        await self._pacer.penalize(self._limits.chat_key, error.seconds, bot_wide=error.bot_wide)
 
     async def _show(self, text: str) -> None:
         try:

@@ -33,7 +33,8 @@ async def as_relay_errors(what: str) -> AsyncIterator[None]:
     try:
         yield
     except TelegramRetryAfter as error:
-        raise PlatformRetryAfter(float(error.retry_after)) from error
+        # Telegram's flood control is per bot as much as per chat: pause every chat.
+        raise PlatformRetryAfter(float(error.retry_after), bot_wide=True) from error
     except TelegramBadRequest as error:
         if "message is not modified" not in error.message:
             raise DeliveryFailed(f"{what}: {error.message}") from error

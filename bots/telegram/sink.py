@@ -166,7 +166,8 @@ class TelegramSink:
                 keep_on_stop=(with_stop and self._draft_stop) or None,
             )
         except TelegramRetryAfter as error:
-            raise PlatformRetryAfter(float(error.retry_after)) from error
+            # Telegram's flood control is per bot as much as per chat: pause every chat.
+            raise PlatformRetryAfter(float(error.retry_after), bot_wide=True) from error
         except (TelegramBadRequest, TelegramNotFound) as error:
             raise PreviewUnavailable(error.message) from error
         except TelegramAPIError as error:

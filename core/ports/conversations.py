@@ -49,3 +49,8 @@ class EventRepository(Protocol):
     async def record(self, platform: str, event_id: str) -> bool:
         """Record a platform event id; False when it was recorded before (unique key)."""
         ...
+
+    async def prune(self, before: datetime) -> int:
+        """Forget the event ids recorded before ``before``; returns how many. A redelivery
+        comes within minutes, so records older than the retention period only take space."""
+        ...

@@ -122,3 +122,36 @@ async def run_sweeper(
             continue
         if count:
             logger.info("reservation sweep refunded %d abandoned reservation(s)", count)
+
+
+async def prune_processed_events(
+    uow_factory: UnitOfWorkFactory,
+    retention: timedelta,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> int:
+    """Forget the platform event ids (the redelivery dedupe) older than ``retention``;
+    returns how many. Platforms redeliver within minutes, never days later."""
+    now = (clock or (lambda: datetime.now(UTC)))()
+    async with uow_factory() as uow:
+        removed = await uow.events.prune(now - retention)
+        await uow.commit()
+    return removed
+
+
+async def run_event_pruner(
+    uow_factory: UnitOfWorkFactory, retention: timedelta, interval_s: float = 3600.0
+) -> None:
+    """Prune the dedupe records every ``interval_s`` seconds until cancelled (the first
+    round right away). Any worker may run it, and several at once are safe."""
+    while True:
+        try:
+            removed = await prune_processed_events(uow_factory, retention)
+        except StorageUnavailable:
+            logger.warning("event pruning skipped: the database is unavailable")
+        except Exception:  # a periodic task's edge: one bad round must not end the task
+            logger.exception("event pruning failed")
+        else:
+            if removed:
+                logger.info("pruned %d processed event record(s)", removed)
+        await asyncio.sleep(interval_s)

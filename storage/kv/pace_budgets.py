@@ -77,8 +77,12 @@ class MemoryBudgets:
         if len(self._chat_next) > 10_000:
             self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
 
-    async def penalize(self, chat_key: str, retry_after_s: float) -> None:
+    async def penalize(
+        self, chat_key: str, retry_after_s: float, *, bot_wide: bool = False
+    ) -> None:
         now = time.monotonic()
+        if bot_wide:
+            self._global_next = max(self._global_next, now + retry_after_s)
         self._chat_next[chat_key] = max(self._chat_next.get(chat_key, 0.0), now + retry_after_s)
         factor, expires = self._factor.get(chat_key, (1.0, 0.0))
         factor = min(PENALTY_MAX, factor * 2 if expires > now else 2.0)
@@ -115,11 +119,15 @@ return tostring(math.max(0, chat_next - now))
 """
 )
 
-# KEYS: chat, penalty factor.  ARGV: retry_after ms, max factor, penalty ttl ms.
+# KEYS: chat, penalty factor, global.  ARGV: retry_after ms, max factor, penalty ttl ms,
+# bot-wide (1 or 0).
 _PENALIZE = (
     _NOW
     + """
 local blocked = now + tonumber(ARGV[1])
+if ARGV[4] == '1' and blocked > tonumber(redis.call('GET', KEYS[3]) or '0') then
+  redis.call('SET', KEYS[3], tostring(blocked), 'PX', math.ceil(tonumber(ARGV[1])) + 1000)
+end
 if blocked > tonumber(redis.call('GET', KEYS[1]) or '0') then
   redis.call('SET', KEYS[1], tostring(blocked), 'PX', math.ceil(tonumber(ARGV[1])) + 1000)
 end
@@ -158,6 +166,9 @@ class RedisBudgets:
             return True, 0.0
         return False, -seconds if int(code) == 0 else seconds
 
-    async def penalize(self, chat_key: str, retry_after_s: float) -> None:
-        args = [retry_after_s * 1000, PENALTY_MAX, int(PENALTY_TTL_S * 1000)]
-        await self._penalize(keys=self._keys(chat_key), args=args)
+    async def penalize(
+        self, chat_key: str, retry_after_s: float, *, bot_wide: bool = False
+    ) -> None:
+        args = [retry_after_s * 1000, PENALTY_MAX, int(PENALTY_TTL_S * 1000), int(bot_wide)]
+        keys = [*self._keys(chat_key), f"{self._prefix}pace:global"]
+        await self._penalize(keys=keys, args=args)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import delete
+
 from storage.repositories._base import SqlRepository
 from storage.tables import ProcessedEventRow, utcnow
 
@@ -13,3 +17,11 @@ class SqlEventRepository(SqlRepository):
         return await self._insert_ignore(
             ProcessedEventRow, values, conflict, ProcessedEventRow.event_id
         )
+
+    async def prune(self, before: datetime) -> int:
+        statement = (
+            delete(ProcessedEventRow)
+            .where(ProcessedEventRow.created_at < before)
+            .returning(ProcessedEventRow.event_id)
+        )
+        return len((await self._execute(statement)).fetchall())

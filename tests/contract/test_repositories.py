@@ -606,3 +606,50 @@ async def test_reads_inside_a_transaction_see_its_own_writes(uow: UowFactory) ->
     assert via_identity == after
     assert again is not None and again.balance == 75
     assert [i.display_name for i in renamed] == ["Alicia"]
+
+
+# ---- processed events: retention ---------------------------------------------------------
+
+
+async def test_processed_events_are_pruned_after_retention(uow: UowFactory) -> None:
+    from core.services.sweep import prune_processed_events
+
+    async with uow() as tx:
+        assert await tx.events.record("telegram", "old1")
+        assert await tx.events.record("slack", "old2")
+        await tx.commit()
+    # Nothing is younger than a week yet: a week's retention keeps everything.
+    assert await prune_processed_events(uow, timedelta(days=7)) == 0
+    async with uow() as tx:
+        assert not await tx.events.record("telegram", "old1")
+    # Eight days later both are past the retention period and forgotten; a rollback keeps them.
+    later = datetime.now(UTC) + timedelta(days=8)
+    async with uow() as tx:
+        assert await tx.events.prune(later - timedelta(days=7)) == 2
+    async with uow() as tx:
+        assert not await tx.events.record("slack", "old2")  # the pruning was rolled back
+    assert await prune_processed_events(uow, timedelta(days=7), clock=lambda: later) == 2
+    async with uow() as tx:
+        assert await tx.events.record("telegram", "old1")  # recorded afresh
+        assert await tx.events.record("slack", "old2")
+
+
+async def test_the_background_pruner_runs_right_away(uow: UowFactory) -> None:
+    from core.services.sweep import run_event_pruner
+
+    async with uow() as tx:
+        assert await tx.events.record("discord", "gone-soon")
+        await tx.commit()
+    job = asyncio.create_task(run_event_pruner(uow, timedelta(0), interval_s=3600))
+    try:
+        for _ in range(200):
+            async with uow() as tx:
+                if await tx.events.record("discord", "gone-soon"):
+                    break  # the old record was pruned: the id records afresh
+            await asyncio.sleep(0.02)
+        else:
+            pytest.fail("the pruner never ran")
+    finally:
+        job.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await job

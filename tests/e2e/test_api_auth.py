@@ -245,7 +245,7 @@ async def test_errors_are_json_and_malformed_input_is_refused(sqlite_url: str) -
             ("POST", "/auth/login", {"json": [1, 2]}, 400),
             ("POST", "/ask", {"json": {"text": "x" * 5000}}, 413),
             ("POST", "/ask", {"json": {"text": "   "}}, 422),
-            ("GET", "/users/abc", {}, 400),
+            ("GET", "/users/abc", {}, 403),  # admin-only: the role is checked first
             ("DELETE", "/balance", {}, 405),
             ("GET", "/no/such/thing", {}, 404),
             ("GET", "/messages?limit=1000", {}, 400),

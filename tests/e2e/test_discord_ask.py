@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import re
 
+import pytest
+
 from tests.e2e.discord_harness import WELCOME, discord_env, eventually
+from tests.fakes import discord_shapes as shapes
 
 ANSWER = " ".join(f"Sentence number {i} of a streamed answer." for i in range(40))
 
@@ -23,7 +26,8 @@ async def test_ask_streams_by_editing_and_final_is_exact(sqlite_url: str) -> Non
         edits = fake.calls_to("edit_original", interaction)
         assert len(edits) >= 2
         stop = edits[0].payload["components"][0]["components"][0]
-        assert re.fullmatch(r"stop:[0-9a-f]{32}", stop["custom_id"])
+        assert stop["custom_id"] == f"stop:{stop['custom_id'][5:37]}:{env.alice['id']}"
+        assert re.fullmatch(r"stop:[0-9a-f]{32}:[0-9]+", stop["custom_id"])
         assert edits[-1].payload["content"] == ANSWER and edits[-1].payload["components"] == []
         gaps = [b.time - a.time for a, b in zip(edits, edits[1:], strict=False)]
         assert all(gap >= 0.9 for gap in gaps), gaps
@@ -56,7 +60,8 @@ async def test_long_answer_continues_in_followups_code_block_intact(sqlite_url: 
         assert env.fake.too_many_requests == 0
 
 
-async def test_stop_button_stops_the_stream(sqlite_url: str) -> None:
+@pytest.mark.parametrize("presser", ["asker", "admin"])
+async def test_stop_button_stops_the_stream(sqlite_url: str, presser: str) -> None:
     async with discord_env(sqlite_url) as env:
         env.llm.script(reply=ANSWER * 3, chunk_chars=10, delay=0.05)
         interaction = await env.slash("ask", {"prompt": "go on"})
@@ -64,7 +69,19 @@ async def test_stop_button_stops_the_stream(sqlite_url: str) -> None:
         original = env.fake.original(interaction)
         assert original is not None
         custom_id = original["components"][0]["components"][0]["custom_id"]
-        click = env.fake.click(int(original["id"]), custom_id, user=env.alice)
+        # Someone else's press is refused to them alone, and the answer goes on.
+        bob = shapes.user(shapes.snowflake(), "bob")
+        refused = await env.fake.dispatch_interaction(
+            env.fake.click(int(original["id"]), custom_id, user=bob)
+        )
+        await eventually(lambda: env.fake.interactions[refused].acked is not None)
+        state = env.fake.interactions[refused]
+        assert state.acked == 4 and state.ephemeral
+        refusal = env.fake.original(refused)
+        assert refusal is not None and "Only the person who asked" in refusal["content"]
+        assert not env.settled(interaction)
+        user = env.alice if presser == "asker" else env.admin
+        click = env.fake.click(int(original["id"]), custom_id, user=user)
         clicked = await env.fake.dispatch_interaction(click)
         await eventually(lambda: env.fake.interactions[clicked].acked == 6, what="stop ack")
         # The note closes the final text (bots.streaming.answer, the same on every platform).

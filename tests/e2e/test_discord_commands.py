@@ -57,7 +57,43 @@ async def test_image_tts_transcribe(sqlite_url: str) -> None:
         assert env.fake.too_many_requests == 0
 
 
-@pytest.mark.parametrize("case", ["too_long", "not_audio", "no_credits", "upstream_down"])
+def _public(env: DiscordEnv) -> int:
+    """Messages anyone in the channel can see, interaction responses included."""
+    return sum(
+        1
+        for m in env.fake.messages.values()
+        if int(m["channel_id"]) == env.channel_id and not int(m.get("flags") or 0) & EPHEMERAL
+    )
+
+
+@pytest.mark.parametrize("case", ["not_audio", "too_large"])
+async def test_refused_attachment_never_defers(sqlite_url: str, case: str) -> None:
+    """A refused /transcribe file is answered at once, ephemerally: no public "thinking"."""
+    async with discord_env(sqlite_url, max_audio_mb=1) as env:
+        before = await env.balance(env.alice)
+        if case == "not_audio":
+            file = env.fake.store_file(env.channel_id, "notes.txt", "text/plain", b"hello")
+        else:
+            big = b"ID3" + b"\0" * (2 * 2**20)
+            file = env.fake.store_file(env.channel_id, "long.mp3", "audio/mpeg", big)
+        seen = _public(env)
+        interaction = await env.slash("transcribe", {"file": file})
+        await eventually(lambda: env.fake.interactions[interaction].acked is not None)
+        state = env.fake.interactions[interaction]
+        assert state.acked == 4 and state.ephemeral  # a message, never a deferral (5)
+        text = _private_reply(env, interaction)
+        expected = {
+            "not_audio": "I can only handle text, voice notes and audio files.",
+            "too_large": "the limit is 1 MB",
+        }[case]
+        assert expected in text
+        assert env.fake.followups(interaction) == []
+        assert _public(env) == seen  # the channel saw nothing, not even a "thinking"
+        assert await env.balance(env.alice) == before
+        assert env.llm.requests_to("/audio/transcriptions") == []
+
+
+@pytest.mark.parametrize("case", ["too_long", "no_credits", "upstream_down"])
 async def test_bad_inputs_ephemeral_errors_nothing_charged(sqlite_url: str, case: str) -> None:
     async with discord_env(sqlite_url, max_input_chars=200) as env:
         if case == "no_credits":
@@ -69,18 +105,11 @@ async def test_bad_inputs_ephemeral_errors_nothing_charged(sqlite_url: str, case
         before = await env.balance(env.alice)
         if case == "upstream_down":
             env.llm.script(fail_before_output=503)
-        if case == "not_audio":
-            doc = env.fake.store_file(env.channel_id, "notes.txt", "text/plain", b"hello")
-            interaction = await env.slash("transcribe", {"file": doc})
-        else:
-            interaction = await env.slash(
-                "ask", {"prompt": "x" * 300 if case == "too_long" else "hi"}
-            )
+        interaction = await env.slash("ask", {"prompt": "x" * 300 if case == "too_long" else "hi"})
         await eventually(lambda: bool(env.fake.followups(interaction)))
         text = _ephemeral_error(env, interaction)
         expected = {
             "too_long": "That text is too long (300 characters; the limit is 200).",
-            "not_audio": "I can only handle text, voice notes and audio files.",
             "no_credits": "Not enough credits",
             "upstream_down": "Nothing was charged",
         }[case]

@@ -315,8 +315,22 @@ class MemoryEventRepository(Repository):
         if key in self._store.events:
             return False
         self._store.events.add(key)
+        self._store.event_times[key] = datetime.now(UTC)
         self._undo.append(lambda: self._store.events.discard(key))
         return True
+
+    async def prune(self, before: datetime) -> int:
+        old = {k: t for k, t in self._store.event_times.items() if t < before}
+        for key in old:
+            self._store.events.discard(key)
+            del self._store.event_times[key]
+
+        def undo() -> None:
+            self._store.events.update(old)
+            self._store.event_times.update(old)
+
+        self._undo.append(undo)
+        return len(old)
 
 
 class MemoryUnitOfWork:

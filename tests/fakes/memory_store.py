@@ -70,6 +70,7 @@ class MemoryStore:
         self.messages: list[_MessageRow] = []
         self.usage: list[tuple[int, UsageEvent]] = []
         self.events: set[tuple[str, str]] = set()
+        self.event_times: dict[tuple[str, str], datetime] = {}
         self.security_versions: dict[int, int] = {}
         # Signing in over HTTP (tests/fakes/memory_auth.py).
         self.credentials: dict[str, Credential] = {}

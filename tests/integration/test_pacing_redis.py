@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bots.streaming.pacing import Pacer, Priority, ScheduledPacer
-from storage.kv.pace_budgets import RedisBudgets
+from bots.streaming.pacing import PaceBudgets, Pacer, Priority, ScheduledPacer
+from storage.kv.pace_budgets import MemoryBudgets, RedisBudgets
 from tests.pacing import MemoryPacer
 
 
@@ -106,3 +106,44 @@ async def test_memory_pacer_is_fair_among_chats() -> None:
     await asyncio.gather(chat("busy", 10), chat("quiet", 3))
     # the quiet chat is not starved behind the busy one
     assert order.index("quiet") <= 2 and order[:8].count("quiet") == 3
+
+
+def test_the_global_budget_runs_a_margin_under_the_rate() -> None:
+    assert MemoryPacer(global_rate=30).spacing_s == pytest.approx(1 / 27)
+    assert ScheduledPacer(MemoryBudgets(), 30, margin=0).spacing_s == pytest.approx(1 / 30)
+    with pytest.raises(ValueError):
+        ScheduledPacer(MemoryBudgets(), 30, margin=1)
+
+
+async def _bot_wide_penalty(budgets: PaceBudgets) -> None:
+    # A chat's 429 blocks that chat only ...
+    assert await budgets.reserve("a", 0.0, 0.0) == (True, 0.0)
+    await budgets.penalize("a", 5.0)
+    assert await budgets.reserve("b", 0.0, 0.0) == (True, 0.0)
+    # ... a bot-wide one blocks every chat of the bot for retry_after.
+    await budgets.penalize("c", 5.0, bot_wide=True)
+    for chat in ("b", "d"):
+        taken, wait = await budgets.reserve(chat, 0.0, 0.0)
+        assert not taken and 4.0 < wait <= 5.0
+
+
+async def test_memory_bot_wide_penalty_pauses_every_chat() -> None:
+    await _bot_wide_penalty(MemoryBudgets())
+
+
+async def test_redis_bot_wide_penalty_pauses_every_chat_of_that_bot(
+    redis_client: object, redis_prefix: str
+) -> None:
+    await _bot_wide_penalty(RedisBudgets(redis_client, redis_prefix + "bot1:"))  # type: ignore[arg-type]
+    # Another bot's budget (another namespace) is untouched.
+    other = RedisBudgets(redis_client, redis_prefix + "bot2:")  # type: ignore[arg-type]
+    assert await other.reserve("b", 0.0, 0.0) == (True, 0.0)
+
+
+async def test_a_bot_wide_retry_after_reaches_the_pacer() -> None:
+    pacer = MemoryPacer(global_rate=1000)
+    await pacer.wait_turn("x", 0.0, Priority.FINAL)
+    await pacer.penalize("x", 0.3, bot_wide=True)
+    start = time.monotonic()
+    await pacer.wait_turn("y", 0.0, Priority.FINAL)  # another chat of the same bot waits
+    assert time.monotonic() - start >= 0.29

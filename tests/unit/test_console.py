@@ -124,6 +124,12 @@ async def test_python_m_bots_console_on_the_embedded_default(tmp_path):
     assert "Hi from the fake" in out.decode()
     assert (tmp_path / "data" / "switchboard.db").exists()
     assert CONSOLE_API_KEY.encode() not in out + err
+    # The chat's logs went to data/console.log; the terminal shows warnings and up only.
+    log = (tmp_path / "data" / "console.log").read_text(encoding="utf-8")
+    assert " INFO " in log and "console chat: logging to" in log
+    assert CONSOLE_API_KEY not in log
+    after = err.decode().split("opening the console chat", 1)[-1]
+    assert " INFO " not in after and " DEBUG " not in after
 
 
 @pytest.mark.slow

@@ -51,3 +51,29 @@ async def test_binding_a_request_names_it_in_every_later_log_line():
 
     request_id, seen = await asyncio.create_task(adapter_handler())
     assert seen == request_id != "-"
+
+
+def test_log_to_file_keeps_warnings_on_the_terminal(tmp_path):
+    from bots.logging_setup import log_to_file, make_handler
+
+    secret = "a-local-secret-0042"  # not a suite secret: the records here do contain it
+    terminal = io.StringIO()
+    root = logging.getLogger()
+    stream_handler = make_handler([secret], stream=terminal)
+    root.addHandler(stream_handler)
+    level = root.level
+    root.setLevel(logging.INFO)
+    file_handler = log_to_file(tmp_path / "data" / "console.log", [secret])
+    try:
+        log = logging.getLogger("test.console_file")
+        log.info("routine %s", secret)
+        log.warning("look at this")
+    finally:
+        root.removeHandler(stream_handler)
+        root.removeHandler(file_handler)
+        file_handler.close()
+        root.setLevel(level)
+    written = (tmp_path / "data" / "console.log").read_text(encoding="utf-8")
+    assert "routine ***" in written and "look at this" in written
+    assert secret not in written
+    assert "look at this" in terminal.getvalue() and "routine" not in terminal.getvalue()

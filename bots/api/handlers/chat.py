@@ -142,6 +142,7 @@ async def list_models(ctx: Ctx) -> web.StreamResponse:
     "GET",
     "/stats",
     tag="admin",
+    admin=True,
     summary="Requests, tokens, credits and errors (admin)",
     ok={
         200: (

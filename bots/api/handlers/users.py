@@ -62,6 +62,7 @@ async def delete_me(ctx: Ctx) -> web.StreamResponse:
     "GET",
     "/users",
     tag="admin",
+    admin=True,
     query=PAGE,
     summary="List or search users (admin)",
     ok={200: ("A page of users", json_content(m.UserList))},
@@ -74,7 +75,13 @@ async def list_users(ctx: Ctx) -> web.StreamResponse:
 
 
 @endpoint(
-    "GET", "/users/{id}", tag="admin", path_params=ID_PARAM, ok=USER, summary="One user (admin)"
+    "GET",
+    "/users/{id}",
+    tag="admin",
+    admin=True,
+    path_params=ID_PARAM,
+    ok=USER,
+    summary="One user (admin)",
 )
 async def get_user(ctx: Ctx) -> web.StreamResponse:
     entry = await ctx.core.admin.user(ctx.user, ctx.query["id"])
@@ -85,6 +92,7 @@ async def get_user(ctx: Ctx) -> web.StreamResponse:
     "PATCH",
     "/users/{id}",
     tag="admin",
+    admin=True,
     path_params=ID_PARAM,
     body=m.AdminUserChange,
     ok=USER,
@@ -101,6 +109,7 @@ async def patch_user(ctx: Ctx) -> web.StreamResponse:
     "POST",
     "/users/{id}/credits",
     tag="admin",
+    admin=True,
     path_params=ID_PARAM,
     body=m.Grant,
     headers=IDEMPOTENCY,
@@ -109,7 +118,7 @@ async def patch_user(ctx: Ctx) -> web.StreamResponse:
 )
 async def grant_credits(ctx: Ctx) -> web.StreamResponse:
     body = ctx.body_as(m.Grant)
-    account_id, amount = ctx.query["id"], body.amount
+    account_id, amount = ctx.query["id"], body.amount_text()
     reason = body.reason
     key = header_key(ctx.request, 200)
     idempotency = Idempotency(key, request_hash(account_id, amount, reason)) if key else None
@@ -123,6 +132,7 @@ async def grant_credits(ctx: Ctx) -> web.StreamResponse:
     "GET",
     "/users/{id}/ledger",
     tag="admin",
+    admin=True,
     path_params=ID_PARAM,
     query=(Param("limit", integer(1, 500)),),
     summary="A user's ledger, newest first (admin)",

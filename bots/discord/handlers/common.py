@@ -37,6 +37,18 @@ async def acknowledge(interaction: discord.Interaction, *, ephemeral: bool) -> b
     return True
 
 
+async def refuse_now(interaction: discord.Interaction, text: str) -> None:
+    """Answer a refusal known before deferring: one ephemeral response, nothing public.
+    A redelivered interaction another process already answered is left alone."""
+    try:
+        await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException as error:
+        if error.code in (ALREADY_ACKNOWLEDGED, UNKNOWN_INTERACTION):
+            logger.info("interaction %s not ours to answer (%s)", interaction.id, error.code)
+            return
+        raise
+
+
 def caller_of(interaction: discord.Interaction) -> Caller:
     return mapping.caller(interaction.user, interaction.locale)
 

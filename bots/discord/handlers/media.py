@@ -1,6 +1,7 @@
 """/image, /tts and /transcribe: defer publicly, one awaited media use case (which raises
 every refusal), then the result replaces the deferred response. A refusal replaces it with
-an ephemeral message and nothing is charged."""
+an ephemeral message and nothing is charged. A /transcribe attachment that is not audio or
+too large is refused before deferring: only the person sees it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from bots.discord import mapping
 from bots.discord.deps import Deps
 from bots.discord.errors import message_for, tell_interaction
 from bots.discord.handlers import answer
-from bots.discord.handlers.common import acknowledge, asker
+from bots.discord.handlers.common import acknowledge, asker, refuse_now
 from bots.discord.sink import InteractionSink
 from bots.streaming.answer import one
 from core.i18n import Translator
@@ -88,14 +89,19 @@ class Media(commands.Cog):
     @app_commands.command(name="transcribe", description="Turn an audio file into text")
     @app_commands.describe(file="A voice message or audio file")
     async def transcribe(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
+        # The attachment's type and size are known from the interaction itself: a refused
+        # file is answered ephemerally at once, so the channel never sees "thinking".
+        refusal = mapping.audio_refusal(file, self.deps.max_audio_bytes)
+        if refusal is not None:
+            caller, t = await asker(self.deps, interaction)
+            await refuse_now(
+                interaction, message_for(t, refusal, "/transcribe", str(caller.identity))
+            )
+            return
         if not await acknowledge(interaction, ephemeral=False):
             return
         caller, t = await asker(self.deps, interaction)
         report = _report(interaction)
-        refusal = mapping.audio_refusal(file, self.deps.max_audio_bytes)
-        if refusal is not None:
-            await report(message_for(t, refusal, "/transcribe", str(caller.identity)))
-            return
         request = TranscriptionRequest(
             caller=caller,
             chat_id=mapping.chat_id(interaction.channel_id),
