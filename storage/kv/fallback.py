@@ -245,14 +245,17 @@ class FallbackBudgets(_Fallback[Budgets]):
             on_primary, lambda: self._memory.reserve(chat_key, interval_s, spacing_s)
         )
 
-    async def penalize(self, chat_key: str, retry_after_s: float) -> None:
-        await self._memory.penalize(chat_key, retry_after_s)
+    async def penalize(
+        self, chat_key: str, retry_after_s: float, *, bot_wide: bool = False
+    ) -> None:
+        await self._memory.penalize(chat_key, retry_after_s, bot_wide=bot_wide)
 
         async def nothing_more() -> None:
             return None
 
         await self._breaker.call(
-            lambda: self._primary.penalize(chat_key, retry_after_s), nothing_more
+            lambda: self._primary.penalize(chat_key, retry_after_s, bot_wide=bot_wide),
+            nothing_more,
         )
 
 

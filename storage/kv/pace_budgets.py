@@ -31,7 +31,9 @@ class Budgets(Protocol):
         self, chat_key: str, interval_s: float, spacing_s: float
     ) -> tuple[bool, float]: ...
 
-    async def penalize(self, chat_key: str, retry_after_s: float) -> None: ...
+    async def penalize(
+        self, chat_key: str, retry_after_s: float, *, bot_wide: bool = False
+    ) -> None: ...
 
 
 class MemoryBudgets:
