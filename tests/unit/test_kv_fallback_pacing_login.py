@@ -61,9 +61,11 @@ class FlakyBudgets(MemoryBudgets):
         self.outage.check()
         return await super().reserve(chat_key, interval_s, spacing_s)
 
-    async def penalize(self, chat_key: str, retry_after_s: float) -> None:
+    async def penalize(
+        self, chat_key: str, retry_after_s: float, *, bot_wide: bool = False
+    ) -> None:
         self.outage.check()
-        await super().penalize(chat_key, retry_after_s)
+        await super().penalize(chat_key, retry_after_s, bot_wide=bot_wide)
 
 
 class FlakyLogins(MemoryLoginLimiter):
