@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -38,6 +39,9 @@ class App:
     core: Core
     kv: KvServices
     uow: UnitOfWorkFactory  # for background jobs (the sweep) that work beside the use cases
+    # Names this process's lease on every hold; the lease is renewed by the heartbeat job
+    # of bots.runners (a process that never renews one is never taken for dead).
+    worker_id: str = ""
 
     def pacer(self, namespace: str, global_rate: float) -> Pacer:
         """Edit pacing for one bot: budgets shared through Redis by every worker when Redis
@@ -116,6 +120,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
         stack.push_async_callback(kv.aclose)
         providers = await _providers(stack, settings, catalog)
         uow = sql_uow_factory(engine)
+        worker_id = uuid.uuid4().hex
         core = build_core(
             uow=uow,
             providers=providers,
@@ -132,6 +137,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
                 access_ttl_s=settings.api_access_ttl_s, refresh_ttl_s=settings.api_refresh_ttl_s
             ),
             metrics=process_metrics(),
+            worker_id=worker_id,
         )
         logger.info(
             "switchboard ready: database %s, redis %s, %d models",
@@ -139,4 +145,4 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             "on" if settings.redis_url else "off",
             len(catalog.models),
         )
-        yield App(settings=settings, core=core, kv=kv, uow=uow)
+        yield App(settings=settings, core=core, kv=kv, uow=uow, worker_id=worker_id)

@@ -5,8 +5,9 @@ A bad value stops start-up with one line naming the setting (see ``load_settings
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.money import MICRO, PriceError, to_micro
@@ -182,9 +183,19 @@ class Settings(BaseSettings):
     # Holds older than this with no settle row belong to a dead worker: keep it well
     # above UPSTREAM_TOTAL_TIMEOUT, or a live request could be refunded.
     sweep_after: float = Field(1200.0, gt=0)
+    # Worker leases (issue 11): each worker renews its lease every LEASE_INTERVAL seconds;
+    # one not renewed for LEASE_TTL seconds is dead and its holds are refunded at once.
+    lease_interval: float = Field(10.0, ge=0)  # 0: off (only the age-based sweep)
+    lease_ttl: float = Field(30.0, gt=0)
     metrics_port: int | None = Field(None, gt=0, lt=65536)  # GET /metrics; unset: off
     metrics_host: str = "0.0.0.0"
     log_format: str = "text"  # text | json
+
+    @model_validator(mode="after")
+    def _lease_ttl_above_interval(self) -> Self:
+        if self.lease_interval > 0 and self.lease_ttl < 2 * self.lease_interval:
+            raise ValueError("LEASE_TTL must be at least twice LEASE_INTERVAL")
+        return self
 
     @field_validator("log_format")
     @classmethod

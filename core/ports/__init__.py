@@ -33,6 +33,7 @@ from core.ports.kv import (
     SharedFlags,
     StopSignals,
 )
+from core.ports.leases import LeaseRepository
 from core.ports.ledger import (
     GrantRecord,
     IdempotencyRepository,
@@ -59,6 +60,7 @@ __all__ = [
     "HealthProbe",
     "IdempotencyRepository",
     "InvalidToken",
+    "LeaseRepository",
     "LedgerRepository",
     "LinkCodes",
     "LoginLimiter",
