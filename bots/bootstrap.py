@@ -9,14 +9,14 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bots.jwt_tokens import MIN_SECRET_BYTES, JwtCodec
 from bots.metrics import process_metrics
 from bots.settings import Settings
 from bots.streaming import PaceBudgets, Pacer, ScheduledPacer
 from core.models_config import ModelCatalog, load_models_file
-from core.ports import LoginLimiter, UnitOfWorkFactory
+from core.ports import InterruptionNotices, LoginLimiter, UnitOfWorkFactory
 from core.providers.openai_compat import OpenAICompatibleProvider
 from core.services import Core, build_core
 from core.services.auth import AuthConfig
@@ -42,6 +42,9 @@ class App:
     # Names this process's lease on every hold; the lease is renewed by the heartbeat job
     # of bots.runners (a process that never renews one is never taken for dead).
     worker_id: str = ""
+    # Per platform, registered by each running adapter that can write to a chat outside a
+    # request; the lease sweep tells people there that a dead worker cut their answer.
+    notices: dict[str, InterruptionNotices] = field(default_factory=dict)
 
     def pacer(self, namespace: str, global_rate: float) -> Pacer:
         """Edit pacing for one bot: budgets shared through Redis by every worker when Redis

@@ -98,9 +98,11 @@ async def _take_lease(app: App) -> Coroutine[object, object, None] | None:
     settings = app.settings
     if settings.lease_interval <= 0:
         return None
-    sweeper = ReservationSweeper(app.uow, metrics=process_metrics())
+    sweeper = ReservationSweeper(app.uow, metrics=process_metrics(), notices=app.notices)
     lease = WorkerLease(app.uow, app.worker_id, timedelta(seconds=settings.lease_ttl), sweeper)
-    await lease.beat()
+    # Only renew now: the first sweep comes a beat later, once the adapters have registered
+    # where to tell people about answers a dead worker cut off.
+    await lease.renew()
     logger.info("worker %s holds its lease", app.worker_id)
     return run_lease(lease, settings.lease_interval)
 

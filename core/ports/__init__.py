@@ -33,7 +33,7 @@ from core.ports.kv import (
     SharedFlags,
     StopSignals,
 )
-from core.ports.leases import LeaseRepository
+from core.ports.leases import InterruptionNotices, LeaseRepository
 from core.ports.ledger import (
     GrantRecord,
     IdempotencyRepository,
@@ -60,6 +60,7 @@ __all__ = [
     "HealthProbe",
     "IdempotencyRepository",
     "InvalidToken",
+    "InterruptionNotices",
     "LeaseRepository",
     "LedgerRepository",
     "LinkCodes",

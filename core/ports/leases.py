@@ -25,8 +25,22 @@ class LeaseRepository(Protocol):
         answer was going (for the notice to the person if the worker dies)."""
         ...
 
+    async def target_of(self, request_id: str) -> tuple[str, str] | None:
+        """The (platform, chat id) the hold's answer was going to, if it has an owner."""
+        ...
+
     async def orphaned_holds(self, now: datetime) -> list[LedgerEntry]:
         """Holds with no settle row whose worker's lease expired before ``now``. Holds of
         live workers, of workers that never took a lease, and without an owner are never
         returned (the age-based sweep still covers those)."""
+        ...
+
+
+class InterruptionNotices(Protocol):
+    """Where the sweep tells a person that their answer was cut off by a dead worker.
+    Each chat adapter that can write outside a request provides one for its platform."""
+
+    async def interrupted(self, chat_id: str, refunded: int) -> None:
+        """Tell the chat ``chat_id`` its answer was interrupted and ``refunded``
+        micro-credits were given back. Best effort: raising only logs a warning."""
         ...

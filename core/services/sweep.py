@@ -22,12 +22,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from core.errors import StorageUnavailable
 from core.observability import NO_METRICS, MetricsSink
-from core.ports import UnitOfWorkFactory
+from core.ports import InterruptionNotices, UnitOfWorkFactory
 from core.services.billing import Billing, Hold, Settlement
 from core.types import Feature, LedgerEntry, Outcome
 
@@ -64,8 +64,11 @@ class ReservationSweeper:
         *,
         metrics: MetricsSink = NO_METRICS,
         clock: Callable[[], datetime] | None = None,
+        notices: Mapping[str, InterruptionNotices] | None = None,
     ) -> None:
         self._uow = uow_factory
+        # Per platform; read at each sweep (adapters register theirs once they run).
+        self._notices: Mapping[str, InterruptionNotices] = notices if notices is not None else {}
         self._older_than = older_than
         self._clock = clock or (lambda: datetime.now(UTC))
         self._billing = Billing(uow_factory, clock=self._clock, metrics=_SweptMetrics(metrics))
@@ -99,8 +102,20 @@ class ReservationSweeper:
                 # The event that started it was never answered: one redelivery may retry.
                 async with self._uow() as uow:
                     await uow.events.abandon(entry.request_id)
+                    target = await uow.leases.target_of(entry.request_id)
                     await uow.commit()
+                if target is not None:
+                    await self._notify(*target, -entry.amount)
         return settled
+
+    async def _notify(self, platform: str, chat_id: str, refunded: int) -> None:
+        notices = self._notices.get(platform)
+        if notices is None:
+            return
+        try:
+            await notices.interrupted(chat_id, refunded)
+        except Exception:  # best effort: the refund stands whatever the platform says
+            logger.exception("could not tell a %s chat about its interrupted answer", platform)
 
 
 def _hold_of(entry: LedgerEntry) -> Hold:

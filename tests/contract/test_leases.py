@@ -20,6 +20,19 @@ from tests.harness import caller
 TTL = timedelta(seconds=30)
 
 
+class RecordingNotices:
+    def __init__(self) -> None:
+        self.chats: list[tuple[str, int]] = []
+
+    async def interrupted(self, chat_id: str, refunded: int) -> None:
+        self.chats.append((chat_id, refunded))
+
+
+class BrokenNotices:
+    async def interrupted(self, chat_id: str, refunded: int) -> None:
+        raise ConnectionError("the platform is down")
+
+
 async def _account(uow: UowFactory, balance: int = 1000) -> Account:
     async with uow() as tx:
         account = await tx.accounts.create(Role.USER)
@@ -66,7 +79,10 @@ async def test_a_dead_workers_holds_are_refunded_and_a_live_ones_are_not(uow: Uo
         orphans = await tx.leases.orphaned_holds(later)
     assert [e.account_id for e in orphans] == [dead.id]
 
-    assert await ReservationSweeper(uow, clock=lambda: later).sweep_orphans() == 1
+    told = RecordingNotices()
+    sweeper = ReservationSweeper(uow, clock=lambda: later, notices={"telegram": told})
+    assert await sweeper.sweep_orphans() == 1
+    assert told.chats == [("42", 300)]  # the dead worker's chat, told what was refunded
     assert await survivor.beat() == 0  # settled once, by whoever got there first
     assert await _balance(uow, dead) == 1000
     assert await _balance(uow, alive) == 700
@@ -110,3 +126,15 @@ async def test_an_answered_event_is_never_reclaimed(uow: UowFactory):
         await tx.events.abandon("other-request")
         assert not await tx.events.reclaim("telegram", "u1", "r2")
         await tx.commit()
+
+
+async def test_a_failing_notice_does_not_undo_the_refund(uow: UowFactory):
+    start = datetime.now(UTC)
+    await _lease(uow, "dead", start)
+    account = await _account(uow)
+    await _hold(Billing(uow, worker_id="dead"), account, event_id="update-9")
+    later = start + TTL + timedelta(seconds=1)
+    sweeper = ReservationSweeper(uow, clock=lambda: later, notices={"telegram": BrokenNotices()})
+    assert await sweeper.sweep_orphans() == 1
+    assert await _balance(uow, account) == 1000
+    await _hold(Billing(uow, worker_id="new"), account, event_id="update-9")  # reclaimed

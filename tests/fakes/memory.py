@@ -348,6 +348,10 @@ class MemoryLeaseRepository(Repository):
     async def own(self, request_id: str, worker_id: str, platform: str, chat_id: str) -> None:
         if request_id not in self._store.hold_owners:
             put(self._store.hold_owners, request_id, worker_id, self._undo)
+            put(self._store.hold_targets, request_id, (platform, chat_id), self._undo)
+
+    async def target_of(self, request_id: str) -> tuple[str, str] | None:
+        return self._store.hold_targets.get(request_id)
 
     async def orphaned_holds(self, now: datetime) -> list[LedgerEntry]:
         now = _utc(now)

@@ -171,6 +171,12 @@ async def test_sigkill_holds_are_settled_within_the_lease_and_a_redelivery_is_an
                     break
                 await asyncio.sleep(0.1)
             assert await open_holds(tmp_path) == 0
+            # Each person whose answer was cut is told so, once.
+            await until(
+                lambda: all(any("interrupted" in t for t in bot_texts(server, u)) for u in USERS),
+                within=30,
+                what="the notices",
+            )
 
             first = USERS[0]
             server.push_update(updates[0])  # Telegram redelivers the unanswered update
@@ -190,6 +196,8 @@ async def test_sigkill_holds_are_settled_within_the_lease_and_a_redelivery_is_an
             successor.send_signal(signal.SIGTERM)
             await asyncio.wait_for(successor.communicate(), timeout=45)
         assert bot_texts(server, first).count("the answer at last") == 1
+        for user in USERS:
+            assert sum("interrupted" in t for t in bot_texts(server, user)) == 1
         engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/worker.db")
         try:
             async with sql_uow_factory(engine)() as tx:
