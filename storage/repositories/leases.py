@@ -48,6 +48,13 @@ class SqlLeaseRepository(SqlRepository):
         }
         await self._insert_ignore(HoldOwnerRow, values, ("request_id",), HoldOwnerRow.request_id)
 
+    async def target_of(self, request_id: str) -> tuple[str, str] | None:
+        statement = select(HoldOwnerRow.platform, HoldOwnerRow.chat_id).where(
+            HoldOwnerRow.request_id == request_id
+        )
+        row = (await self._execute(statement)).first()
+        return None if row is None else (row.platform, row.chat_id)
+
     async def orphaned_holds(self, now: datetime) -> list[LedgerEntry]:
         settle = aliased(LedgerRow)
         settled = exists().where(
