@@ -138,3 +138,12 @@ async def test_a_failing_notice_does_not_undo_the_refund(uow: UowFactory):
     assert await sweeper.sweep_orphans() == 1
     assert await _balance(uow, account) == 1000
     await _hold(Billing(uow, worker_id="new"), account, event_id="update-9")  # reclaimed
+
+
+def test_a_lease_must_outlive_two_beats():
+    from bots.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match="LEASE_TTL"):
+        load_settings(lease_interval=10, lease_ttl=15)
+    assert load_settings(lease_interval=0, lease_ttl=1).lease_interval == 0  # off
+    assert load_settings().lease_ttl == 3 * load_settings().lease_interval
