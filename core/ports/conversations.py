@@ -56,6 +56,10 @@ class EventRepository(Protocol):
         and its hold was refunded), so that one redelivery of it may be processed."""
         ...
 
+    async def is_abandoned(self, platform: str, event_id: str) -> bool:
+        """True while the event is marked abandoned and not reclaimed yet."""
+        ...
+
     async def reclaim(self, platform: str, event_id: str, request_id: str) -> bool:
         """Take an abandoned event for a new request: True for exactly one caller (one
         guarded UPDATE), False when the event was answered or reclaimed already."""

@@ -3,7 +3,7 @@ the request the event started died unanswered (then one redelivery is processed 
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from storage.repositories._base import SqlRepository
 from storage.tables import ProcessedEventRow, utcnow
@@ -30,6 +30,12 @@ class SqlEventRepository(SqlRepository):
             .values(abandoned=True)
         )
         await self._execute(statement)
+
+    async def is_abandoned(self, platform: str, event_id: str) -> bool:
+        statement = select(ProcessedEventRow.abandoned).where(
+            ProcessedEventRow.platform == platform, ProcessedEventRow.event_id == event_id
+        )
+        return bool((await self._execute(statement)).scalar())
 
     async def reclaim(self, platform: str, event_id: str, request_id: str) -> bool:
         statement = (

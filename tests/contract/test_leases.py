@@ -111,9 +111,15 @@ async def test_a_redelivered_event_of_a_dead_worker_is_answered_once(uow: UowFac
     with pytest.raises(DuplicateEvent):
         await _hold(Billing(uow, worker_id="new"), account, event_id="update-7")
 
+    async with uow() as tx:
+        assert not await tx.events.is_abandoned("telegram", "update-7")
     later = start + TTL + timedelta(seconds=1)
     assert await ReservationSweeper(uow, clock=lambda: later).sweep_orphans() == 1
+    async with uow() as tx:
+        assert await tx.events.is_abandoned("telegram", "update-7")
     second = await _hold(Billing(uow, worker_id="new"), account, event_id="update-7")
+    async with uow() as tx:
+        assert not await tx.events.is_abandoned("telegram", "update-7")
     assert second.request_id != first.request_id
     with pytest.raises(DuplicateEvent):  # once: the next redelivery is refused again
         await _hold(Billing(uow, worker_id="new"), account, event_id="update-7")

@@ -327,6 +327,9 @@ class MemoryEventRepository(Repository):
                 self._store.abandoned_events.add(key)
                 self._undo.append(partial(self._store.abandoned_events.discard, key))
 
+    async def is_abandoned(self, platform: str, event_id: str) -> bool:
+        return (platform, event_id) in self._store.abandoned_events
+
     async def reclaim(self, platform: str, event_id: str, request_id: str) -> bool:
         key = (platform, event_id)
         if key not in self._store.abandoned_events:

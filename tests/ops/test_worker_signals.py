@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 import sys
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -146,12 +147,20 @@ async def test_sigkill_leaves_holds_that_the_sweep_settles(tmp_path):
 SHORT_LEASE = {"LEASE_INTERVAL": "0.5", "LEASE_TTL": "2"}
 
 
+def shared_redis() -> dict[str, str]:
+    """With TEST_REDIS_URL both workers share Redis, so the successor's update dedupe
+    remembers the dead worker's claims (a redelivery must get through it)."""
+    url = os.environ.get("TEST_REDIS_URL")
+    return {"REDIS_URL": url, "REDIS_PREFIX": f"lease{uuid.uuid4().hex[:8]}:"} if url else {}
+
+
 async def test_sigkill_holds_are_settled_within_the_lease_and_a_redelivery_is_answered_once(
     tmp_path,
 ):
     async with FakeLLM() as llm, FakeTelegramServer() as server:
         llm.script(reply=" ".join(f"word{i}" for i in range(400)), delay=0.05)
-        worker = await start_worker(tmp_path, llm, server, **SHORT_LEASE)
+        shared = {**SHORT_LEASE, **shared_redis()}
+        worker = await start_worker(tmp_path, llm, server, **shared)
         try:
             updates = ask_everyone(server)
             await until(lambda: streaming_everywhere(server), within=60, what="ten streams")
@@ -161,7 +170,7 @@ async def test_sigkill_holds_are_settled_within_the_lease_and_a_redelivery_is_an
         assert await open_holds(tmp_path) == 10
         llm.script(reply="the answer at last")
         polls = len(server.calls_for("getUpdates"))
-        successor = await start_worker(tmp_path, llm, server, **SHORT_LEASE)
+        successor = await start_worker(tmp_path, llm, server, **shared)
         try:
             await until(lambda: len(server.calls_for("getUpdates")) > polls, within=60)
             # No SWEEP_AFTER wait: the successor's heartbeat refunds the dead worker's holds
