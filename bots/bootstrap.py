@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bots.jwt_tokens import MIN_SECRET_BYTES, JwtCodec
 from bots.metrics import process_metrics
 from bots.settings import Settings
 from bots.streaming import Pacer, ScheduledPacer
 from core.models_config import ModelCatalog, load_models_file
-from core.ports import LoginLimiter, UnitOfWorkFactory
+from core.ports import InterruptionNotices, LoginLimiter, UnitOfWorkFactory
 from core.providers.openai_compat import OpenAICompatibleProvider
 from core.services import Core, build_core
 from core.services.auth import AuthConfig
@@ -36,6 +37,12 @@ class App:
     core: Core
     kv: KvServices
     uow: UnitOfWorkFactory  # for background jobs (the sweep) that work beside the use cases
+    # Names this process's lease on every hold; the lease is renewed by the heartbeat job
+    # of bots.runners (a process that never renews one is never taken for dead).
+    worker_id: str = ""
+    # Per platform, registered by each running adapter that can write to a chat outside a
+    # request; the lease sweep tells people there that a dead worker cut their answer.
+    notices: dict[str, InterruptionNotices] = field(default_factory=dict)
 
     def pacer(self, namespace: str, global_rate: float) -> Pacer:
         """Edit pacing for one bot: budgets shared through Redis by every worker when Redis
@@ -110,6 +117,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
         stack.push_async_callback(kv.aclose)
         providers = await _providers(stack, settings, catalog)
         uow = sql_uow_factory(engine)
+        worker_id = uuid.uuid4().hex
         core = build_core(
             uow=uow,
             providers=providers,
@@ -126,6 +134,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
                 access_ttl_s=settings.api_access_ttl_s, refresh_ttl_s=settings.api_refresh_ttl_s
             ),
             metrics=process_metrics(),
+            worker_id=worker_id,
         )
         logger.info(
             "switchboard ready: database %s, redis %s, %d models",
@@ -133,4 +142,4 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             "on" if settings.redis_url else "off",
             len(catalog.models),
         )
-        yield App(settings=settings, core=core, kv=kv, uow=uow)
+        yield App(settings=settings, core=core, kv=kv, uow=uow, worker_id=worker_id)

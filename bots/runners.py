@@ -17,7 +17,8 @@ from bots.logging_setup import log_to_file
 from bots.metrics import process_metrics
 from bots.metrics_server import serve_metrics
 from bots.settings import Settings, SettingsError
-from core.services.sweep import run_event_pruner, run_sweeper
+from core.services.leases import WorkerLease, run_lease
+from core.services.sweep import ReservationSweeper, run_event_pruner, run_sweeper
 from storage.backup.schedule import run_backups
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,11 @@ async def run_adapters(settings: Settings, requested: list[str]) -> None:
     runners = [_runner(name) for name in names]
     try:
         async with open_app(settings) as app, asyncio.TaskGroup() as group:
-            background = [group.create_task(job) for job in _background_jobs(app)]
+            jobs = _background_jobs(app)
+            lease = await _take_lease(app)  # before the first hold is opened
+            if lease is not None:
+                jobs.append(lease)
+            background = [group.create_task(job) for job in jobs]
             adapters = []
             for name, run in zip(names, runners, strict=True):
                 logger.info("starting the %s adapter", name)
@@ -86,6 +91,21 @@ def _on_termination_signals() -> asyncio.Event:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, event.set)
     return event
+
+
+async def _take_lease(app: App) -> Coroutine[object, object, None] | None:
+    """Take this worker's lease (LEASE_INTERVAL, LEASE_TTL) and return its heartbeat job,
+    which also refunds the holds of dead workers; None when leases are off."""
+    settings = app.settings
+    if settings.lease_interval <= 0:
+        return None
+    sweeper = ReservationSweeper(app.uow, metrics=process_metrics(), notices=app.notices)
+    lease = WorkerLease(app.uow, app.worker_id, timedelta(seconds=settings.lease_ttl), sweeper)
+    # Only renew now: the first sweep comes a beat later, once the adapters have registered
+    # where to tell people about answers a dead worker cut off.
+    await lease.renew()
+    logger.info("worker %s holds its lease", app.worker_id)
+    return run_lease(lease, settings.lease_interval)
 
 
 def _background_jobs(app: App) -> list[Coroutine[object, object, None]]:

@@ -5,8 +5,9 @@ A bad value stops start-up with one line naming the setting (see ``load_settings
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.money import MICRO, PriceError, to_micro
@@ -185,10 +186,21 @@ class Settings(BaseSettings):
     # Processed platform event ids (redelivery dedupe) are forgotten after this many days,
     # by an hourly job; 0 keeps them forever.
     event_retention_days: float = Field(7.0, ge=0)
+
+    # Worker leases (issue 11): each worker renews its lease every LEASE_INTERVAL seconds;
+    # one not renewed for LEASE_TTL seconds is dead and its holds are refunded at once.
+    lease_interval: float = Field(10.0, ge=0)  # 0: off (only the age-based sweep)
+    lease_ttl: float = Field(30.0, gt=0)
     metrics_port: int | None = Field(None, gt=0, lt=65536)  # GET /metrics; unset: off
     metrics_host: str = "0.0.0.0"
     log_format: str = "text"  # text | json
     console_log_file: Path = Path("data") / "console.log"  # the console chat's log
+
+    @model_validator(mode="after")
+    def _lease_ttl_above_interval(self) -> Self:
+        if self.lease_interval > 0 and self.lease_ttl < 2 * self.lease_interval:
+            raise ValueError("LEASE_TTL must be at least twice LEASE_INTERVAL")
+        return self
 
     @field_validator("log_format")
     @classmethod

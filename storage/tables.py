@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql import false
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -148,6 +149,32 @@ class ProcessedEventRow(Base):
     platform: Mapped[str] = mapped_column(String(32), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # The request the event started, and whether that request died unanswered (its worker's
+    # lease expired and the sweep refunded it): then one redelivery may process it again.
+    request_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    abandoned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+# ---- worker leases: which worker holds which reservation, and which workers are alive --
+
+
+class WorkerLeaseRow(Base):
+    __tablename__ = "worker_leases"
+
+    worker_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HoldOwnerRow(Base):
+    """One row per hold opened by a worker that holds a lease."""
+
+    __tablename__ = "hold_owners"
+
+    request_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    worker_id: Mapped[str] = mapped_column(String(64), index=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # ---- signing in over HTTP: credentials, tokens, API keys, idempotent grants ----------

@@ -19,6 +19,7 @@ from core.ports import (
     DirectoryRepository,
     EventRepository,
     IdempotencyRepository,
+    LeaseRepository,
     LedgerRepository,
     RefreshTokenRepository,
     SecurityRepository,
@@ -33,6 +34,7 @@ from storage.repositories import (
     SqlDirectoryRepository,
     SqlEventRepository,
     SqlIdempotencyRepository,
+    SqlLeaseRepository,
     SqlLedgerRepository,
     SqlRefreshTokenRepository,
     SqlSecurityRepository,
@@ -55,6 +57,7 @@ class SqlUnitOfWork:
     api_keys: ApiKeyRepository
     idempotency: IdempotencyRepository
     directory: DirectoryRepository
+    leases: LeaseRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -83,6 +86,7 @@ class SqlUnitOfWork:
         self.api_keys = SqlApiKeyRepository(connection)
         self.idempotency = SqlIdempotencyRepository(connection)
         self.directory = SqlDirectoryRepository(connection)
+        self.leases = SqlLeaseRepository(connection)
         return self
 
     async def __aexit__(

@@ -26,7 +26,7 @@ def build_dispatcher(tg: TelegramDeps, *, dedupe: bool = True) -> tuple[Dispatch
     dispatcher = Dispatcher()
     dispatcher["tg"] = tg
     if dedupe:
-        dispatcher.update.outer_middleware(UpdateDedupe(tg.flags))
+        dispatcher.update.outer_middleware(UpdateDedupe(tg.flags, tg.core))
     in_flight = InFlight()
     dispatcher.update.outer_middleware(in_flight)
     dispatcher.include_router(build_router())

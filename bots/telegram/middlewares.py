@@ -17,9 +17,10 @@ from bots.streaming import DeliveryFailed
 from bots.telegram.deps import TelegramDeps
 from bots.telegram.errors import describe
 from bots.telegram.handlers.replies import say
-from bots.telegram.mapping import caller_of, message_caller
+from bots.telegram.mapping import caller_of, event_id, message_caller
 from core.errors import CoreError
 from core.ports import SharedFlags
+from core.services import Core
 
 logger = logging.getLogger(__name__)
 
@@ -32,14 +33,29 @@ class UpdateDedupe(BaseMiddleware):
     worker to claim an update id handles it. Paid requests are also guarded by the
     event id the core stores in Postgres, which holds even when Redis is down."""
 
-    def __init__(self, flags: SharedFlags) -> None:
+    def __init__(self, flags: SharedFlags, core: Core | None = None) -> None:
         self._flags = flags
+        self._core = core
 
     async def _claim(self, update_id: int) -> bool:
         return await self._flags.claim(f"update:{update_id}", SEEN_TTL_S)
 
+    async def _died_unanswered(self, update: Update) -> bool:
+        """A redelivery of an update whose worker died mid-answer is handled again (the
+        core admits it once)."""
+        if self._core is None:
+            return False
+        try:
+            return await self._core.chat.redelivery_wanted("telegram", event_id(update))
+        except CoreError:  # the database is down: the core would refuse it anyway
+            return False
+
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if isinstance(event, Update) and not await self._claim(event.update_id):
+        if (
+            isinstance(event, Update)
+            and not await self._claim(event.update_id)
+            and not await self._died_unanswered(event)
+        ):
             logger.info("update %s was delivered before: skipped", event.update_id)
             return None
         return await handler(event, data)

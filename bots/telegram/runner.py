@@ -27,6 +27,7 @@ from bots.telegram.app import build_dispatcher
 from bots.telegram.commands_menu import register_menus
 from bots.telegram.deps import TelegramDeps
 from bots.telegram.middlewares import InFlight
+from bots.telegram.notices import TelegramInterruptionNotices
 from bots.telegram.sink import GROUP_INTERVAL_S
 
 if TYPE_CHECKING:  # the composition root hands App in; adapters never import it
@@ -92,12 +93,14 @@ async def run(app: App, *, dedupe: bool = True, group_interval_s: float = GROUP_
         dispatcher, in_flight = build_dispatcher(tg, dedupe=dedupe)
         await register_menus(bot, settings.admins)
         logger.info("telegram bot @%s starting", me.username)
+        app.notices["telegram"] = TelegramInterruptionNotices(bot)
         try:
             if settings.telegram_webhook_url:
                 await _serve_webhook(dispatcher, bot, settings, in_flight)
             else:
                 await _poll(dispatcher, bot)
         finally:
+            app.notices.pop("telegram", None)
             await in_flight.drain(DRAIN_TIMEOUT_S)
 
 

@@ -33,6 +33,7 @@ from core.ports.kv import (
     SharedFlags,
     StopSignals,
 )
+from core.ports.leases import InterruptionNotices, LeaseRepository
 from core.ports.ledger import (
     GrantRecord,
     IdempotencyRepository,
@@ -59,6 +60,8 @@ __all__ = [
     "HealthProbe",
     "IdempotencyRepository",
     "InvalidToken",
+    "InterruptionNotices",
+    "LeaseRepository",
     "LedgerRepository",
     "LinkCodes",
     "LoginLimiter",

@@ -46,8 +46,23 @@ class UsageRepository(Protocol):
 
 
 class EventRepository(Protocol):
-    async def record(self, platform: str, event_id: str) -> bool:
-        """Record a platform event id; False when it was recorded before (unique key)."""
+    async def record(self, platform: str, event_id: str, request_id: str | None = None) -> bool:
+        """Record a platform event id and the request it started; False when it was
+        recorded before (unique key)."""
+        ...
+
+    async def abandon(self, request_id: str) -> None:
+        """Mark the event that started ``request_id`` as never answered (its worker died
+        and its hold was refunded), so that one redelivery of it may be processed."""
+        ...
+
+    async def is_abandoned(self, platform: str, event_id: str) -> bool:
+        """True while the event is marked abandoned and not reclaimed yet."""
+        ...
+
+    async def reclaim(self, platform: str, event_id: str, request_id: str) -> bool:
+        """Take an abandoned event for a new request: True for exactly one caller (one
+        guarded UPDATE), False when the event was answered or reclaimed already."""
         ...
 
     async def prune(self, before: datetime) -> int:

@@ -61,11 +61,13 @@ def build_core(
     hasher: ScryptHasher | None = None,
     auth_config: AuthConfig | None = None,
     metrics: MetricsSink = NO_METRICS,
+    worker_id: str | None = None,
 ) -> Core:
-    """``token_codec`` may be None where nobody signs in over HTTP (no JWT secret)."""
+    """``token_codec`` may be None where nobody signs in over HTTP (no JWT secret).
+    ``worker_id`` names this process's lease (core.services.leases) on every hold."""
     accounts = AccountService(uow, config, links, models)
     gate = Gate(uow, accounts, limiter, models, config)
-    billing = Billing(uow, metrics=metrics)
+    billing = Billing(uow, metrics=metrics, worker_id=worker_id)
     hasher = hasher or ScryptHasher()
     return Core(
         accounts=accounts,

@@ -85,10 +85,14 @@ class Billing:
         uow: UnitOfWorkFactory,
         clock: Callable[[], datetime] | None = None,
         metrics: MetricsSink = NO_METRICS,
+        worker_id: str | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock or (lambda: datetime.now(UTC))
         self._metrics = metrics
+        # The lease this worker renews (core.services.leases); every hold records it so
+        # that the holds of a worker that died are settled as soon as its lease runs out.
+        self._worker_id = worker_id
 
     async def hold(
         self, account: Account, request: PaidRequest, cost: int, feature: Feature, model: str
@@ -108,8 +112,13 @@ class Billing:
         """Record the event, reserve ``cost`` and commit, inside the caller's unit of work
         (chat reads its context window in the same transaction)."""
         platform = request.caller.platform
-        if request.event_id and not await uow.events.record(platform, request.event_id):
-            raise DuplicateEvent()
+        if request.event_id and not await uow.events.record(
+            platform, request.event_id, request.request_id
+        ):
+            # A redelivery: refused, unless the first processing died unanswered (its
+            # worker's lease ran out and its hold was refunded); then this one takes it.
+            if not await uow.events.reclaim(platform, request.event_id, request.request_id):
+                raise DuplicateEvent()
         reserved = await uow.accounts.reserve(account.id, cost) if cost > 0 else 0
         if cost > 0 and reserved == 0:
             await uow.usage.record(
@@ -125,6 +134,8 @@ class Billing:
         await uow.ledger.append(
             LedgerEntry(account.id, -reserved, LedgerKind.HOLD, request.request_id)
         )
+        if self._worker_id is not None:
+            await uow.leases.own(request.request_id, self._worker_id, platform, request.chat_id)
         await uow.commit()
         self._metrics.reservation_opened(feature)
         return Hold(account.id, request.request_id, reserved, platform, feature, model)

@@ -89,6 +89,14 @@ class ChatService:
     async def stop(self, request_id: str) -> None:
         await self._stops.request_stop(request_id)
 
+    async def redelivery_wanted(self, platform: str, event_id: str) -> bool:
+        """Whether a redelivered event should be handled again: its first processing
+        died unanswered (a dead worker's hold, refunded). Adapters that drop redeliveries
+        early (Telegram's update dedupe) ask this before dropping one; ``start`` still
+        lets exactly one through."""
+        async with self._uow() as uow:
+            return await uow.events.is_abandoned(platform, event_id)
+
     async def start(self, request: ChatRequest) -> ChatReply:
         """Admit and reserve; raises every refusal (nothing charged, nothing shown).
 

@@ -10,19 +10,24 @@ only choice that never charges for an answer nobody received.
 The sweep uses the ordinary settle path, whose ledger row is unique per (request id,
 kind): two sweepers (or a sweeper racing a slow but alive worker) settle each hold once.
 ``older_than`` must stay well above the longest possible request (the upstream's total
-timeout), or a live request would be refunded under its feet."""
+timeout), or a live request would be refunded under its feet.
+
+Holds whose worker's lease expired (``sweep_orphans``, run by the lease heartbeat of every
+worker, see ``core.services.leases``) are settled the same way without waiting: that
+worker is gone. Either way the event that started the request is marked abandoned, so
+one redelivery of it is answered."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from core.errors import StorageUnavailable
 from core.observability import NO_METRICS, MetricsSink
-from core.ports import UnitOfWorkFactory
+from core.ports import InterruptionNotices, UnitOfWorkFactory
 from core.services.billing import Billing, Hold, Settlement
 from core.types import Feature, LedgerEntry, Outcome
 
@@ -59,8 +64,11 @@ class ReservationSweeper:
         *,
         metrics: MetricsSink = NO_METRICS,
         clock: Callable[[], datetime] | None = None,
+        notices: Mapping[str, InterruptionNotices] | None = None,
     ) -> None:
         self._uow = uow_factory
+        # Per platform; read at each sweep (adapters register theirs once they run).
+        self._notices: Mapping[str, InterruptionNotices] = notices if notices is not None else {}
         self._older_than = older_than
         self._clock = clock or (lambda: datetime.now(UTC))
         self._billing = Billing(uow_factory, clock=self._clock, metrics=_SweptMetrics(metrics))
@@ -70,6 +78,16 @@ class ReservationSweeper:
         many this call settled (holds another sweeper got first are not counted)."""
         async with self._uow() as uow:
             holds = await uow.ledger.open_holds(self._clock() - self._older_than)
+        return await self._refund(holds)
+
+    async def sweep_orphans(self) -> int:
+        """Refund every open hold whose worker's lease has expired (the worker died),
+        whatever its age; holds of live workers are never touched."""
+        async with self._uow() as uow:
+            holds = await uow.leases.orphaned_holds(self._clock())
+        return await self._refund(holds)
+
+    async def _refund(self, holds: list[LedgerEntry]) -> int:
         settled = 0
         for entry in holds:
             if await self._billing.settle(_hold_of(entry), Settlement(0, Outcome.FAILED)):
@@ -80,7 +98,24 @@ class ReservationSweeper:
                     entry.account_id,
                     -entry.amount,
                 )
+                assert entry.request_id is not None  # both queries return such holds only
+                # The event that started it was never answered: one redelivery may retry.
+                async with self._uow() as uow:
+                    await uow.events.abandon(entry.request_id)
+                    target = await uow.leases.target_of(entry.request_id)
+                    await uow.commit()
+                if target is not None:
+                    await self._notify(*target, -entry.amount)
         return settled
+
+    async def _notify(self, platform: str, chat_id: str, refunded: int) -> None:
+        notices = self._notices.get(platform)
+        if notices is None:
+            return
+        try:
+            await notices.interrupted(chat_id, refunded)
+        except Exception:  # best effort: the refund stands whatever the platform says
+            logger.exception("could not tell a %s chat about its interrupted answer", platform)
 
 
 def _hold_of(entry: LedgerEntry) -> Hold:

@@ -7,6 +7,7 @@ from storage.repositories.credentials import SqlCredentialRepository
 from storage.repositories.directory import SqlDirectoryRepository
 from storage.repositories.events import SqlEventRepository
 from storage.repositories.idempotency import SqlIdempotencyRepository
+from storage.repositories.leases import SqlLeaseRepository
 from storage.repositories.ledger import SqlLedgerRepository
 from storage.repositories.security import SqlSecurityRepository
 from storage.repositories.tokens import SqlApiKeyRepository, SqlRefreshTokenRepository
@@ -20,6 +21,7 @@ __all__ = [
     "SqlDirectoryRepository",
     "SqlEventRepository",
     "SqlIdempotencyRepository",
+    "SqlLeaseRepository",
     "SqlLedgerRepository",
     "SqlRefreshTokenRepository",
     "SqlSecurityRepository",

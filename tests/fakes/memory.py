@@ -20,6 +20,7 @@ from core.ports import (
     DirectoryRepository,
     EventRepository,
     IdempotencyRepository,
+    LeaseRepository,
     LedgerRepository,
     RefreshTokenRepository,
     SecurityRepository,
@@ -58,6 +59,7 @@ from tests.fakes.memory_store import (
     _name_key,
     _setter,
     _utc,
+    put,
 )
 
 __all__ = ["MemoryStore", "MemoryUnitOfWork", "Undo", "memory_uow_factory"]
@@ -310,27 +312,83 @@ class MemoryUsageRepository(Repository):
 
 
 class MemoryEventRepository(Repository):
-    async def record(self, platform: str, event_id: str) -> bool:
+    async def record(self, platform: str, event_id: str, request_id: str | None = None) -> bool:
         key = (platform, event_id)
         if key in self._store.events:
             return False
         self._store.events.add(key)
         self._store.event_times[key] = datetime.now(UTC)
         self._undo.append(lambda: self._store.events.discard(key))
+        put(self._store.event_requests, key, request_id, self._undo)
         return True
 
     async def prune(self, before: datetime) -> int:
-        old = {k: t for k, t in self._store.event_times.items() if t < before}
+        store = self._store
+        old = {k: t for k, t in store.event_times.items() if t < before}
+        owners = {k: store.event_requests[k] for k in old if k in store.event_requests}
+        abandoned = {k for k in old if k in store.abandoned_events}
         for key in old:
-            self._store.events.discard(key)
-            del self._store.event_times[key]
+            store.events.discard(key)
+            del store.event_times[key]
+            store.event_requests.pop(key, None)
+            store.abandoned_events.discard(key)
 
         def undo() -> None:
-            self._store.events.update(old)
-            self._store.event_times.update(old)
+            store.events.update(old)
+            store.event_times.update(old)
+            store.event_requests.update(owners)
+            store.abandoned_events.update(abandoned)
 
         self._undo.append(undo)
         return len(old)
+
+    async def abandon(self, request_id: str) -> None:
+        for key, owner in list(self._store.event_requests.items()):
+            if owner == request_id and key not in self._store.abandoned_events:
+                self._store.abandoned_events.add(key)
+                self._undo.append(partial(self._store.abandoned_events.discard, key))
+
+    async def is_abandoned(self, platform: str, event_id: str) -> bool:
+        return (platform, event_id) in self._store.abandoned_events
+
+    async def reclaim(self, platform: str, event_id: str, request_id: str) -> bool:
+        key = (platform, event_id)
+        if key not in self._store.abandoned_events:
+            return False
+        self._store.abandoned_events.discard(key)
+        self._undo.append(partial(self._store.abandoned_events.add, key))
+        put(self._store.event_requests, key, request_id, self._undo)
+        return True
+
+
+class MemoryLeaseRepository(Repository):
+    async def renew(self, worker_id: str, expires_at: datetime) -> None:
+        put(self._store.leases, worker_id, _utc(expires_at), self._undo)
+
+    async def release(self, worker_id: str) -> None:
+        if worker_id in self._store.leases:
+            put(self._store.leases, worker_id, datetime.now(UTC), self._undo)
+
+    async def own(self, request_id: str, worker_id: str, platform: str, chat_id: str) -> None:
+        if request_id not in self._store.hold_owners:
+            put(self._store.hold_owners, request_id, worker_id, self._undo)
+            put(self._store.hold_targets, request_id, (platform, chat_id), self._undo)
+
+    async def target_of(self, request_id: str) -> tuple[str, str] | None:
+        return self._store.hold_targets.get(request_id)
+
+    async def orphaned_holds(self, now: datetime) -> list[LedgerEntry]:
+        now = _utc(now)
+        settled = {e.request_id for _, e in self._store.ledger if e.kind is LedgerKind.SETTLE}
+        dead = {w for w, expires in self._store.leases.items() if expires < now}
+        return [
+            e
+            for _, e in self._store.ledger
+            if e.kind is LedgerKind.HOLD
+            and e.request_id is not None
+            and e.request_id not in settled
+            and self._store.hold_owners.get(e.request_id) in dead
+        ]
 
 
 class MemoryUnitOfWork:
@@ -348,6 +406,7 @@ class MemoryUnitOfWork:
     api_keys: ApiKeyRepository
     idempotency: IdempotencyRepository
     directory: DirectoryRepository
+    leases: LeaseRepository
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -368,6 +427,7 @@ class MemoryUnitOfWork:
         self.api_keys = MemoryApiKeys(self._store, self._undo)
         self.idempotency = MemoryIdempotency(self._store, self._undo)
         self.directory = MemoryDirectory(self._store, self._undo)
+        self.leases = MemoryLeaseRepository(self._store, self._undo)
         return self
 
     async def __aexit__(

@@ -71,6 +71,12 @@ class MemoryStore:
         self.usage: list[tuple[int, UsageEvent]] = []
         self.events: set[tuple[str, str]] = set()
         self.event_times: dict[tuple[str, str], datetime] = {}
+
+        self.event_requests: dict[tuple[str, str], str | None] = {}
+        self.abandoned_events: set[tuple[str, str]] = set()
+        self.leases: dict[str, datetime] = {}
+        self.hold_owners: dict[str, str] = {}  # request id -> worker id
+        self.hold_targets: dict[str, tuple[str, str]] = {}  # request id -> platform, chat
         self.security_versions: dict[int, int] = {}
         # Signing in over HTTP (tests/fakes/memory_auth.py).
         self.credentials: dict[str, Credential] = {}

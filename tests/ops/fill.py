@@ -4,6 +4,7 @@ HTTP API's accounts), and read every row of every table back for comparisons."""
 from __future__ import annotations
 
 from contextlib import aclosing
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -36,6 +37,9 @@ def settings_for(url: str, llm: FakeLLM) -> Settings:
 async def fill_through_use_cases(url: str) -> None:
     async with FakeLLM(api_key=TEST_API_KEY) as llm, open_app(settings_for(url, llm)) as app:
         core = app.core
+        async with app.uow() as tx:  # what `bots run` does first: take the worker's lease
+            await tx.leases.renew(app.worker_id, datetime.now(UTC) + timedelta(seconds=30))
+            await tx.commit()
         alice, bob = caller("1", name="алиса ✨"), caller("U2", "slack", "T1", name="bob")
         for who, text, event in [(ADMIN, "hello", "e1"), (alice, "привет 👋", "e2")]:
             await collect(

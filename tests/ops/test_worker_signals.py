@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 import sys
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,7 +30,7 @@ USERS = range(501, 511)
 
 
 async def start_worker(
-    tmp_path: Path, llm: FakeLLM, server: FakeTelegramServer
+    tmp_path: Path, llm: FakeLLM, server: FakeTelegramServer, **extra: str
 ) -> asyncio.subprocess.Process:
     env = {
         k: v
@@ -45,6 +46,7 @@ async def start_worker(
         TELEGRAM_API_URL=server.base_url,
         TELEGRAM_DRAFTS="false",
         RATE_LIMITS="guest:1000/50,user:1000/50,admin:1000/50",
+        **extra,
     )
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -62,9 +64,15 @@ async def start_worker(
     return process
 
 
-def ask_everyone(server: FakeTelegramServer) -> None:
+def ask_everyone(server: FakeTelegramServer) -> list[dict[str, object]]:
+    updates: list[dict[str, object]] = []
     for user in USERS:
-        server.push_update({"message": server.user_message(user, f"tell me a long story {user}")})
+        update: dict[str, object] = {
+            "message": server.user_message(user, f"tell me a long story {user}")
+        }
+        update["update_id"] = server.push_update(update)
+        updates.append(update)
+    return updates
 
 
 def bot_texts(server: FakeTelegramServer, chat_id: int) -> list[str]:
@@ -133,3 +141,77 @@ async def test_sigkill_leaves_holds_that_the_sweep_settles(tmp_path):
         finally:
             await engine.dispose()
         assert await open_holds(tmp_path) == 0
+
+
+# A short lease, so that the test sees the dead worker's lease run out in seconds.
+SHORT_LEASE = {"LEASE_INTERVAL": "0.5", "LEASE_TTL": "2"}
+
+
+def shared_redis() -> dict[str, str]:
+    """With TEST_REDIS_URL both workers share Redis, so the successor's update dedupe
+    remembers the dead worker's claims (a redelivery must get through it)."""
+    url = os.environ.get("TEST_REDIS_URL")
+    return {"REDIS_URL": url, "REDIS_PREFIX": f"lease{uuid.uuid4().hex[:8]}:"} if url else {}
+
+
+async def test_sigkill_holds_are_settled_within_the_lease_and_a_redelivery_is_answered_once(
+    tmp_path,
+):
+    async with FakeLLM() as llm, FakeTelegramServer() as server:
+        llm.script(reply=" ".join(f"word{i}" for i in range(400)), delay=0.05)
+        shared = {**SHORT_LEASE, **shared_redis()}
+        worker = await start_worker(tmp_path, llm, server, **shared)
+        try:
+            updates = ask_everyone(server)
+            await until(lambda: streaming_everywhere(server), within=60, what="ten streams")
+        finally:
+            worker.kill()
+            await worker.wait()
+        assert await open_holds(tmp_path) == 10
+        llm.script(reply="the answer at last")
+        polls = len(server.calls_for("getUpdates"))
+        successor = await start_worker(tmp_path, llm, server, **shared)
+        try:
+            await until(lambda: len(server.calls_for("getUpdates")) > polls, within=60)
+            # No SWEEP_AFTER wait: the successor's heartbeat refunds the dead worker's holds
+            # once its lease (2 s here, 30 s by default) has run out.
+            for _ in range(200):
+                if await open_holds(tmp_path) == 0:
+                    break
+                await asyncio.sleep(0.1)
+            assert await open_holds(tmp_path) == 0
+            # Each person whose answer was cut is told so, once.
+            await until(
+                lambda: all(any("interrupted" in t for t in bot_texts(server, u)) for u in USERS),
+                within=30,
+                what="the notices",
+            )
+
+            first = USERS[0]
+            server.push_update(updates[0])  # Telegram redelivers the unanswered update
+            await until(
+                lambda: "the answer at last" in bot_texts(server, first), within=60, what="answer"
+            )
+            server.push_update(updates[0])  # and once more: already answered, refused
+            # A later update, polled after the second redelivery: once it is answered, the
+            # redelivery before it has been seen.
+            server.push_update({"message": server.user_message(USERS[1], "and me?")})
+            await until(
+                lambda: "the answer at last" in bot_texts(server, USERS[1]),
+                within=60,
+                what="the later answer",
+            )
+        finally:
+            successor.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(successor.communicate(), timeout=45)
+        assert bot_texts(server, first).count("the answer at last") == 1
+        for user in USERS:
+            assert sum("interrupted" in t for t in bot_texts(server, user)) == 1
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/worker.db")
+        try:
+            async with sql_uow_factory(engine)() as tx:
+                for user in USERS:
+                    account = await tx.accounts.find_by_identity(caller(str(user)).identity)
+                    assert account.balance == await tx.ledger.sum_for(account.id)
+        finally:
+            await engine.dispose()

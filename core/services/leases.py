@@ -1,0 +1,79 @@
+"""The worker lease: each worker process renews a lease every ``interval`` seconds that
+expires after ``ttl`` seconds, and every hold it opens names it (``Billing``). On the same
+beat it settles the holds of workers whose lease expired: a worker killed with SIGKILL
+stops renewing, and within ``ttl + interval`` seconds a live worker refunds its holds and
+marks their events abandoned so that one redelivery is answered.
+
+``ttl`` must stay well above ``interval`` (a missed beat or two under load must not look
+like death); a worker that cannot reach the database cannot renew, but then no other
+worker sharing that database can sweep it either."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from core.errors import StorageUnavailable
+from core.ports import UnitOfWorkFactory
+from core.services.billing import uncancellable
+from core.services.sweep import ReservationSweeper
+
+logger = logging.getLogger(__name__)
+
+
+class WorkerLease:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        worker_id: str,
+        ttl: timedelta,
+        sweeper: ReservationSweeper,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._uow = uow_factory
+        self.worker_id = worker_id
+        self._ttl = ttl
+        self._sweeper = sweeper
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    async def renew(self) -> None:
+        async with self._uow() as uow:
+            await uow.leases.renew(self.worker_id, self._clock() + self._ttl)
+            await uow.commit()
+
+    async def release(self) -> None:
+        async with self._uow() as uow:
+            await uow.leases.release(self.worker_id)
+            await uow.commit()
+
+    async def beat(self) -> int:
+        """Renew this worker's lease, then refund the holds of dead workers; returns how
+        many holds were refunded."""
+        await self.renew()
+        return await self._sweeper.sweep_orphans()
+
+
+async def run_lease(lease: WorkerLease, interval_s: float) -> None:
+    """Beat every ``interval_s`` seconds until cancelled; the lease is released (expired
+    at once) on the way out. The first beat is awaited by the caller's start-up."""
+    try:
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                count = await lease.beat()
+            except StorageUnavailable:
+                logger.warning("lease heartbeat skipped: the database is unavailable")
+                continue
+            except Exception:  # a periodic task's edge: one bad beat must not end the task
+                logger.exception("lease heartbeat failed")
+                continue
+            if count:
+                logger.warning("refunded %d reservation(s) of dead worker(s)", count)
+    finally:
+        try:
+            await uncancellable(lease.release())
+        except StorageUnavailable:
+            logger.warning("could not release the worker lease: the database is unavailable")
