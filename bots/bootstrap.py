@@ -27,6 +27,7 @@ from storage.kv import KvServices, open_kv
 from storage.kv.login_limits import MemoryLoginLimiter, RedisLoginLimiter
 from storage.kv.pace_budgets import MemoryBudgets, RedisBudgets
 from storage.migrate import migrate
+from storage.settlement_journal import FileSettlementJournal
 from storage.uow import sql_uow_factory
 
 logger = logging.getLogger(__name__)
@@ -103,6 +104,14 @@ def login_limiter(kv: KvServices) -> LoginLimiter:
     return RedisLoginLimiter(kv.redis) if kv.redis is not None else MemoryLoginLimiter()
 
 
+async def _replay_settlements(core: Core) -> None:
+    """Write what an earlier run journaled during a database outage; what the database
+    still refuses stays journaled and is retried in the background."""
+    left = await core.billing.replay()
+    if left:
+        logger.warning("%d journaled settlement(s) wait for the database", left)
+
+
 @asynccontextmanager
 async def open_app(settings: Settings) -> AsyncIterator[App]:
     catalog = load_models_file(settings.models_file)
@@ -132,7 +141,10 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
                 access_ttl_s=settings.api_access_ttl_s, refresh_ttl_s=settings.api_refresh_ttl_s
             ),
             metrics=process_metrics(),
+            journal=FileSettlementJournal(settings.settlement_journal),
         )
+        stack.push_async_callback(core.billing.aclose)
+        await _replay_settlements(core)
         logger.info(
             "switchboard ready: database %s, redis %s, %d models",
             engine.url.get_backend_name(),

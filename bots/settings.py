@@ -182,6 +182,8 @@ class Settings(BaseSettings):
     # Holds older than this with no settle row belong to a dead worker: keep it well
     # above UPSTREAM_TOTAL_TIMEOUT, or a live request could be refunded.
     sweep_after: float = Field(1200.0, gt=0)
+    # Settlements the database could not take (an outage) wait here until it can.
+    settlement_journal: Path = Path("data") / "settlements.jsonl"
     metrics_port: int | None = Field(None, gt=0, lt=65536)  # GET /metrics; unset: off
     metrics_host: str = "0.0.0.0"
     log_format: str = "text"  # text | json

@@ -41,6 +41,10 @@ from core.ports.ledger import (
 from core.ports.provider import (
     ModelProvider,
 )
+from core.ports.settlements import (
+    PendingSettlement,
+    SettlementJournal,
+)
 from core.ports.uow import (
     UnitOfWork,
     UnitOfWorkFactory,
@@ -63,10 +67,12 @@ __all__ = [
     "LinkCodes",
     "LoginLimiter",
     "ModelProvider",
+    "PendingSettlement",
     "RateLimiter",
     "RefreshRecord",
     "RefreshTokenRepository",
     "SecurityRepository",
+    "SettlementJournal",
     "SharedFlags",
     "StopSignals",
     "TokenClaims",

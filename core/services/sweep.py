@@ -10,7 +10,11 @@ only choice that never charges for an answer nobody received.
 The sweep uses the ordinary settle path, whose ledger row is unique per (request id,
 kind): two sweepers (or a sweeper racing a slow but alive worker) settle each hold once.
 ``older_than`` must stay well above the longest possible request (the upstream's total
-timeout), or a live request would be refunded under its feet."""
+timeout), or a live request would be refunded under its feet.
+
+Given the use cases' ``Billing`` (the one with the settlement journal), the sweep first
+replays the journal and then skips every hold whose settlement is still journaled: a
+settlement that waited out a database outage is charged as it was, never refunded."""
 
 from __future__ import annotations
 
@@ -59,8 +63,10 @@ class ReservationSweeper:
         *,
         metrics: MetricsSink = NO_METRICS,
         clock: Callable[[], datetime] | None = None,
+        journaled: Billing | None = None,
     ) -> None:
         self._uow = uow_factory
+        self._journaled = journaled
         self._older_than = older_than
         self._clock = clock or (lambda: datetime.now(UTC))
         self._billing = Billing(uow_factory, clock=self._clock, metrics=_SweptMetrics(metrics))
@@ -68,10 +74,16 @@ class ReservationSweeper:
     async def sweep_once(self) -> int:
         """Refund every hold older than the limit that has no settle row; returns how
         many this call settled (holds another sweeper got first are not counted)."""
+        skip: frozenset[str] = frozenset()
+        if self._journaled is not None:
+            await self._journaled.replay()
+            skip = await self._journaled.pending_request_ids()
         async with self._uow() as uow:
             holds = await uow.ledger.open_holds(self._clock() - self._older_than)
         settled = 0
         for entry in holds:
+            if entry.request_id in skip:
+                continue
             if await self._billing.settle(_hold_of(entry), Settlement(0, Outcome.FAILED)):
                 settled += 1
                 logger.warning(
@@ -106,10 +118,11 @@ async def run_sweeper(
     *,
     older_than: timedelta = DEFAULT_OLDER_THAN,
     metrics: MetricsSink = NO_METRICS,
+    journaled: Billing | None = None,
 ) -> None:
     """Sweep every ``interval_s`` seconds until cancelled. Any worker may run it, and
-    several at once are safe."""
-    sweeper = ReservationSweeper(uow_factory, older_than, metrics=metrics)
+    several at once are safe. ``journaled``: see ``ReservationSweeper``."""
+    sweeper = ReservationSweeper(uow_factory, older_than, metrics=metrics, journaled=journaled)
     while True:
         await asyncio.sleep(interval_s)
         try:
