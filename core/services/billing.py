@@ -269,6 +269,12 @@ class Billing:
                 self._start_retrying()
             return left
 
+    async def retried(self) -> None:
+        """Return once the background retry has nothing left (at once if none runs)."""
+        task = self._retrying
+        if task is not None and not task.done():
+            await asyncio.shield(task)
+
     async def aclose(self) -> None:
         """Stop the background retry (what is journaled stays for the next start)."""
         task, self._retrying = self._retrying, None
