@@ -250,13 +250,14 @@ class Billing:
                     logger.exception("could not read the settlement journal")
             todo.update(self._pending)
             left = 0
-            for request_id, pending in todo.items():
+            for index, (request_id, pending) in enumerate(todo.items()):
                 hold, settlement = _split(pending)
                 try:
                     written = await uncancellable(self._settle(hold, settlement))
                 except StorageUnavailable:
-                    left += 1
-                    continue
+                    # Still down: the rest would wait out the same timeouts one by one.
+                    left = len(todo) - index
+                    break
                 if written:
                     logger.info("journaled settlement of %s written", request_id)
                     self._metrics.request_settled(
@@ -264,7 +265,11 @@ class Billing:
                     )
                 self._pending.pop(request_id, None)
                 if self._journal is not None:
-                    await self._journal.done(request_id)
+                    try:
+                        await self._journal.done(request_id)
+                    except OSError:
+                        # Written already: a later replay finds it settled and retries this.
+                        logger.exception("could not mark %s done in the journal", request_id)
             if left:
                 self._start_retrying()
             return left
