@@ -11,10 +11,18 @@ from typing import Any
 
 from core.errors import StorageUnavailable
 from core.money import MICRO
-from core.services.billing import Billing, Settlement, pending_of
+from core.services.billing import Billing, Hold, Settlement, pending_of
 from core.services.requests import ChatRequest
 from core.services.sweep import ReservationSweeper
-from core.types import ConversationKey, Feature, LedgerEntry, LedgerKind, Outcome, TextDone
+from core.types import (
+    ConversationKey,
+    Feature,
+    LedgerEntry,
+    LedgerKind,
+    Outcome,
+    TextDone,
+    Usage,
+)
 from storage.settlement_journal import FileSettlementJournal
 from tests.fakes.llm_server import FakeLLM
 from tests.fakes.memory import MemorySettlementJournal, MemoryStore, memory_uow_factory
@@ -222,3 +230,61 @@ async def test_open_holds_are_counted_from_the_ledger():
     await billing.settle(holds[0], Settlement(0, Outcome.OK))
     async with factory() as uow:
         assert await uow.ledger.count_open_holds() == 2
+
+
+async def test_open_app_replays_the_journal_before_answering(sqlite_url: str, tmp_path: Path):
+    """The composition root writes what an earlier run journaled, at start."""
+    from bots.bootstrap import open_app
+    from bots.settings import Settings
+    from tests.known_secrets import TEST_API_KEY
+
+    path = tmp_path / "journal" / "settlements.jsonl"
+    async with FakeLLM(api_key=TEST_API_KEY) as llm:
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            database_url=sqlite_url,
+            openai_base_url=llm.base_url,
+            openai_api_key=TEST_API_KEY,
+            settlement_journal=path,
+            sweep_interval=0,
+        )
+        async with open_app(settings) as app:
+            account = await app.core.accounts.resolve(caller("4"))
+            billing = Billing(app.uow)
+            request = ChatRequest(caller=caller("4"), chat_id="c", text="x")
+            hold = await billing.hold(account, request, 5 * MICRO, Feature.CHAT, "chat-a")
+        # The worker died with this settlement journaled and not written.
+        await FileSettlementJournal(path).add(pending_of(hold, Settlement(MICRO, Outcome.OK)))
+        async with open_app(settings) as app:
+            async with app.uow() as uow:
+                settles = [
+                    e
+                    for e in await uow.ledger.entries(account.id, 10)
+                    if e.kind is LedgerKind.SETTLE
+                ]
+                fresh = await uow.accounts.get(account.id)
+                total = await uow.ledger.sum_for(account.id)
+                assert await uow.ledger.count_open_holds() == 0
+    assert [(e.request_id, e.amount) for e in settles] == [(hold.request_id, 4 * MICRO)]
+    assert fresh is not None and fresh.balance == total
+    assert path.stat().st_size == 0
+
+
+async def test_a_torn_last_line_is_skipped_and_the_rest_kept(tmp_path: Path):
+    path = tmp_path / "j.jsonl"
+    journal = FileSettlementJournal(path)
+    hold = Hold(1, "r1", 5 * MICRO, "slack", Feature.CHAT, "chat-a")
+    settlement = Settlement(
+        MICRO,
+        Outcome.STOPPED,
+        Usage(12, 34),
+        "fallback",
+        ConversationKey("slack", "T1/C1", 1),
+        "вопрос",
+        "ответ",
+    )
+    kept = pending_of(hold, settlement)
+    await journal.add(kept)
+    with path.open("a", encoding="utf-8") as file:
+        file.write('{"op": "add", "request_id": "r2", "acc')  # a crash mid-write
+    assert await FileSettlementJournal(path).pending() == [kept]
