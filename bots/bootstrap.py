@@ -26,6 +26,7 @@ from storage.db import create_engine
 from storage.health import StorageHealth
 from storage.kv import KvServices, open_kv
 from storage.migrate import migrate
+from storage.settlement_journal import FileSettlementJournal
 from storage.uow import sql_uow_factory
 
 logger = logging.getLogger(__name__)
@@ -104,6 +105,14 @@ def login_limiter(kv: KvServices, settings: Settings) -> LoginLimiter:
     return kv.login_limiter(f"{settings.redis_prefix}login:")
 
 
+async def _replay_settlements(core: Core) -> None:
+    """Write what an earlier run journaled during a database outage; what the database
+    still refuses stays journaled and is retried in the background."""
+    left = await core.billing.replay()
+    if left:
+        logger.warning("%d journaled settlement(s) wait for the database", left)
+
+
 @asynccontextmanager
 async def open_app(settings: Settings) -> AsyncIterator[App]:
     catalog = load_models_file(settings.models_file)
@@ -135,7 +144,10 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             ),
             metrics=process_metrics(),
             worker_id=worker_id,
+            journal=FileSettlementJournal(settings.settlement_journal),
         )
+        stack.push_async_callback(core.billing.aclose)
+        await _replay_settlements(core)
         logger.info(
             "switchboard ready: database %s, redis %s, %d models",
             engine.url.get_backend_name(),

@@ -5,11 +5,15 @@ adapters record by calling the ``platform_*`` methods of ``process_metrics()``."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 
 from bots.prometheus import Counter, Gauge, Histogram, Registry
+from core.errors import StorageUnavailable
 from core.money import MICRO
 from core.types import Feature, Outcome
+
+logger = logging.getLogger(__name__)
 
 LATENCY_BUCKETS = (0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0)
 FIRST_TEXT_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 60.0)
@@ -43,13 +47,20 @@ class SwitchboardMetrics:
                 ("platform", "feature"),
             )
         )
-        self.open_reservations = add(
+        self.in_progress = add(
             Gauge(
-                "switchboard_open_reservations",
-                "Reservations this worker holds (upstream calls in progress).",
+                "switchboard_requests_in_progress",
+                "Paid requests this worker has reserved and not settled yet.",
                 ("feature",),
             )
         )
+        self.open_reservations = add(
+            Gauge(
+                "switchboard_open_reservations",
+                "Holds without a settle row in the database (every worker's), read at scrape.",
+            )
+        )
+        self._count_open_holds: Callable[[], Awaitable[int]] | None = None
         self.redis_fallback = add(
             Gauge(
                 "switchboard_redis_fallback",
@@ -81,10 +92,10 @@ class SwitchboardMetrics:
 
     # ---- core.observability.MetricsSink ------------------------------------------------
     def reservation_opened(self, feature: Feature) -> None:
-        self.open_reservations.add(feature.value, amount=1)
+        self.in_progress.add(feature.value, amount=1)
 
     def reservation_closed(self, feature: Feature) -> None:
-        self.open_reservations.add(feature.value, amount=-1)
+        self.in_progress.add(feature.value, amount=-1)
 
     def request_settled(
         self, platform: str, feature: Feature, outcome: Outcome, credits: int, latency_s: float
@@ -108,6 +119,20 @@ class SwitchboardMetrics:
     def watch_redis(self, degraded: Callable[[], bool]) -> None:
         """Read the Redis fallback state at every scrape."""
         self.redis_fallback.read = lambda: 1.0 if degraded() else 0.0
+
+    def watch_open_holds(self, count: Callable[[], Awaitable[int]]) -> None:
+        """Read the database's count of open holds at every scrape (``refresh``)."""
+        self._count_open_holds = count
+
+    async def refresh(self) -> None:
+        """Update the gauges read from the database; while it is unavailable the last
+        value stays (the scrape itself still answers)."""
+        if self._count_open_holds is None:
+            return
+        try:
+            self.open_reservations.set(value=await self._count_open_holds())
+        except StorageUnavailable:
+            logger.warning("open reservations not counted: the database is unavailable")
 
     def render(self) -> str:
         return self.registry.render()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bots.metrics import SwitchboardMetrics, process_metrics
+from core.ports import UnitOfWorkFactory
 
 if TYPE_CHECKING:
     from bots.bootstrap import App
@@ -18,8 +20,14 @@ logger = logging.getLogger(__name__)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
+async def count_open_holds(uow_factory: UnitOfWorkFactory) -> int:
+    async with uow_factory() as uow:
+        return await uow.ledger.count_open_holds()
+
+
 def metrics_app(metrics: SwitchboardMetrics) -> web.Application:
     async def scrape(_request: web.Request) -> web.Response:
+        await metrics.refresh()
         response = web.Response(text=metrics.render())
         response.headers["Content-Type"] = CONTENT_TYPE
         return response
@@ -53,6 +61,7 @@ async def serve_metrics(app: App) -> None:
         return
     metrics = process_metrics()
     metrics.watch_redis(lambda: app.kv.degraded)
+    metrics.watch_open_holds(partial(count_open_holds, app.uow))
     runner, bound = await start_metrics_server(metrics, app.settings.metrics_host, port)
     logger.info("metrics on http://%s:%d/metrics", app.settings.metrics_host, bound)
     try:

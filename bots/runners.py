@@ -120,6 +120,7 @@ def _background_jobs(app: App) -> list[Coroutine[object, object, None]]:
                 settings.sweep_interval,
                 older_than=timedelta(seconds=settings.sweep_after),
                 metrics=process_metrics(),
+                journaled=app.core.billing,
             )
         )
     if settings.event_retention_days > 0:

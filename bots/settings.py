@@ -191,6 +191,9 @@ class Settings(BaseSettings):
     # one not renewed for LEASE_TTL seconds is dead and its holds are refunded at once.
     lease_interval: float = Field(10.0, ge=0)  # 0: off (only the age-based sweep)
     lease_ttl: float = Field(30.0, gt=0)
+
+    # Settlements the database could not take (an outage) wait here until it can.
+    settlement_journal: Path = Path("data") / "settlements.jsonl"
     metrics_port: int | None = Field(None, gt=0, lt=65536)  # GET /metrics; unset: off
     metrics_host: str = "0.0.0.0"
     log_format: str = "text"  # text | json

@@ -14,6 +14,7 @@ from core.ports import (
     LinkCodes,
     LoginLimiter,
     RateLimiter,
+    SettlementJournal,
     StopSignals,
     TokenCodec,
     UnitOfWorkFactory,
@@ -94,6 +95,7 @@ async def core_on(
     idle_timeout: float = 5.0,
     token_codec: TokenCodec | None = None,
     login_limiter: LoginLimiter | None = None,
+    journal: SettlementJournal | None = None,
 ) -> AsyncIterator[Core]:
     async with AsyncExitStack() as stack:
         provider = OpenAICompatibleProvider(base_url, TEST_API_KEY, idle_timeout=idle_timeout)
@@ -101,7 +103,7 @@ async def core_on(
         cfg = config or CoreConfig(
             role_limits=OPEN_LIMITS, welcome_credits=100 * MICRO, stop_poll_s=0.05
         )
-        yield build_core(
+        core = build_core(
             uow=uow,
             providers={"openai": provider},
             models=models or models_for_tests(),
@@ -113,7 +115,10 @@ async def core_on(
             login_limiter=login_limiter or MemoryLoginLimiter(),
             token_codec=token_codec,
             hasher=ScryptHasher(n=2**10),  # fast: these tests are not about hashing cost
+            journal=journal,
         )
+        stack.push_async_callback(core.billing.aclose)
+        yield core
 
 
 class MemoryHealth:

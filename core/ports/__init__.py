@@ -42,6 +42,10 @@ from core.ports.ledger import (
 from core.ports.provider import (
     ModelProvider,
 )
+from core.ports.settlements import (
+    PendingSettlement,
+    SettlementJournal,
+)
 from core.ports.uow import (
     UnitOfWork,
     UnitOfWorkFactory,
@@ -66,10 +70,12 @@ __all__ = [
     "LinkCodes",
     "LoginLimiter",
     "ModelProvider",
+    "PendingSettlement",
     "RateLimiter",
     "RefreshRecord",
     "RefreshTokenRepository",
     "SecurityRepository",
+    "SettlementJournal",
     "SharedFlags",
     "StopSignals",
     "TokenClaims",

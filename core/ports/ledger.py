@@ -37,6 +37,10 @@ class LedgerRepository(Protocol):
         """Holds with no settle row yet, created before ``older_than`` (for the sweep)."""
         ...
 
+    async def count_open_holds(self) -> int:
+        """How many holds have no settle row yet, of any age (the reservations gauge)."""
+        ...
+
 
 class IdempotencyRepository(Protocol):
     async def get(self, actor_account_id: int, key: str) -> GrantRecord | None: ...

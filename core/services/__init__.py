@@ -14,6 +14,7 @@ from core.ports import (
     LoginLimiter,
     ModelProvider,
     RateLimiter,
+    SettlementJournal,
     StopSignals,
     TokenCodec,
     UnitOfWorkFactory,
@@ -42,6 +43,7 @@ class Core:
     conversations: ConversationService
     admin: AdminService
     lifecycle: Lifecycle
+    billing: Billing  # for the composition root: replay journaled settlements, stop retrying
     models: ModelCatalog
     config: CoreConfig
 
@@ -62,12 +64,15 @@ def build_core(
     auth_config: AuthConfig | None = None,
     metrics: MetricsSink = NO_METRICS,
     worker_id: str | None = None,
+    journal: SettlementJournal | None = None,
 ) -> Core:
     """``token_codec`` may be None where nobody signs in over HTTP (no JWT secret).
-    ``worker_id`` names this process's lease (core.services.leases) on every hold."""
+    ``worker_id`` names this process's lease (core.services.leases) on every hold.
+    ``journal`` keeps settlements through a database outage (without one, a settlement
+    the database cannot take raises ``StorageUnavailable``)."""
     accounts = AccountService(uow, config, links, models)
     gate = Gate(uow, accounts, limiter, models, config)
-    billing = Billing(uow, metrics=metrics, worker_id=worker_id)
+    billing = Billing(uow, metrics=metrics, worker_id=worker_id, journal=journal)
     hasher = hasher or ScryptHasher()
     return Core(
         accounts=accounts,
@@ -80,6 +85,7 @@ def build_core(
         conversations=ConversationService(uow, accounts),
         admin=AdminService(uow, accounts),
         lifecycle=Lifecycle(gate, stops, health),
+        billing=billing,
         models=models,
         config=config,
     )

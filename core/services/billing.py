@@ -3,7 +3,12 @@
 The reservation is one guarded UPDATE in the same transaction as the platform event id, so
 a redelivered event can neither answer twice nor charge twice. Settling writes one ledger
 row per request id (a unique key), which makes it idempotent, and runs shielded so a
-cancelled task cannot skip it."""
+cancelled task cannot skip it.
+
+A settlement the database cannot take (``StorageUnavailable``) is not lost: it is kept in
+memory and in the ``SettlementJournal`` (a local file), and a background task retries it
+with backoff until the database is back. ``replay`` writes what the journal holds (at
+start, and before every sweep, so the sweep never refunds a journaled hold)."""
 
 from __future__ import annotations
 
@@ -15,10 +20,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from core.errors import DuplicateEvent, InsufficientCredits
+from core.errors import DuplicateEvent, InsufficientCredits, StorageUnavailable
 from core.money import format_credits
 from core.observability import NO_METRICS, MetricsSink
-from core.ports import UnitOfWork, UnitOfWorkFactory
+from core.ports import PendingSettlement, SettlementJournal, UnitOfWork, UnitOfWorkFactory
 from core.services.requests import PaidRequest
 from core.types import (
     Account,
@@ -35,6 +40,8 @@ from core.types import (
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 NO_USAGE = Usage(0, 0)
+RETRY_FIRST_S = 0.5
+RETRY_MAX_S = 30.0
 
 
 async def uncancellable(coro: Coroutine[object, object, T]) -> T:
@@ -79,6 +86,33 @@ class Settlement:
     answer: str | None = None
 
 
+def pending_of(hold: Hold, s: Settlement) -> PendingSettlement:
+    return PendingSettlement(
+        account_id=hold.account_id,
+        request_id=hold.request_id,
+        reserved=hold.reserved,
+        platform=hold.platform,
+        feature=hold.feature,
+        model=hold.model,
+        charge=s.charge,
+        outcome=s.outcome,
+        prompt_tokens=s.usage.prompt_tokens,
+        completion_tokens=s.usage.completion_tokens,
+        answered_by=s.model,
+        conversation=s.conversation,
+        question=s.question,
+        answer=s.answer,
+    )
+
+
+def _split(p: PendingSettlement) -> tuple[Hold, Settlement]:
+    hold = Hold(p.account_id, p.request_id, p.reserved, p.platform, p.feature, p.model)
+    usage = Usage(p.prompt_tokens, p.completion_tokens)
+    return hold, Settlement(
+        p.charge, p.outcome, usage, p.answered_by, p.conversation, p.question, p.answer
+    )
+
+
 class Billing:
     def __init__(
         self,
@@ -86,13 +120,24 @@ class Billing:
         clock: Callable[[], datetime] | None = None,
         metrics: MetricsSink = NO_METRICS,
         worker_id: str | None = None,
+        journal: SettlementJournal | None = None,
+        retry_first_s: float = RETRY_FIRST_S,
+        retry_max_s: float = RETRY_MAX_S,
     ) -> None:
+        """Without a ``journal`` a settlement the database cannot take raises
+        ``StorageUnavailable`` (the sweep's own settles work that way)."""
         self._uow = uow
         self._clock = clock or (lambda: datetime.now(UTC))
         self._metrics = metrics
         # The lease this worker renews (core.services.leases); every hold records it so
         # that the holds of a worker that died are settled as soon as its lease runs out.
         self._worker_id = worker_id
+        self._journal = journal
+        self._retry_first_s = retry_first_s
+        self._retry_max_s = retry_max_s
+        self._pending: dict[str, PendingSettlement] = {}  # kept even if the file fails
+        self._retrying: asyncio.Task[None] | None = None
+        self._replaying = asyncio.Lock()
 
     async def hold(
         self, account: Account, request: PaidRequest, cost: int, feature: Feature, model: str
@@ -141,9 +186,12 @@ class Billing:
         return Hold(account.id, request.request_id, reserved, platform, feature, model)
 
     async def settle(self, hold: Hold, settlement: Settlement) -> bool:
-        """Charge ``settlement.charge`` against the hold; False if already settled."""
+        """Charge ``settlement.charge`` against the hold; False if already settled.
+
+        With a journal, a database outage does not raise: the settlement is journaled,
+        True is returned (it will be written), and the background retry writes it."""
         try:
-            settled = await uncancellable(self._settle(hold, settlement))
+            settled = await uncancellable(self._settle_or_journal(hold, settlement))
         finally:
             self._metrics.reservation_closed(hold.feature)
         if settled:
@@ -152,6 +200,106 @@ class Billing:
                 hold.platform, hold.feature, settlement.outcome, settlement.charge, latency
             )
         return settled
+
+    async def pending_request_ids(self) -> frozenset[str]:
+        """Request ids whose settlement is journaled (or in memory) and not written yet:
+        the sweep must not refund those holds."""
+        ids = set(self._pending)
+        if self._journal is not None:
+            ids.update(p.request_id for p in await self._journal.pending())
+        return frozenset(ids)
+
+    async def _settle_or_journal(self, hold: Hold, s: Settlement) -> bool:
+        if self._journal is None:
+            return await self._settle(hold, s)
+        try:
+            return await self._settle(hold, s)
+        except StorageUnavailable:
+            pass
+        pending = pending_of(hold, s)
+        self._pending[hold.request_id] = pending
+        try:
+            await self._journal.add(pending)
+        except OSError:
+            # Kept in memory still; only a restart before the database is back loses it.
+            logger.exception("could not journal the settlement of %s", hold.request_id)
+        logger.warning(
+            "the database is unavailable: settlement of %s journaled, retrying in the background",
+            hold.request_id,
+        )
+        self._start_retrying()
+        return True
+
+    def _start_retrying(self) -> None:
+        if self._retrying is None or self._retrying.done():
+            self._retrying = asyncio.get_running_loop().create_task(self._retry_loop())
+
+    async def _retry_loop(self) -> None:
+        delay = self._retry_first_s
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                left = await self.replay()
+            except Exception:  # a background task's edge: keep retrying, never end it
+                logger.exception("settlement replay failed")
+                left = len(self._pending) or 1
+            if not left:
+                return
+            delay = min(delay * 2, self._retry_max_s)
+
+    async def replay(self) -> int:
+        """Write every journaled or in-memory settlement the database takes now; returns
+        how many are still pending (0 once the database took them all). Safe to call from
+        several places at once and after a partial success (settling is idempotent)."""
+        async with self._replaying:
+            todo: dict[str, PendingSettlement] = {}
+            if self._journal is not None:
+                try:
+                    todo.update((p.request_id, p) for p in await self._journal.pending())
+                except OSError:
+                    logger.exception("could not read the settlement journal")
+            todo.update(self._pending)
+            left = 0
+            for index, (request_id, pending) in enumerate(todo.items()):
+                hold, settlement = _split(pending)
+                try:
+                    written = await uncancellable(self._settle(hold, settlement))
+                except StorageUnavailable:
+                    # Still down: the rest would wait out the same timeouts one by one.
+                    left = len(todo) - index
+                    break
+                if written:
+                    logger.info("journaled settlement of %s written", request_id)
+                    self._metrics.request_settled(
+                        hold.platform, hold.feature, settlement.outcome, settlement.charge, 0.0
+                    )
+                self._pending.pop(request_id, None)
+                if self._journal is not None:
+                    try:
+                        await self._journal.done(request_id)
+                    except OSError:
+                        # Written already: a later replay finds it settled and retries this.
+                        logger.exception("could not mark %s done in the journal", request_id)
+            if left:
+                self._start_retrying()
+            return left
+
+    async def retried(self) -> None:
+        """Return once the background retry has nothing left (at once if none runs)."""
+        task = self._retrying
+        if task is not None and not task.done():
+            await asyncio.shield(task)
+
+    async def aclose(self) -> None:
+        """Stop the background retry (what is journaled stays for the next start)."""
+        task, self._retrying = self._retrying, None
+        if task is not None and not task.done():
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                if not task.cancelled():
+                    raise
 
     async def _settle(self, hold: Hold, s: Settlement) -> bool:
         async with self._uow() as uow:

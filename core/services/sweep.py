@@ -15,7 +15,11 @@ timeout), or a live request would be refunded under its feet.
 Holds whose worker's lease expired (``sweep_orphans``, run by the lease heartbeat of every
 worker, see ``core.services.leases``) are settled the same way without waiting: that
 worker is gone. Either way the event that started the request is marked abandoned, so
-one redelivery of it is answered."""
+one redelivery of it is answered.
+
+Given the use cases' ``Billing`` (the one with the settlement journal), the sweep first
+replays the journal and then skips every hold whose settlement is still journaled: a
+settlement that waited out a database outage is charged as it was, never refunded."""
 
 from __future__ import annotations
 
@@ -65,10 +69,12 @@ class ReservationSweeper:
         metrics: MetricsSink = NO_METRICS,
         clock: Callable[[], datetime] | None = None,
         notices: Mapping[str, InterruptionNotices] | None = None,
+        journaled: Billing | None = None,
     ) -> None:
         self._uow = uow_factory
         # Per platform; read at each sweep (adapters register theirs once they run).
         self._notices: Mapping[str, InterruptionNotices] = notices if notices is not None else {}
+        self._journaled = journaled
         self._older_than = older_than
         self._clock = clock or (lambda: datetime.now(UTC))
         self._billing = Billing(uow_factory, clock=self._clock, metrics=_SweptMetrics(metrics))
@@ -88,8 +94,16 @@ class ReservationSweeper:
         return await self._refund(holds)
 
     async def _refund(self, holds: list[LedgerEntry]) -> int:
+        # A settlement waiting in this worker's journal (a database outage) is charged as
+        # it was, never refunded: replay it first and leave the still-pending ones alone.
+        skip: frozenset[str] = frozenset()
+        if self._journaled is not None:
+            await self._journaled.replay()
+            skip = await self._journaled.pending_request_ids()
         settled = 0
         for entry in holds:
+            if entry.request_id in skip:
+                continue
             if await self._billing.settle(_hold_of(entry), Settlement(0, Outcome.FAILED)):
                 settled += 1
                 logger.warning(
@@ -141,10 +155,11 @@ async def run_sweeper(
     *,
     older_than: timedelta = DEFAULT_OLDER_THAN,
     metrics: MetricsSink = NO_METRICS,
+    journaled: Billing | None = None,
 ) -> None:
     """Sweep every ``interval_s`` seconds until cancelled. Any worker may run it, and
-    several at once are safe."""
-    sweeper = ReservationSweeper(uow_factory, older_than, metrics=metrics)
+    several at once are safe. ``journaled``: see ``ReservationSweeper``."""
+    sweeper = ReservationSweeper(uow_factory, older_than, metrics=metrics, journaled=journaled)
     while True:
         await asyncio.sleep(interval_s)
         try:

@@ -25,6 +25,14 @@ def _entry(row: Row[Any]) -> LedgerEntry:
     )
 
 
+def _settled() -> Any:
+    """A settle row exists for the outer hold row's request id."""
+    settle = aliased(LedgerRow)
+    return exists().where(
+        settle.request_id == LedgerRow.request_id, settle.kind == LedgerKind.SETTLE.value
+    )
+
+
 class SqlLedgerRepository(SqlRepository):
     async def append(self, entry: LedgerEntry) -> bool:
         values = {
@@ -57,11 +65,16 @@ class SqlLedgerRepository(SqlRepository):
         )
         return [_entry(row) for row in (await self._execute(statement)).all()]
 
-    async def open_holds(self, older_than: datetime) -> list[LedgerEntry]:
-        settle = aliased(LedgerRow)
-        settled = exists().where(
-            settle.request_id == LedgerRow.request_id, settle.kind == LedgerKind.SETTLE.value
+    async def count_open_holds(self) -> int:
+        statement = select(func.count()).where(
+            LedgerRow.kind == LedgerKind.HOLD.value,
+            LedgerRow.request_id.is_not(None),
+            ~_settled(),
         )
+        return int((await self._execute(statement)).scalar_one())
+
+    async def open_holds(self, older_than: datetime) -> list[LedgerEntry]:
+        settled = _settled()
         statement = (
             select(LedgerRow)
             .where(

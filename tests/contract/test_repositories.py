@@ -327,6 +327,8 @@ async def test_open_holds(uow: UowFactory) -> None:
         later = await tx.ledger.open_holds(T0 + timedelta(hours=1))
     assert [(h.request_id, h.amount, h.created_at) for h in holds] == [("open", -10, old)]
     assert [h.request_id for h in later] == ["open", "fresh"]
+    async with uow() as tx:
+        assert await tx.ledger.count_open_holds() == 2  # of any age: "open" and "fresh"
 
 
 # ---- conversations -----------------------------------------------------------------------

@@ -5,6 +5,7 @@ One ``MemoryUnitOfWork`` holds every repository, like ``storage.uow.SqlUnitOfWor
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from core.ports import (
     IdempotencyRepository,
     LeaseRepository,
     LedgerRepository,
+    PendingSettlement,
     RefreshTokenRepository,
     SecurityRepository,
     UsageRepository,
@@ -194,6 +196,16 @@ class MemoryLedgerRepository(Repository):
     async def entries(self, account_id: int, limit: int) -> list[LedgerEntry]:
         mine = [e for _, e in reversed(self._store.ledger) if e.account_id == account_id]
         return mine[: max(limit, 0)]
+
+    async def count_open_holds(self) -> int:
+        settled = {e.request_id for _, e in self._store.ledger if e.kind is LedgerKind.SETTLE}
+        return sum(
+            1
+            for _, e in self._store.ledger
+            if e.kind is LedgerKind.HOLD
+            and e.request_id is not None
+            and e.request_id not in settled
+        )
 
     async def open_holds(self, older_than: datetime) -> list[LedgerEntry]:
         cutoff = _utc(older_than)
@@ -452,3 +464,25 @@ def memory_uow_factory(store: MemoryStore) -> Callable[[], MemoryUnitOfWork]:
         return MemoryUnitOfWork(store)
 
     return new_unit_of_work
+
+
+class MemorySettlementJournal:
+    """``SettlementJournal`` in memory: what a restart of the same store would replay."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, PendingSettlement] = {}
+        self.added: list[str] = []
+        self.emptied = asyncio.Event()  # set when the last pending one is done
+
+    async def add(self, pending: PendingSettlement) -> None:
+        self.entries[pending.request_id] = pending
+        self.added.append(pending.request_id)
+        self.emptied.clear()
+
+    async def done(self, request_id: str) -> None:
+        self.entries.pop(request_id, None)
+        if not self.entries:
+            self.emptied.set()
+
+    async def pending(self) -> list[PendingSettlement]:
+        return list(self.entries.values())

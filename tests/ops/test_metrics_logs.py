@@ -11,14 +11,15 @@ import math
 import re
 import socket
 from contextlib import aclosing
+from functools import partial
 
 import aiohttp
 import pytest
 
 from bots.bootstrap import open_app
 from bots.logging_setup import make_handler
-from bots.metrics import process_metrics
-from bots.metrics_server import serve_metrics, start_metrics_server
+from bots.metrics import SwitchboardMetrics, process_metrics
+from bots.metrics_server import count_open_holds, serve_metrics, start_metrics_server
 from bots.settings import Settings
 from core.errors import InsufficientCredits
 from core.money import MICRO
@@ -75,13 +76,19 @@ def _settings(url: str, llm: FakeLLM, **extra) -> Settings:
 async def test_a_chat_through_the_core_moves_the_counters(sqlite_url):
     metrics = process_metrics()
     before = parse_exposition(metrics.render())
+    database = SwitchboardMetrics()  # the gauge read from the database, this app's only
     async with FakeLLM(api_key=TEST_API_KEY) as llm, open_app(_settings(sqlite_url, llm)) as app:
+        database.watch_open_holds(partial(count_open_holds, app.uow))
         llm.script(delay=0.2)
         request = ChatRequest(caller=caller("9"), chat_id="m", text="count me please")
         async with aclosing(app.core.chat.ask(request)) as events:
             first = await anext(events)
             during = parse_exposition(metrics.render())
+            await database.refresh()
+            open_during = parse_exposition(database.render())
             done = [first, *[e async for e in events]][-1]
+        await database.refresh()
+        open_after = parse_exposition(database.render())
         llm.script(reply="x " * 50)
         for _ in range(30):  # spend the one welcome credit until a refusal
             try:
@@ -92,12 +99,15 @@ async def test_a_chat_through_the_core_moves_the_counters(sqlite_url):
                 break
     after = parse_exposition(metrics.render())
     ok = dict(platform="telegram", feature="chat", outcome="ok")
-    assert value(during, "switchboard_open_reservations", feature="chat") == 1 + value(
-        before, "switchboard_open_reservations", feature="chat"
+    assert value(during, "switchboard_requests_in_progress", feature="chat") == 1 + value(
+        before, "switchboard_requests_in_progress", feature="chat"
     )
-    assert value(after, "switchboard_open_reservations", feature="chat") == value(
-        before, "switchboard_open_reservations", feature="chat"
+    assert value(after, "switchboard_requests_in_progress", feature="chat") == value(
+        before, "switchboard_requests_in_progress", feature="chat"
     )
+    # The database's truth: one hold without a settle row while answering, none after.
+    assert value(open_during, "switchboard_open_reservations") == 1
+    assert value(open_after, "switchboard_open_reservations") == 0
     assert (
         value(after, "switchboard_requests_total", **ok)
         >= value(before, "switchboard_requests_total", **ok) + 2
