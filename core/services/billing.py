@@ -55,26 +55,6 @@ async def uncancellable(coro: Coroutine[object, object, T]) -> T:
     return result
 
 
-async def to_the_end(coro: Coroutine[object, object, T]) -> tuple[T, bool]:
-    """Run ``coro`` to the end even if the caller is cancelled meanwhile, and say whether
-    it was: the caller then undoes what ``coro`` did (e.g. refunds a committed hold)
-    before it re-raises the cancellation. A failure of ``coro`` is raised as is, or as
-    the cancellation when the caller was cancelled meanwhile."""
-    task = asyncio.ensure_future(coro)
-    cancelled = False
-    while not task.done():
-        try:
-            await asyncio.wait((task,))  # never cancels the task, never raises its error
-        except asyncio.CancelledError:
-            cancelled = True
-    error = task.exception()  # a cancelled task raises its CancelledError here
-    if error is not None:
-        if cancelled:
-            raise asyncio.CancelledError from error
-        raise error
-    return task.result(), cancelled
-
-
 @dataclass(frozen=True, slots=True)
 class Hold:
     account_id: int

@@ -19,7 +19,7 @@ from core.models_config import ModelCatalog, ModelSpec
 from core.money import estimate_tokens, price_of
 from core.observability import bind_request_id
 from core.ports import ModelProvider, StopSignals, UnitOfWork, UnitOfWorkFactory
-from core.services.billing import Billing, Hold, Settlement, to_the_end
+from core.services.billing import Billing, Hold, Settlement
 from core.services.chat_reply import ChatReply
 from core.services.config import CoreConfig
 from core.services.gate import Admitted, Gate
@@ -117,11 +117,8 @@ class ChatService:
 
         admission = AsyncExitStack()
         try:
-            # Once the hold is committed the request must end as a reply that settles: a
-            # cancellation meanwhile (a client gone) waits for the admission, then closes
-            # that reply below instead of leaving the hold open until the sweep.
-            (admitted, (conversation, messages, hold)), cancelled = await to_the_end(
-                admission.enter_async_context(self._gate.admit(request, Feature.CHAT, reserve))
+            admitted, (conversation, messages, hold) = await admission.enter_async_context(
+                self._gate.admit(request, Feature.CHAT, reserve)
             )
         except BaseException:
             await admission.aclose()
@@ -144,11 +141,7 @@ class ChatService:
             done = await settle()
             yield TextDone(progress.text, done.charge, done.usage, done.outcome)
 
-        reply = ChatReply(hold.request_id, events(), settle, admission)
-        if cancelled:
-            await reply.aclose()  # nothing was read: it owes nothing, the hold comes back
-            raise asyncio.CancelledError
-        return reply
+        return ChatReply(hold.request_id, events(), settle, admission)
 
     async def ask(self, request: ChatRequest) -> AsyncGenerator[ReplyEvent, None]:
         """``start`` and its events as one generator: refusals are raised at the first
