@@ -3,7 +3,10 @@ driver's connection failure becomes the core's ``StorageUnavailable``."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -59,8 +62,9 @@ def sqlite_file(url: str | URL) -> Path | None:
 def create_engine(
     url: str | URL, *, pool_size: int = 10, command_timeout: float | None = 30.0
 ) -> AsyncEngine:
-    """An async engine for ``url``: SQLite gets WAL, a busy timeout and foreign keys on
-    every connection; Postgres gets a recycled pool, and statements that
+    """An async engine for ``url``: SQLite gets WAL, a busy timeout, foreign keys and a
+    rollback before every close on every connection (writers take turns on
+    ``sqlite_writer_lock``); Postgres gets a recycled pool, and statements that
     outlive ``command_timeout`` seconds fail (as ``StorageUnavailable``) instead of
     hanging a request."""
     parsed = async_url(url)
@@ -81,11 +85,50 @@ def create_engine(
     )
 
 
+class _RollbackOnClose(sqlite3.Connection):
+    """An SQLite connection that rolls back before it closes.
+
+    ``sqlite3.Connection.close()`` (Python 3.11) does not roll back, and while a cursor
+    still holds an unfinished statement SQLite only marks the connection a "zombie": it
+    stays open, with its transaction and its write lock, until that cursor is garbage
+    collected, which may be never. That is what a request cancelled between a statement
+    and its fetch left behind (the driver then drops the connection without a rollback),
+    and every later writer waited for the busy timeout and failed. Rolling back first
+    ends the transaction whatever its cursors still hold."""
+
+    def close(self) -> None:
+        try:
+            if self.in_transaction:
+                self.rollback()
+        except sqlite3.Error as exc:
+            logger.warning("rollback before closing an SQLite connection failed: %s", exc)
+        finally:
+            super().close()
+
+
+# One asyncio lock per SQLite engine: the writers of one process take turns here instead
+# of in SQLite's busy handler (which sleeps and retries, unfairly, up to the busy timeout).
+_WRITER_LOCKS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def sqlite_writer_lock(engine: AsyncEngine) -> asyncio.Lock | None:
+    """The lock this process's writers take turns on for ``engine``; None off SQLite."""
+    if engine.dialect.name != "sqlite":
+        return None
+    lock = _WRITER_LOCKS.get(engine.sync_engine)
+    if lock is None:
+        lock = _WRITER_LOCKS[engine.sync_engine] = asyncio.Lock()
+    return lock
+
+
 def _sqlite_engine(url: URL) -> AsyncEngine:
     path = sqlite_file(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = create_async_engine(
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "factory": _RollbackOnClose},
+    )
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     return engine
 

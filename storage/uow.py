@@ -1,5 +1,12 @@
 """The SQL unit of work: one connection holding every repository, one short transaction,
-rolled back unless the use case commits. Connection failures anywhere in it surface as ``StorageUnavailable``."""
+rolled back unless the use case commits. Connection failures anywhere in it surface as ``StorageUnavailable``.
+
+On SQLite the units of work of one process take turns on the engine's writer lock and
+start with ``BEGIN IMMEDIATE`` (the file's write lock taken up front, so a transaction
+never fails half way on a lock another connection holds). However the block ends —
+an error, or its task cancelled at any await, including inside ``__aenter__`` — the
+transaction is rolled back, the connection returned and the lock released, in a
+shielded task that a second cancellation cannot interrupt."""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from core.errors import StorageUnavailable
 from core.ports import (
     AccountRepository,
     ApiKeyRepository,
@@ -25,7 +33,12 @@ from core.ports import (
     SecurityRepository,
     UsageRepository,
 )
-from storage.db import is_unavailable, translate_errors
+from storage.db import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    is_unavailable,
+    sqlite_writer_lock,
+    translate_errors,
+)
 from storage.repositories import (
     SqlAccountRepository,
     SqlApiKeyRepository,
@@ -62,17 +75,25 @@ class SqlUnitOfWork:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._connection: AsyncConnection | None = None
+        self._writer_lock = sqlite_writer_lock(engine)
 
     async def __aenter__(self) -> Self:
         if self._connection is not None:
             raise RuntimeError("this unit of work is already open")
-        async with translate_errors():
-            connection = await self._engine.connect()
+        await self._take_turn()
+        try:
+            async with translate_errors():
+                connection = await self._engine.connect()
+        except BaseException:
+            self._end_turn()
+            raise
         try:
             async with translate_errors():
                 await connection.begin()
+                if self._writer_lock is not None:
+                    await connection.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
-            await asyncio.shield(self._close_quietly(connection))
+            await asyncio.shield(self._finish(connection, quietly=True))
             raise
         self._connection = connection
         self.accounts = SqlAccountRepository(connection)
@@ -99,13 +120,14 @@ class SqlUnitOfWork:
         if connection is None:
             return
         # Closing rolls back whatever was not committed. It is shielded so that a
-        # cancelled request still hands its connection back to the pool.
+        # cancelled request still hands its connection back to the pool (and its turn
+        # to the next writer) once the rollback is done.
         if exc is not None:
             # The block already failed: report that failure, not a cleanup one.
-            await asyncio.shield(self._close_quietly(connection))
+            await asyncio.shield(self._finish(connection, quietly=True))
             return
         async with translate_errors():
-            await asyncio.shield(connection.close())
+            await asyncio.shield(self._finish(connection, quietly=False))
 
     async def commit(self) -> None:
         if self._connection is None:
@@ -114,6 +136,31 @@ class SqlUnitOfWork:
         # automatically begun transaction, and this commits that one.
         async with translate_errors():
             await self._connection.commit()
+
+    async def _take_turn(self) -> None:
+        """Wait for this process's other SQLite writers; as long as SQLite itself would."""
+        if self._writer_lock is None:
+            return
+        try:
+            async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
+                await self._writer_lock.acquire()
+        except TimeoutError:
+            logger.warning("database unavailable: the SQLite writer lock stayed taken")
+            raise StorageUnavailable() from None
+
+    def _end_turn(self) -> None:
+        if self._writer_lock is not None:
+            self._writer_lock.release()
+
+    async def _finish(self, connection: AsyncConnection, *, quietly: bool) -> None:
+        """Roll back what was not committed, return the connection, end the turn."""
+        try:
+            if quietly:
+                await self._close_quietly(connection)
+            else:
+                await connection.close()
+        finally:
+            self._end_turn()
 
     @staticmethod
     async def _close_quietly(connection: AsyncConnection) -> None:

@@ -7,7 +7,8 @@ from typing import Protocol
 
 class HealthProbe(Protocol):
     async def database(self) -> str:
-        """``"ok"`` or ``"unavailable"``."""
+        """``"ok"`` when it can take a write now; ``"unavailable"`` (not reached),
+        ``"locked"`` (another writer holds the write lock) or ``"read_only"``."""
         ...
 
     def shared_state(self) -> str:

@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Health:
-    database: str  # "ok" | "unavailable"
+    database: str  # "ok" | "unavailable" | "locked" | "read_only"
     redis: str  # "off" | "ok" | "degraded"
 
     @property
