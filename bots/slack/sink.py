@@ -11,6 +11,7 @@ text plain with a Stop button, the final text as mrkdwn. A final refused as
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -55,8 +56,12 @@ class SlackSink:
         stop_label: str = "Stop",
         interval_s: float = EDIT_INTERVAL_S,
         max_length: int = MAX_TEXT,
+        on_native_refused: Callable[[], None] | None = None,
     ) -> None:
         channel, thread_ts = target.channel, target.thread_ts
+        # Told at the moment Slack refuses native streaming, so the next answer (which may
+        # start before this one is finished) edits messages straight away.
+        self._on_native_refused = on_native_refused
         self._client = client
         self._channel = channel
         self._thread_ts = thread_ts
@@ -66,7 +71,6 @@ class SlackSink:
         self._stop_label = stop_label
         self._stream: NativeStream | None = None
         self.stop_offered = False
-        self.native_refused = False
         self._limits = SinkLimits(
             chat_key=f"slack:{channel}:{thread_ts or ''}",
             max_length=max_length,
@@ -149,7 +153,8 @@ class SlackSink:
         try:
             await self._stream.show(text)
         except PreviewUnavailable:
-            self.native_refused = True
+            if self._on_native_refused is not None:
+                self._on_native_refused()
             raise
         finally:
             if self._stream.sent == 0:

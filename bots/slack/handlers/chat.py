@@ -52,13 +52,10 @@ async def answer(
         native=deps.native,
         stop_label=t("reply.stop_button"),
         interval_s=deps.settings.slack_edit_interval,
+        on_native_refused=deps.streaming.refused,
     )
     pacer = deps.pacers.for_team(target.team_id, native=sink.limits.native_preview)
-    try:
-        await stream_reply(reply, sink, pacer, t)
-    finally:
-        if sink.native_refused:
-            deps.streaming.refused()
+    await stream_reply(reply, sink, pacer, t)
 
 
 async def ask(
