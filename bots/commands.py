@@ -27,6 +27,9 @@ class CommandContext:
     chat_id: str
     # A person the platform pointed at (e.g. the author of the replied-to message).
     reply_target: str | None = None
+    # The platform's id for this event (Telegram update, Slack trigger, Discord interaction):
+    # recorded with the command's change, so a redelivery changes nothing and gets no reply.
+    event_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +42,20 @@ class Reply:
 Handler = Callable[[CommandContext, Translator, str], Awaitable[Reply]]
 
 
+async def _seen(ctx: CommandContext) -> None:
+    """For commands that change nothing: record the event, so a redelivery is silent."""
+    await ctx.core.accounts.note_event(ctx.caller, ctx.event_id)
+
+
 async def _start(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    await _seen(ctx)
     account = await ctx.core.conversations.balance(ctx.caller)
     name = ctx.caller.display_name or ""
     return Reply(t("cmd.start", name=name, balance=format_credits(account.balance)))
 
 
 async def _help(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    await _seen(ctx)
     account = await ctx.core.accounts.resolve(ctx.caller)
     text = t("cmd.help")
     if account.role.value == "admin":
@@ -54,6 +64,7 @@ async def _help(ctx: CommandContext, t: Translator, args: str) -> Reply:
 
 
 async def _balance(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    await _seen(ctx)
     account = await ctx.core.conversations.balance(ctx.caller)
     return Reply(
         views.balance_text(t, account, ctx.core.accounts.current_chat_model(account)), private=True
@@ -61,11 +72,12 @@ async def _balance(ctx: CommandContext, t: Translator, args: str) -> Reply:
 
 
 async def _reset(ctx: CommandContext, t: Translator, args: str) -> Reply:
-    await ctx.core.conversations.reset(ctx.caller, ctx.chat_id)
+    await ctx.core.conversations.reset(ctx.caller, ctx.chat_id, ctx.event_id)
     return Reply(t("cmd.reset"))
 
 
 async def _history(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    await _seen(ctx)
     return Reply(
         views.history_text(t, await ctx.core.conversations.history(ctx.caller)), private=True
     )
@@ -73,8 +85,9 @@ async def _history(ctx: CommandContext, t: Translator, args: str) -> Reply:
 
 async def _model(ctx: CommandContext, t: Translator, args: str) -> Reply:
     if args.strip():
-        model = await ctx.core.accounts.choose_chat_model(ctx.caller, args)
+        model = await ctx.core.accounts.choose_chat_model(ctx.caller, args, ctx.event_id)
         return Reply(t("cmd.model_set", model=model.name))
+    await _seen(ctx)
     account = await ctx.core.accounts.resolve(ctx.caller)
     accounts = ctx.core.accounts
     return Reply(
@@ -85,17 +98,18 @@ async def _model(ctx: CommandContext, t: Translator, args: str) -> Reply:
 async def _lang(ctx: CommandContext, t: Translator, args: str) -> Reply:
     available = ", ".join((*available_languages(), "auto"))
     if not args.strip():
+        await _seen(ctx)
         return Reply(t("cmd.lang_current", language=t.language, available=available))
-    account = await ctx.core.accounts.set_language(ctx.caller, args.strip())
+    account = await ctx.core.accounts.set_language(ctx.caller, args.strip(), ctx.event_id)
     new_t = Translator(ctx.core.accounts.language_of(account, ctx.caller))
     return Reply(new_t("cmd.lang_set", language=new_t.language))
 
 
 async def _link(ctx: CommandContext, t: Translator, args: str) -> Reply:
     if args.strip():
-        account = await ctx.core.accounts.link(ctx.caller, args)
+        account = await ctx.core.accounts.link(ctx.caller, args, ctx.event_id)
         return Reply(t("cmd.linked", balance=format_credits(account.balance)), private=True)
-    code = await ctx.core.accounts.create_link_code(ctx.caller)
+    code = await ctx.core.accounts.create_link_code(ctx.caller, ctx.event_id)
     minutes = ctx.core.config.link_code_ttl_s // 60
     return Reply(t("cmd.link_code", code=code, minutes=minutes), private=True)
 
@@ -111,7 +125,7 @@ def _target(ctx: CommandContext, args: str) -> tuple[str, str]:
 async def _grant(ctx: CommandContext, t: Translator, args: str) -> Reply:
     user, rest = _target(ctx, args)
     amount, _, reason = rest.partition(" ")
-    account = await ctx.core.admin.grant(ctx.caller, user, amount, reason.strip())
+    account = await ctx.core.admin.grant(ctx.caller, user, amount, reason.strip(), ctx.event_id)
     return Reply(
         t("cmd.granted", account=account.id, balance=format_credits(account.balance)), private=True
     )
@@ -119,26 +133,30 @@ async def _grant(ctx: CommandContext, t: Translator, args: str) -> Reply:
 
 async def _setrole(ctx: CommandContext, t: Translator, args: str) -> Reply:
     user, role = _target(ctx, args)
-    account = await ctx.core.admin.set_role(ctx.caller, user, role)
+    account = await ctx.core.admin.set_role(ctx.caller, user, role, ctx.event_id)
     return Reply(t("cmd.role_set", account=account.id, role=account.role.value), private=True)
 
 
 async def _ban(ctx: CommandContext, t: Translator, args: str) -> Reply:
-    account = await ctx.core.admin.set_banned(ctx.caller, _target(ctx, args)[0], True)
+    account = await ctx.core.admin.set_banned(ctx.caller, _target(ctx, args)[0], True, ctx.event_id)
     return Reply(t("cmd.banned", account=account.id), private=True)
 
 
 async def _unban(ctx: CommandContext, t: Translator, args: str) -> Reply:
-    account = await ctx.core.admin.set_banned(ctx.caller, _target(ctx, args)[0], False)
+    account = await ctx.core.admin.set_banned(
+        ctx.caller, _target(ctx, args)[0], False, ctx.event_id
+    )
     return Reply(t("cmd.unbanned", account=account.id), private=True)
 
 
 async def _user(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    await _seen(ctx)
     view = await ctx.core.admin.view(ctx.caller, _target(ctx, args)[0])
     return Reply(views.account_text(t, view), private=True)
 
 
 async def _stats(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    await _seen(ctx)
     target = args.strip() or ctx.reply_target
     report = await ctx.core.admin.stats(ctx.caller, target)
     title = t("cmd.stats_chart_title") + (f" — {target}" if target else "")
@@ -167,7 +185,8 @@ ADMIN_COMMANDS = frozenset({"grant", "setrole", "ban", "unban", "user", "stats"}
 
 async def run_command(ctx: CommandContext, name: str, args: str) -> Reply | None:
     """The reply to ``/name args``, or None when ``name`` is not a shared text command.
-    Core errors propagate: each adapter turns them into words in its errors.py."""
+    Core errors propagate: each adapter turns them into words in its errors.py, and
+    ``DuplicateEvent`` (a redelivered ``ctx.event_id``) into silence."""
     handler = COMMANDS.get(name.lower())
     if handler is None:
         return None

@@ -94,6 +94,13 @@ def chat_id(team_id: str, channel: str, thread_ts: str | None) -> str:
     return f"{team_id}:{channel}:{thread_ts}"
 
 
+def command_event(command: dict[str, Any]) -> str | None:
+    """A slash command's event id, from its ``trigger_id`` (unique per invocation and the
+    same in a retry); None when Slack sent none, so that two commands never share one."""
+    trigger = command.get("trigger_id")
+    return event_id(f"cmd:{trigger}") if trigger else None
+
+
 def event_id(slack_event_id: str | None, part: str = "") -> str | None:
     """The core's platform event id; ``part`` tells apart two paid steps of one event."""
     if not slack_event_id:

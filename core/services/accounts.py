@@ -11,6 +11,7 @@ from core.i18n import available_languages, normalize_language
 from core.models_config import ModelCatalog, ModelSpec
 from core.ports import LinkCodes, UnitOfWork, UnitOfWorkFactory
 from core.services.config import CoreConfig
+from core.services.events import record_event
 from core.services.requests import Caller
 from core.types import Account, Feature, LedgerEntry, LedgerKind, Role
 
@@ -78,7 +79,18 @@ class AccountService:
             return account.language
         return normalize_language(caller.locale)
 
-    async def set_language(self, caller: Caller, code: str | None) -> Account:
+    async def note_event(self, caller: Caller, event_id: str | None) -> None:
+        """Record the event of a command that changes nothing (/balance, /help…), so a
+        redelivery is not answered twice; raises ``DuplicateEvent`` for one."""
+        if not event_id:
+            return
+        async with self._uow() as uow:
+            await record_event(uow, caller.platform, event_id)
+            await uow.commit()
+
+    async def set_language(
+        self, caller: Caller, code: str | None, event_id: str | None = None
+    ) -> Account:
         """``code`` None/"auto" goes back to the platform's locale."""
         account = await self.resolve(caller)
         language: str | None = None
@@ -87,6 +99,7 @@ class AccountService:
             if language is None:
                 raise BadArgument(detail=", ".join((*available_languages(), "auto")))
         async with self._uow() as uow:
+            await record_event(uow, caller.platform, event_id)
             await uow.accounts.set_language(account.id, language)
             await uow.commit()
         return replace(account, language=language)
@@ -104,33 +117,39 @@ class AccountService:
         usable = self.chat_models(account)
         return usable[0] if usable else None
 
-    async def choose_chat_model(self, caller: Caller, name: str) -> ModelSpec:
+    async def choose_chat_model(
+        self, caller: Caller, name: str, event_id: str | None = None
+    ) -> ModelSpec:
         account = await self.resolve(caller)
         model = self._models.get(name.strip())
         if model is None or model.kind is not Feature.CHAT or not model.allows(account.role):
             raise UnknownModel(model=name.strip())
         async with self._uow() as uow:
+            await record_event(uow, caller.platform, event_id)
             await uow.accounts.set_chat_model(account.id, model.name)
             await uow.commit()
         return model
 
-    async def create_link_code(self, caller: Caller) -> str:
+    async def create_link_code(self, caller: Caller, event_id: str | None = None) -> str:
         account = await self.resolve(caller)
+        await self.note_event(caller, event_id)  # the code lives in KV, not in this database
         return await self._links.create(account.id, self._config.link_code_ttl_s)
 
-    async def link(self, caller: Caller, code: str) -> Account:
+    async def link(self, caller: Caller, code: str, event_id: str | None = None) -> Account:
         """Join the caller's account into the one that asked for ``code``.
 
         Identities, conversations and usage move over; the balance moves through two ledger
         rows so both ledgers still sum to their balances. The stricter ban and the higher
-        role win, so linking can neither evade a ban nor lose an admin."""
-        target_id = await self._links.consume(code.strip().upper())
-        if target_id is None:
-            raise LinkCodeInvalid()
+        role win, so linking can neither evade a ban nor lose an admin. A redelivered
+        ``event_id`` raises ``DuplicateEvent`` before the (already used) code is looked at."""
         source = await self.resolve(caller)
-        if source.id == target_id:
-            raise AlreadyLinked()
         async with self._uow() as uow:
+            await record_event(uow, caller.platform, event_id)
+            target_id = await self._links.consume(code.strip().upper())
+            if target_id is None:
+                raise LinkCodeInvalid()
+            if source.id == target_id:
+                raise AlreadyLinked()
             target = await uow.accounts.get(target_id)
             fresh_source = await uow.accounts.get(source.id)
             if target is None or fresh_source is None:

@@ -12,6 +12,7 @@ from core.ports import UnitOfWorkFactory, UserEntry
 from core.services.accounts import AccountService
 from core.services.admin_directory import AdminDirectory
 from core.services.auth import Principal
+from core.services.events import record_event
 from core.services.grants import GrantResult, Grants, Idempotency, parse_amount
 from core.services.requests import Caller
 from core.types import (
@@ -69,12 +70,16 @@ class AdminService(AdminDirectory):
             raise UnknownUser(user=ref)
         return account
 
-    async def grant(self, caller: Caller, ref: str, amount: str, reason: str) -> Account:
-        """``/grant <user> <amount> [reason]`` from a chat."""
+    async def grant(
+        self, caller: Caller, ref: str, amount: str, reason: str, event_id: str | None = None
+    ) -> Account:
+        """``/grant <user> <amount> [reason]`` from a chat; ``event_id`` (the platform's)
+        makes a redelivery raise ``DuplicateEvent`` instead of granting twice."""
         actor = await self.require_admin(caller, "grant")
         micro = parse_amount(amount)
         target = await self.find(caller, ref)
-        await self._grants.grant(actor, target.id, micro, reason or None)
+        event = (caller.platform, event_id)
+        await self._grants.grant(actor, target.id, micro, reason or None, event=event)
         return await self._fresh(target.id)
 
     async def grant_to_account(
@@ -90,7 +95,9 @@ class AdminService(AdminDirectory):
         micro = parse_amount(amount)
         return await self._grants.grant(actor, account_id, micro, reason, idempotency)
 
-    async def set_role(self, caller: Caller, ref: str, role: str) -> Account:
+    async def set_role(
+        self, caller: Caller, ref: str, role: str, event_id: str | None = None
+    ) -> Account:
         actor = await self.require_admin(caller, "setrole")
         try:
             new_role = Role(role.strip().lower())
@@ -98,18 +105,22 @@ class AdminService(AdminDirectory):
             raise BadArgument(detail="guest | user | admin") from exc
         target = await self.find(caller, ref)
         async with self._uow() as uow:
+            await record_event(uow, caller.platform, event_id)
             await uow.accounts.set_role(target.id, new_role)
             await uow.security.bump(target.id)  # tokens issued before it: refused
             await uow.commit()
         logger.info("admin %s set role of account %s to %s", actor.id, target.id, new_role)
         return await self._fresh(target.id)
 
-    async def set_banned(self, caller: Caller, ref: str, banned: bool) -> Account:
+    async def set_banned(
+        self, caller: Caller, ref: str, banned: bool, event_id: str | None = None
+    ) -> Account:
         actor = await self.require_admin(caller, "ban" if banned else "unban")
         target = await self.find(caller, ref)
         if banned and target.id == actor.id:
             raise BadArgument(detail="admins cannot ban themselves")
         async with self._uow() as uow:
+            await record_event(uow, caller.platform, event_id)
             await uow.accounts.set_banned(target.id, banned)
             await uow.security.bump(target.id)  # tokens issued before it: refused
             await uow.commit()

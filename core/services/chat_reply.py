@@ -53,7 +53,14 @@ class ChatReply:
             return
         self._closed = True
         try:
-            await uncancellable(self._events.aclose())
-            await self._settle()
+            # One uncancellable step: a cancellation that lands while the upstream is being
+            # stopped (a client that vanished mid-stream) must not skip the settlement.
+            await uncancellable(self._stop_and_settle())
         finally:
             await uncancellable(self._admission.aclose())
+
+    async def _stop_and_settle(self) -> None:
+        try:
+            await self._events.aclose()
+        finally:
+            await self._settle()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.errors import Banned
 from core.ports import UnitOfWorkFactory
 from core.services.accounts import AccountService
+from core.services.events import record_event
 from core.services.requests import Caller
 from core.types import Account, ConversationKey, Exchange
 
@@ -25,9 +26,10 @@ class ConversationService:
     async def balance(self, caller: Caller) -> Account:
         return await self._usable_account(caller)
 
-    async def reset(self, caller: Caller, chat_id: str) -> None:
+    async def reset(self, caller: Caller, chat_id: str, event_id: str | None = None) -> None:
         account = await self._usable_account(caller)
         async with self._uow() as uow:
+            await record_event(uow, caller.platform, event_id)
             await uow.conversations.reset(ConversationKey(caller.platform, chat_id, account.id))
             await uow.commit()
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from core.errors import BadArgument, IdempotencyConflict, UnknownUser
 from core.money import PriceError, to_micro
 from core.ports import GrantRecord, UnitOfWorkFactory
+from core.services.events import record_event
 from core.services.requests import new_request_id
 from core.types import Account, LedgerEntry, LedgerKind
 
@@ -52,10 +53,13 @@ class Grants:
         micro: int,
         reason: str | None,
         idempotency: Idempotency | None = None,
+        event: tuple[str, str | None] = ("", None),
     ) -> GrantResult:
         """One ledger row and the balance change in one transaction; ``actor`` must have
-        been checked to be an admin by the caller."""
+        been checked to be an admin by the caller. ``event`` (platform, event id) is recorded
+        in the same transaction: a redelivered command raises ``DuplicateEvent``."""
         async with self._uow() as uow:
+            await record_event(uow, *event)
             if idempotency is not None:
                 first = await uow.idempotency.get(actor.id, idempotency.key)
                 if first is not None:

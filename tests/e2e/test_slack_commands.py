@@ -177,3 +177,18 @@ async def test_url_verification_challenge(sqlite_url: str) -> None:
         body = json.dumps({"type": "url_verification", "challenge": "abc123", "token": "x"})
         answer = await s.poster._post(body, "application/json")
         assert answer.status == 200 and "abc123" in answer.body
+
+
+async def test_a_retried_admin_grant_grants_once_and_answers_once(sqlite_url: str) -> None:
+    async with slack_stack(sqlite_url) as s:
+        before = await _balance(s, ALICE)
+        command = ("/admin", f"grant <@{ALICE}|alice> 7 retried")
+        await s.poster.command(*command, user=ADMIN, channel=CHANNEL, trigger_id="13.37.abc")
+        await eventually(lambda: s.slack.responses, what="grant reply")
+        retried = await s.poster.command(
+            *command, user=ADMIN, channel=CHANNEL, trigger_id="13.37.abc", retry_num=1
+        )
+        assert retried.status == 200
+        await settle(1.0)  # room for a second reply, which must not come
+        assert len(s.slack.responses) == 1
+        assert await _balance(s, ALICE) == before + 7 * MICRO

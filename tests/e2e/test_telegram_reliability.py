@@ -145,3 +145,25 @@ async def test_two_workers_one_answer_one_charge(
         redis = worker.app.kv.redis
         assert redis is not None
         await redis.delete(f"{worker.app.settings.redis_prefix}flag:tg:{BOT_ID}:update:{update_id}")
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["flag-dedupe", "database-only"])
+async def test_redelivered_grant_adds_the_credits_once(
+    sqlite_url: str, llm: FakeLLM, server: FakeTelegramServer, fast_path: bool
+) -> None:
+    """A free command redelivered (same update_id): one grant, one reply. Without the
+    shared-flag fast path the event id stored with the grant alone must hold."""
+    async with running_bot(
+        settings_for(sqlite_url, llm, server), server, llm, dedupe=fast_path
+    ) as running:
+        await running.app.core.accounts.resolve(Caller(IdentityKey("telegram", "", str(USER))))
+        text = f"/grant {USER} 5 thanks"
+        message = server.user_message(ADMIN, text, **telegram_harness.command(text))
+        update = {"update_id": 4242, "message": message}
+        server.push_update(update)
+        server.push_update(update)  # Telegram redelivers
+        await until(lambda: texts(server, ADMIN), what="the grant's reply")
+        await asyncio.sleep(1.0)  # room for a second reply, which must not come
+        assert len(texts(server, ADMIN)) == 1 and "105" in texts(server, ADMIN)[0]
+        view = await running.app.core.admin.view(ADMIN_CALLER, str(USER))
+        assert view.account.balance == 105 * MICRO

@@ -15,7 +15,7 @@ from bots.discord.errors import message_for, tell_interaction
 from bots.discord.render import MAX_TEXT, NO_PINGS
 from bots.language import translator
 from bots.streaming import split_text
-from core.errors import CoreError
+from core.errors import CoreError, DuplicateEvent
 from core.i18n import Translator
 from core.services.requests import Caller
 
@@ -73,9 +73,13 @@ async def text_command(
     if not await acknowledge(interaction, ephemeral=True):
         return
     caller = caller_of(interaction)
-    ctx = CommandContext(deps.core, caller, mapping.chat_id(interaction.channel_id))
+    event = mapping.interaction_event(interaction.id)
+    ctx = CommandContext(deps.core, caller, mapping.chat_id(interaction.channel_id), event_id=event)
     try:
         reply = await run_command(ctx, name, args)
+    except DuplicateEvent:
+        logger.info("interaction %s already answered", interaction.id)
+        return
     except CoreError as exc:
         t = await translator(deps.core, caller)
         await tell_interaction(

@@ -44,17 +44,18 @@ def on_command(deps: SlackDeps) -> CommandListener:
         caller = await deps.caller(team, user)
         t = await translator(deps.core, caller)
         channel = str(command["channel_id"])
+        event = mapping.command_event(command)
         try:
             if name in PAID:
                 target = Target(team, channel, None, user)
-                event = mapping.event_id(f"cmd:{command.get('trigger_id') or ''}")
                 text = mapping.plain_text(args)
                 if name == "ask":
                     await chat.ask(deps, target, caller, text, event)
                 else:
                     await media.image_or_speech(deps, name, target, caller, t, text, event)
                 return
-            context = CommandContext(deps.core, caller, mapping.chat_id(team, channel, None))
+            chat_id = mapping.chat_id(team, channel, None)
+            context = CommandContext(deps.core, caller, chat_id, event_id=event)
             reply = await run_command(context, name, mapping.command_args(args))
             text, private = (reply.text, reply.private) if reply else (t("cmd.help"), True)
             await respond(text=text, response_type="ephemeral" if private else "in_channel")

@@ -7,21 +7,31 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import Message
+from aiogram.types import Message, Update
 
 from bots.commands import COMMANDS, CommandContext, run_command
 from bots.language import translator
 from bots.telegram.deps import TelegramDeps
 from bots.telegram.handlers.replies import deliver
-from bots.telegram.mapping import conversation_id, reply_target
+from bots.telegram.mapping import conversation_id, event_id, reply_target
 from core.services.requests import Caller
 
 
 async def shared_command(
-    message: Message, command: CommandObject, tg: TelegramDeps, caller: Caller
+    message: Message,
+    command: CommandObject,
+    tg: TelegramDeps,
+    caller: Caller,
+    event_update: Update,
 ) -> None:
+    """A redelivered update raises ``DuplicateEvent``, which the error middleware leaves
+    unanswered (the Redis claim in ``UpdateDedupe`` is only the fast path)."""
     context = CommandContext(
-        tg.core, caller, conversation_id(message), reply_target(message, tg.bot_id)
+        tg.core,
+        caller,
+        conversation_id(message),
+        reply_target(message, tg.bot_id),
+        event_id(event_update),
     )
     reply = await run_command(context, command.command, command.args or "")
     if reply is not None:
