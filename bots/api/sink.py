@@ -9,46 +9,18 @@ only what was produced."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from core.errors import CoreError
-from core.services.billing import uncancellable
 from core.services.chat_reply import ChatReply
 from core.types import TextDelta, TextDone
 
 logger = logging.getLogger(__name__)
 
 OnDelta = Callable[[TextDelta], Awaitable[None]]
-
-
-async def admit(start: Coroutine[object, object, ChatReply]) -> ChatReply:
-    """``core.chat.start(...)``, run to its end even when the client leaves meanwhile.
-
-    The server cancels a handler whose client went away. Cancelled inside ``start``, after
-    its transaction reserved the credits but before the reply existed, nobody would own the
-    hold: it would wait for the sweep. So admission always finishes; a reply admitted for a
-    client already gone is closed at once (the model was never asked: nothing is owed, the
-    hold is settled, the slot freed) and the cancellation goes on."""
-    task = asyncio.ensure_future(start)
-    try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        await uncancellable(_close_once_admitted(task))
-        raise
-
-
-async def _close_once_admitted(task: asyncio.Future[ChatReply]) -> None:
-    try:
-        reply = await task
-    except CoreError as exc:  # refused: nothing was reserved, and nobody is left to tell
-        logger.info("client left before its refusal (%s)", exc.key)
-        return
-    logger.info("client left during admission: request %s closed unread", reply.request_id)
-    await reply.aclose()
 
 
 class EventStream:

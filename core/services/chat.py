@@ -14,12 +14,12 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
 
-from core.errors import EmptyInput, InputTooLong, UpstreamBadRequest, UpstreamError
+from core.errors import CoreError, EmptyInput, InputTooLong, UpstreamBadRequest, UpstreamError
 from core.models_config import ModelCatalog, ModelSpec
 from core.money import estimate_tokens, price_of
 from core.observability import bind_request_id
 from core.ports import ModelProvider, StopSignals, UnitOfWork, UnitOfWorkFactory
-from core.services.billing import Billing, Hold, Settlement
+from core.services.billing import Billing, Hold, Settlement, uncancellable
 from core.services.chat_reply import ChatReply
 from core.services.config import CoreConfig
 from core.services.gate import Admitted, Gate
@@ -100,7 +100,21 @@ class ChatService:
     async def start(self, request: ChatRequest) -> ChatReply:
         """Admit and reserve; raises every refusal (nothing charged, nothing shown).
 
-        Use the result as ``async with reply:`` and read ``reply.events`` inside."""
+        Use the result as ``async with reply:`` and read ``reply.events`` inside.
+
+        Admission always runs to its end, even when the caller is cancelled meanwhile (a
+        client that left, a shutdown): cancelled after its transaction reserved the credits
+        but before the reply existed, nobody would own the hold until the sweep. A reply
+        admitted for a caller already gone is closed at once (the model was never asked:
+        the hold is refunded, the slot freed) and the cancellation goes on."""
+        admission = asyncio.ensure_future(self._admit(request))
+        try:
+            return await asyncio.shield(admission)
+        except asyncio.CancelledError:
+            await uncancellable(_close_when_admitted(admission))
+            raise
+
+    async def _admit(self, request: ChatRequest) -> ChatReply:
         bind_request_id(request.request_id)
         text = request.text.strip()
         if not text:
@@ -239,6 +253,16 @@ class ChatService:
             if await self._stops.is_stopped(request_id):
                 await queue.put(_STOP)
                 return
+
+
+async def _close_when_admitted(admission: asyncio.Future[ChatReply]) -> None:
+    try:
+        reply = await admission
+    except CoreError as exc:  # refused: nothing was reserved, and nobody is left to tell
+        logger.info("caller left before its refusal (%s)", exc.key)
+        return
+    logger.info("caller left during admission: request %s closed unread", reply.request_id)
+    await reply.aclose()
 
 
 def _settlement(

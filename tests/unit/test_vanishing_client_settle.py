@@ -9,8 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bots.api.sink import admit
-from core.services.chat_reply import ChatReply
 from core.services.requests import ChatRequest
 from core.types import LedgerKind
 from tests.fakes.llm_server import FakeLLM
@@ -41,16 +39,26 @@ def ask() -> ChatRequest:
 
 async def test_a_client_gone_during_admission_owes_nothing(llm):
     store = MemoryStore()
-    async with core_on(memory_uow_factory(store), llm.base_url) as core:
-        reserved, go_on = asyncio.Event(), asyncio.Event()
+    reserved, go_on = asyncio.Event(), asyncio.Event()
+    memory = memory_uow_factory(store)
 
-        async def slow_start() -> ChatReply:
-            reply = await core.chat.start(ask())  # committed: the hold exists
-            reserved.set()
-            await go_on.wait()  # the rest of admission, when the cancellation lands
-            return reply
+    def pausing_after_the_hold():
+        # The hold's commit went through; the rest of admission is still to come when the
+        # cancellation lands (as when a client leaves while the commit's reply is in flight).
+        uow = memory()
+        commit = uow.commit
 
-        handler = asyncio.create_task(admit(slow_start()))
+        async def commit_then_pause() -> None:
+            await commit()
+            if not reserved.is_set() and any(e.kind is LedgerKind.HOLD for _, e in store.ledger):
+                reserved.set()
+                await go_on.wait()
+
+        uow.commit = commit_then_pause
+        return uow
+
+    async with core_on(pausing_after_the_hold, llm.base_url) as core:
+        handler = asyncio.create_task(core.chat.start(ask()))
         await reserved.wait()
         assert await open_holds(store) == 1
         handler.cancel()  # what aiohttp does when the client disconnects

@@ -9,7 +9,7 @@ from bots.api import mapping, render
 from bots.api import models_chat as mc
 from bots.api.models import ID, integer, string
 from bots.api.registry import Answers, Ctx, Endpoint, Param, endpoint, json_content
-from bots.api.sink import EventStream, admit, relay, whole
+from bots.api.sink import EventStream, relay, whole
 from core.types import Feature, TextDelta
 
 ASK_OK: Answers = {
@@ -39,7 +39,7 @@ async def ask(ctx: Ctx) -> web.StreamResponse:
     request = mapping.ask_request(ctx.user.caller, body, mapping.header_key(ctx.request, 150))
     core = ctx.core
     # Every refusal: an error status, nothing sent. A client gone meanwhile owes nothing.
-    reply = await admit(core.chat.start(request))
+    reply = await core.chat.start(request)
     async with reply:
         if not mapping.wants_events(ctx.request):
             done = await whole(reply)

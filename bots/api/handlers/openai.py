@@ -10,7 +10,7 @@ from aiohttp import web
 from bots.api import mapping, render, render_openai
 from bots.api import models_openai as oai
 from bots.api.registry import Auth, Ctx, Endpoint, endpoint, json_content
-from bots.api.sink import EventStream, admit, relay, whole
+from bots.api.sink import EventStream, relay, whole
 from core.types import Feature, TextDelta
 
 KEY: Auth = "user_or_key"
@@ -52,7 +52,7 @@ async def v1_chat(ctx: Ctx) -> web.StreamResponse:
     user = ctx.user
     request = mapping.completion_request(user.caller, user.credential.username, body)
     shape = render_openai.Completion(f"chatcmpl-{request.request_id}", int(time.time()), body.model)
-    reply = await admit(ctx.core.chat.start(request))  # every refusal: an error status
+    reply = await ctx.core.chat.start(request)  # every refusal: an error status
     async with reply:
         if not body.stream:
             return render.json(shape.whole(await whole(reply)))
