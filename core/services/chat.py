@@ -107,6 +107,9 @@ class ChatService:
         but before the reply existed, nobody would own the hold until the sweep. A reply
         admitted for a caller already gone is closed at once (the model was never asked:
         the hold is refunded, the slot freed) and the cancellation goes on."""
+        # Bound here, in the caller's context: the admission task gets a copy of it, and
+        # the caller's own later lines (the stream, the relay) must carry the id too.
+        bind_request_id(request.request_id)
         admission = asyncio.ensure_future(self._admit(request))
         try:
             return await asyncio.shield(admission)
@@ -115,7 +118,6 @@ class ChatService:
             raise
 
     async def _admit(self, request: ChatRequest) -> ChatReply:
-        bind_request_id(request.request_id)
         text = request.text.strip()
         if not text:
             raise EmptyInput()
