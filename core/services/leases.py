@@ -10,7 +10,6 @@ worker sharing that database can sweep it either."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from core.errors import StorageUnavailable
 from core.ports import UnitOfWorkFactory
 from core.services.billing import uncancellable
+from core.services.periodic import every
 from core.services.sweep import ReservationSweeper
 
 logger = logging.getLogger(__name__)
@@ -59,19 +59,13 @@ class WorkerLease:
 async def run_lease(lease: WorkerLease, interval_s: float) -> None:
     """Beat every ``interval_s`` seconds until cancelled; the lease is released (expired
     at once) on the way out. The first beat is awaited by the caller's start-up."""
+
+    def done(count: int) -> None:
+        if count:
+            logger.warning("refunded %d reservation(s) of dead worker(s)", count)
+
     try:
-        while True:
-            await asyncio.sleep(interval_s)
-            try:
-                count = await lease.beat()
-            except StorageUnavailable:
-                logger.warning("lease heartbeat skipped: the database is unavailable")
-                continue
-            except Exception:  # a periodic task's edge: one bad beat must not end the task
-                logger.exception("lease heartbeat failed")
-                continue
-            if count:
-                logger.warning("refunded %d reservation(s) of dead worker(s)", count)
+        await every(interval_s, "lease heartbeat", lease.beat, done)
     finally:
         try:
             await uncancellable(lease.release())

@@ -23,16 +23,15 @@ settlement that waited out a database outage is charged as it was, never refunde
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from core.errors import StorageUnavailable
 from core.observability import NO_METRICS, MetricsSink
 from core.ports import InterruptionNotices, UnitOfWorkFactory
 from core.services.billing import Billing, Hold, Settlement
+from core.services.periodic import every
 from core.types import Feature, LedgerEntry, Outcome
 
 logger = logging.getLogger(__name__)
@@ -160,18 +159,12 @@ async def run_sweeper(
     """Sweep every ``interval_s`` seconds until cancelled. Any worker may run it, and
     several at once are safe. ``journaled``: see ``ReservationSweeper``."""
     sweeper = ReservationSweeper(uow_factory, older_than, metrics=metrics, journaled=journaled)
-    while True:
-        await asyncio.sleep(interval_s)
-        try:
-            count = await sweeper.sweep_once()
-        except StorageUnavailable:
-            logger.warning("reservation sweep skipped: the database is unavailable")
-            continue
-        except Exception:  # a periodic task's edge: one bad round must not end the task
-            logger.exception("reservation sweep failed")
-            continue
+
+    def done(count: int) -> None:
         if count:
             logger.info("reservation sweep refunded %d abandoned reservation(s)", count)
+
+    await every(interval_s, "reservation sweep", sweeper.sweep_once, done)
 
 
 async def prune_processed_events(
@@ -194,14 +187,15 @@ async def run_event_pruner(
 ) -> None:
     """Prune the dedupe records every ``interval_s`` seconds until cancelled (the first
     round right away). Any worker may run it, and several at once are safe."""
-    while True:
-        try:
-            removed = await prune_processed_events(uow_factory, retention)
-        except StorageUnavailable:
-            logger.warning("event pruning skipped: the database is unavailable")
-        except Exception:  # a periodic task's edge: one bad round must not end the task
-            logger.exception("event pruning failed")
-        else:
-            if removed:
-                logger.info("pruned %d processed event record(s)", removed)
-        await asyncio.sleep(interval_s)
+
+    def done(removed: int) -> None:
+        if removed:
+            logger.info("pruned %d processed event record(s)", removed)
+
+    await every(
+        interval_s,
+        "event pruning",
+        lambda: prune_processed_events(uow_factory, retention),
+        done,
+        first_now=True,
+    )
