@@ -4,6 +4,7 @@ A bad value stops start-up with one line naming the setting (see ``load_settings
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Self
 
@@ -175,6 +176,22 @@ class Settings(BaseSettings):
     api_max_json_bytes: int = Field(1024 * 1024, gt=0)  # JSON bodies
     api_scrypt_n: int = Field(2**15, ge=2**10)  # password hashing cost (r=8, p=1)
 
+    # ---- Web pages (issue 13) --------------------------------------------------------------
+    web_registration: bool = True  # "Create account" on the sign-in page
+    # Addresses or networks of reverse proxies whose X-Forwarded-For/-Proto are believed
+    # (comma list, e.g. "127.0.0.1,10.0.0.0/8"); from anyone else those headers are ignored.
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    @property
+    def trusted_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return parse_networks(self.trusted_proxies)
+
     # ---- Operations (issue 7): backups, reservation sweep, metrics, logs -------------------
     backup_interval: float = Field(0.0, ge=0)  # seconds between scheduled backups; 0: off
     backup_dir: Path = Path("backups")
@@ -211,6 +228,14 @@ class Settings(BaseSettings):
         if value.lower() not in {"text", "json"}:
             raise ValueError("one of text, json")
         return value.lower()
+
+
+def parse_networks(raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """``127.0.0.1, 10.0.0.0/8, ::1`` → networks (a bare address is a /32 or /128)."""
+    try:
+        return tuple(ip_network(p.strip(), strict=False) for p in raw.split(",") if p.strip())
+    except ValueError as exc:
+        raise ValueError(f"{exc}; expected a comma list of addresses or networks") from None
 
 
 def parse_rate_limits(raw: str) -> dict[Role, RoleLimits]:
