@@ -25,8 +25,8 @@ from core.services.requests import Caller
 ACCESS_COOKIE = "sb_access"
 REFRESH_COOKIE = "sb_refresh"
 ROTATION_GRACE_S = 30.0
-_NEW_PAIR = "web_new_pair"
-_SIGNED_OUT = "web_signed_out"
+_NEW_PAIR = web.RequestKey("web_new_pair", TokenPair)
+_SIGNED_OUT = web.RequestKey("web_signed_out", bool)
 
 
 @dataclass(frozen=True, slots=True)
