@@ -38,7 +38,6 @@ def require_chromium() -> str:
 async def browser(profile: Path, width: int | None = None) -> AsyncIterator[Page]:
     """A blank page that records console messages and requests from the start."""
     binary = require_chromium()
-    profile.mkdir(parents=True, exist_ok=True)
     async with chromium_page(binary, str(profile), "about:blank", FLAGS) as page:
         await page.watch()
         if width is not None:
