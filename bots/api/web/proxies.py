@@ -16,6 +16,13 @@ from aiohttp import web
 
 Network = IPv4Network | IPv6Network
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+FORWARDED_AS = web.RequestKey("forwarded_as", web.Request)
+
+
+def as_handled(request: web.Request) -> web.Request:
+    """The request as the handlers saw it (with the client's address and scheme)."""
+    forwarded = request.get(FORWARDED_AS)
+    return forwarded if forwarded is not None else request
 
 
 def _address(text: str) -> IPv4Address | IPv6Address | None:
@@ -56,6 +63,10 @@ def forwarded_middleware(
         client = client_of(request.remote, request.headers.get("X-Forwarded-For", ""), networks)
         proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
         scheme = proto if proto in {"http", "https"} else request.scheme
-        return await handler(request.clone(remote=client or request.remote or "", scheme=scheme))
+        forwarded = request.clone(remote=client or request.remote or "", scheme=scheme)
+        # aiohttp prepares the response with the original request: let response hooks
+        # (the session cookies) find the one the handlers saw.
+        request[FORWARDED_AS] = forwarded
+        return await handler(forwarded)
 
     return believe_trusted_proxies

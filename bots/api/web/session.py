@@ -18,6 +18,7 @@ from aiohttp import web
 
 from bots.api.deps import DEPS
 from bots.api.web.config import WEB
+from bots.api.web.proxies import as_handled
 from core.errors import Unauthenticated
 from core.services.auth import API_KEY_PREFIX, Principal, TokenPair, digest
 from core.services.requests import Caller
@@ -99,6 +100,7 @@ async def write_cookies(request: web.Request, response: web.StreamResponse) -> N
     """``on_response_prepare``: set or clear the cookies this request decided on. aiohttp
     has already turned ``response.cookies`` into headers by then, so the cookies are made
     on a scratch response and copied over as Set-Cookie headers."""
+    request = as_handled(request)
     pair: TokenPair | None = request.get(_NEW_PAIR)
     scratch = web.Response()
     if request.get(_SIGNED_OUT) and pair is None:
