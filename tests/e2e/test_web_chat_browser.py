@@ -37,6 +37,13 @@ async def test_sign_up_stream_stop_reload_and_sign_out(sqlite_url: str, tmp_path
         assert await text_of(page, "label[for=password]") == "Password"
         assert await text_of(page, "#sign-in") == "Sign in"
         assert await text_of(page, "#create-account") == "Create account"
+        # The keyboard alone reaches every control, in reading order.
+        await page.evaluate("document.getElementById('username').focus()")
+        order = []
+        for _ in range(3):
+            await page.press("Tab", "Tab", 9)
+            order.append(await page.evaluate("document.activeElement.id"))
+        assert order == ["password", "sign-in", "create-account"]
 
         await fill(page, "#username", "alice")
         await fill(page, "#password", PASSWORD)
