@@ -38,12 +38,11 @@ async def shot(page: Page, path: Path, width: int, height: int) -> None:
     )
     await asyncio.sleep(0.3)  # a frame or two to lay out at the new size
     data = (await page.call("Page.captureScreenshot", format="png"))["data"]
-    path.write_bytes(base64.b64decode(data))
+    await asyncio.to_thread(path.write_bytes, base64.b64decode(data))
     print(f"wrote {path}")
 
 
 async def main(out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         async with running_api(f"sqlite+aiosqlite:///{tmp}/shots.db") as api:
             async with browser(Path(tmp) / "profile") as page:
@@ -69,4 +68,6 @@ async def main(out: Path) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=Path("docs") / "img")
-    asyncio.run(main(parser.parse_args().out))
+    folder = parser.parse_args().out
+    folder.mkdir(parents=True, exist_ok=True)
+    asyncio.run(main(folder))
