@@ -47,6 +47,7 @@ async def test_page_and_assets_carry_the_security_and_cache_headers(sqlite_url: 
         assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
         assert "http://" not in page and "https://" not in page  # nothing from elsewhere
         assert "<script>" not in page  # only <script type=module src=...>
+        assert "{{" not in page  # every placeholder filled
         assets = re.findall(r'(?:src|href)="(/web/static/[0-9a-f]{12}/[\w.]+)"', page)
         assert len(assets) == 3
         for path in assets:
@@ -185,3 +186,22 @@ def test_jwt_secret_is_made_once_owner_only_and_reused(tmp_path: Path) -> None:
     assert note is not None and "using the one kept" in note
     configured = Settings(_env_file=None, jwt_secret=SecretStr("short"))  # type: ignore[call-arg]
     assert with_jwt_secret(configured, path) == (configured, None)
+
+
+async def test_refusals_are_messages_for_the_conversation(sqlite_url: str) -> None:
+    """Our own rate limit and an empty message: 200 with the person's words, nothing
+    streamed (the page shows them like any other message)."""
+    async with running_api(sqlite_url, rate_limits="user:1/1") as api, jar_session() as http:
+        await post(http, api, "/web/api/create-account", {"username": "fran", "password": PASSWORD})
+        async with http.post(
+            api.base_url + "/web/api/send", json={"text": "hi"}, headers={"Origin": api.base_url}
+        ) as response:
+            assert response.content_type == "text/event-stream"
+            assert b"event: done" in await response.read()
+        status, answer, response = await post(http, api, "/web/api/send", {"text": "again"})
+        assert status == 200 and answer["kind"] == "error"
+        assert answer["text"].startswith("Too many requests.")
+        status, answer, _ = await post(http, api, "/web/api/send", {"text": "/image"})
+        assert status == 200 and answer["kind"] == "error"
+        # Input is checked before any limit or reservation.
+        assert answer["text"] == "Please add some text after the command."
