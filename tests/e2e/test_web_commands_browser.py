@@ -1,6 +1,6 @@
 """The chat page on a 375-px phone screen: shared commands typed in the message box
-(/image shows the picture, /tts a player, /balance, /history, /link, /lang, /help), an
-audio file transcribed, Markdown rendered with any HTML in the answer shown as text and
+(/image shows the picture, /tts a player, /balance, /history, /link, /lang, /help, an
+admin's /grant), the Model picker and New chat, an audio file transcribed, Markdown rendered with any HTML in the answer shown as text and
 run never, and refusals (no credits, upstream busy or down) as messages in the
 conversation — no sideways scrolling, no console error, no request to another origin."""
 
@@ -52,7 +52,7 @@ async def send(page: Page, text: str) -> str:
 async def test_commands_media_hostile_answers_and_errors_on_a_phone(
     sqlite_url: str, tmp_path: Path
 ) -> None:
-    async with running_api(sqlite_url, welcome_credits="50") as api:
+    async with running_api(sqlite_url, bot_admins="api:bob") as api:
         async with browser(tmp_path / "profile", width=PHONE) as page:
             await open_page(page, api.base_url + "/")
             await visible(page, "#username")
@@ -62,7 +62,7 @@ async def test_commands_media_hostile_answers_and_errors_on_a_phone(
             await click(page, "#create-account")
             await visible(page, "#message")
             assert await page.evaluate(NO_SIDEWAYS)
-            assert await text_of(page, "#balance") == "Balance: 50.00 credits"
+            assert await text_of(page, "#balance") == "Balance: 100.00 credits"
             options = await page.evaluate(
                 "[...document.querySelectorAll('#model option')].map(o => o.textContent)"
             )
@@ -128,6 +128,26 @@ async def test_commands_media_hostile_answers_and_errors_on_a_phone(
                 "document.querySelector('label[for=message]').textContent === 'Message'"
             )
 
+            # The Model picker and New chat.
+            await page.evaluate(
+                "(() => { const s = document.getElementById('model'); s.value = 'gpt-4o';"
+                " s.dispatchEvent(new Event('change')); })()"
+            )
+            await page.wait_for(
+                "[...document.querySelectorAll('.msg.bot')].at(-1).textContent"
+                ".includes('Model set to gpt-4o.')"
+            )
+            await send(page, "which model?")
+            last = api.llm.requests_to("/chat/completions")[-1].body
+            assert last["model"] == "gpt-4o" and len(last["messages"]) > 2  # with context
+            await click(page, "#new-chat")
+            await page.wait_for(
+                "[...document.querySelectorAll('.msg.bot')].at(-1).textContent.includes('New chat')"
+            )
+            await send(page, "fresh start")
+            last = api.llm.requests_to("/chat/completions")[-1].body
+            assert [m["role"] for m in last["messages"]] == ["system", "user"], last["messages"]
+
             # Refusals in the conversation: the AI service busy, then down; then no credits.
             api.llm.script(fail_before_output=429, rate_limit_retry_after=7)
             reply = await send(page, "are you there?")
@@ -138,7 +158,10 @@ async def test_commands_media_hostile_answers_and_errors_on_a_phone(
             api.llm.script()
             assert "Echo: back again" in await send(page, "back again")
 
-            # 50 welcome credits: the first picture cost 40, the rest took what was left.
+            # An admin command typed in the page (bob is an admin), then no credits left.
+            reply = await send(page, "/grant bob -1000 emptying the account for the test")
+            assert "balance is now -" in reply
+            assert (await text_of(page, "#balance")).startswith("Balance: -")
             reply = await send(page, "/image another one")
             assert "Not enough credits" in reply
             errors = await page.evaluate(
