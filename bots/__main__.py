@@ -35,14 +35,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    note = None
     try:
         settings = load_settings()
+        if args.command == "run" and "api" in args.adapters:
+            settings, note = with_jwt_secret(settings)
     except SettingsError as exc:
         print(f"switchboard: {exc}", file=sys.stderr)
         return 2
-    note = None
-    if args.command == "run" and "api" in args.adapters:
-        settings, note = with_jwt_secret(settings)
     configure_logging(settings.log_level, settings.secret_values(), settings.log_format)
     if note:
         logger.info("%s", note)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from bots.settings import Settings
+from bots.jwt_tokens import MIN_SECRET_BYTES
+from bots.settings import Settings, SettingsError
 
 SECRET_FILE = Path("data") / "jwt_secret"
 SECRET_BYTES = 48  # token_urlsafe(48): 64 characters, well above the 32-byte minimum
@@ -37,6 +38,11 @@ def with_jwt_secret(settings: Settings, path: Path = SECRET_FILE) -> tuple[Setti
     if settings.jwt_secret is not None:
         return settings, None
     secret, made = read_or_create(path)
+    if len(secret.encode("utf-8")) < MIN_SECRET_BYTES:
+        raise SettingsError(
+            f"bad setting JWT_SECRET: not set, and {path} holds fewer than "
+            f"{MIN_SECRET_BYTES} bytes (delete it to have a new one made)"
+        )
     note = (
         f"JWT_SECRET is not set: made a random one, kept in {path} (mode 0600)"
         if made

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from pydantic import SecretStr
 
 from bots.api.web.proxies import client_of
 from bots.jwt_secret_file import with_jwt_secret
-from bots.settings import Settings
+from bots.settings import Settings, SettingsError
 from tests.e2e.api_harness import PASSWORD, Api, running_api
 
 
@@ -186,6 +187,9 @@ def test_jwt_secret_is_made_once_owner_only_and_reused(tmp_path: Path) -> None:
     assert note is not None and "using the one kept" in note
     configured = Settings(_env_file=None, jwt_secret=SecretStr("short"))  # type: ignore[call-arg]
     assert with_jwt_secret(configured, path) == (configured, None)
+    path.write_text("too short\n")
+    with pytest.raises(SettingsError, match="holds fewer than 32 bytes"):
+        with_jwt_secret(settings, path)
 
 
 async def test_refusals_are_messages_for_the_conversation(sqlite_url: str) -> None:
