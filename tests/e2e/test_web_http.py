@@ -71,6 +71,11 @@ async def test_signed_out_session_answers_200_in_the_browser_language(sqlite_url
         assert body["words"]["username"] == "Имя пользователя"
         _status, html = await api.call("GET", "/", headers=headers)
         assert "Имя пользователя" in html.decode() and 'lang="ru"' in html.decode()
+        for junk in ("x" * 500, "<script>", "*", ";;;,,"):
+            status, body = await api.call(
+                "GET", "/web/api/session", headers={"Accept-Language": junk}
+            )
+            assert status == 200 and body["language"] == "en"
 
 
 async def test_state_changes_need_this_sites_origin(sqlite_url: str) -> None:

@@ -11,6 +11,7 @@ answers carry them as well."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from dataclasses import dataclass, replace
 
@@ -26,6 +27,7 @@ from core.services.requests import Caller
 ACCESS_COOKIE = "sb_access"
 REFRESH_COOKIE = "sb_refresh"
 ROTATION_GRACE_S = 30.0
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8}){0,3}")
 _NEW_PAIR = web.RequestKey("web_new_pair", TokenPair)
 _SIGNED_OUT = web.RequestKey("web_signed_out", bool)
 
@@ -61,7 +63,8 @@ ROTATED = web.AppKey("web_rotated_pairs", RotatedPairs)
 def browser_language(request: web.Request) -> str | None:
     """The first language of Accept-Language (the browser's preferred one)."""
     first = request.headers.get("Accept-Language", "").split(",")[0].split(";")[0].strip()
-    return first or None
+    # A language tag is short letters and dashes; anything else is not a hint worth keeping.
+    return first if LANGUAGE_TAG.fullmatch(first) else None
 
 
 async def current_user(request: web.Request) -> WebUser | None:
