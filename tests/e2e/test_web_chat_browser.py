@@ -25,6 +25,14 @@ from tests.e2e.web_browser import (
 pytestmark = pytest.mark.slow
 
 STREAMING = "(() => { const b = document.querySelector('.msg.streaming .body'); return b && b.textContent; })()"
+RECORD_STREAMING = """(() => {
+  window.seenWhileStreaming = [];
+  new MutationObserver(() => {
+    const body = document.querySelector('.msg.streaming .body');
+    if (body) window.seenWhileStreaming.push(body.textContent);
+  }).observe(document.getElementById('log'), {childList: true, subtree: true, characterData: true});
+  return true;
+})()"""
 LAST_BOT = "document.querySelector('.msg.bot:last-of-type .body')"
 SLOW_REPLY = "one two three four five six seven eight nine ten"
 
@@ -70,16 +78,20 @@ async def test_sign_up_stream_stop_reload_and_sign_out(sqlite_url: str, tmp_path
         assert "\n" in await page.evaluate("document.getElementById('message').value")
         assert await page.evaluate("document.querySelectorAll('.msg.user').length") == 0
 
-        # Enter sends; the text shows up while it is being generated.
+        # Enter sends; the text shows up while it is being generated (every state of the
+        # answer's element is recorded as it changes, so no poll can miss one).
+        await page.evaluate(RECORD_STREAMING)
         api.llm.enqueue(reply=SLOW_REPLY, delay=0.2)
         await fill(page, "#message", "count to ten")
         await page.press("Enter", "Enter", 13)
-        partial = str(await page.wait_for(STREAMING))
-        assert SLOW_REPLY.startswith(partial.strip()) and partial.strip() != SLOW_REPLY
+        await page.wait_for(STREAMING)
         assert await page.evaluate("document.getElementById('send').hidden")
         assert not await page.evaluate("document.getElementById('stop').hidden")
         await page.wait_for("!document.querySelector('.msg.streaming')")
         assert SLOW_REPLY in await page.evaluate(f"{LAST_BOT}.textContent")
+        seen = [s.strip() for s in await page.evaluate("window.seenWhileStreaming")]
+        partial = [s for s in seen if s and s != SLOW_REPLY and SLOW_REPLY.startswith(s)]
+        assert len(set(partial)) >= 3, seen  # word after word, not all at once
         balance = await text_of(page, "#balance")
         assert balance.startswith("Balance: ") and balance != "Balance: 100.00 credits"
 
