@@ -94,9 +94,7 @@ class SqlLeaseRepository(SqlRepository):
             .order_by(LedgerRow.id)
         )
         return [
-            OrphanedHold(
-                _entry(row.LedgerRow), row.platform, row.chat_id, row.produced, bool(row.retryable)
-            )
+            OrphanedHold(_entry(row), row.platform, row.chat_id, row.produced, bool(row.retryable))
             for row in (await self._execute(statement)).all()
         ]
 
