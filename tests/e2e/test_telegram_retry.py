@@ -67,6 +67,7 @@ async def test_a_cut_answer_is_charged_told_in_russian_and_retried_once_by_butto
             )
         nothing = Translator("ru")("error.nothing_to_retry")
         await until(lambda: nothing in texts(server, USER), what="nothing left to retry")
+        await until(lambda: RETRIED in texts(server, USER), what="the retried answer")
         assert texts(server, USER).count(RETRIED) == 1
         assert llm.requests_to("/chat/completions")[-1].body["messages"][-1]["content"] == (
             "tell me a long story"

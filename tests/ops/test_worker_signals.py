@@ -227,7 +227,11 @@ async def test_sigkill_holds_are_settled_within_the_lease_and_a_redelivery_is_an
                 within=60,
                 what="two refusals of /retry",
             )
-            assert "the answer at last" in bot_texts(server, USERS[2])
+            await until(
+                lambda: "the answer at last" in bot_texts(server, USERS[2]),
+                within=60,
+                what="the retried answer",
+            )
             # A later update, polled after the second redelivery: once it is answered, the
             # redelivery before it has been seen.
             server.push_update({"message": server.user_message(USERS[1], "and me?")})
