@@ -161,3 +161,9 @@ class IdempotencyConflict(CoreError):
 
 class NotFound(CoreError):
     key = "api.not_found"
+
+
+class NothingToRetry(CoreError):
+    """/retry with no interrupted question on offer in that chat (or taken already)."""
+
+    key = "error.nothing_to_retry"

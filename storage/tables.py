@@ -174,7 +174,14 @@ class HoldOwnerRow(Base):
     worker_id: Mapped[str] = mapped_column(String(64), index=True)
     platform: Mapped[str] = mapped_column(String(32))
     chat_id: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # What dies with a killed worker (0004_hold_progress): the produced-so-far estimate in
+    # micro-credits (written by its lease heartbeat), the question (for /retry) and
+    # whether /retry may ask it again (set by the sweep, cleared when taken).
+    account_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    question: Mapped[str | None] = mapped_column(Text)
+    produced: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    retry_offered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 # ---- signing in over HTTP: credentials, tokens, API keys, idempotent grants ----------

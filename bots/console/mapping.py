@@ -26,8 +26,8 @@ def split_command(line: str) -> tuple[str, str] | None:
     return name.lower(), args.strip()
 
 
-def chat_request(caller: Caller, text: str) -> ChatRequest:
-    request = ChatRequest(caller=caller, chat_id=CHAT_ID, text=text)
+def chat_request(caller: Caller, text: str, *, retry: bool = False) -> ChatRequest:
+    request = ChatRequest(caller=caller, chat_id=CHAT_ID, text=text, retry=retry)
     bind_request_id(request.request_id)
     return request
 

@@ -33,7 +33,7 @@ from core.ports.kv import (
     SharedFlags,
     StopSignals,
 )
-from core.ports.leases import InterruptionNotices, LeaseRepository
+from core.ports.leases import Interruption, InterruptionNotices, LeaseRepository, OrphanedHold
 from core.ports.ledger import (
     GrantRecord,
     IdempotencyRepository,
@@ -64,12 +64,14 @@ __all__ = [
     "HealthProbe",
     "IdempotencyRepository",
     "InvalidToken",
+    "Interruption",
     "InterruptionNotices",
     "LeaseRepository",
     "LedgerRepository",
     "LinkCodes",
     "LoginLimiter",
     "ModelProvider",
+    "OrphanedHold",
     "PendingSettlement",
     "RateLimiter",
     "RefreshRecord",

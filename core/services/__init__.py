@@ -31,6 +31,7 @@ from core.services.lifecycle import Lifecycle
 from core.services.media import MediaService
 from core.services.passwords import ScryptHasher
 from core.services.profile import ProfileService
+from core.services.progress import HoldProgress
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class Core:
     admin: AdminService
     lifecycle: Lifecycle
     billing: Billing  # for the composition root: replay journaled settlements, stop retrying
+    progress: HoldProgress  # what open answers produced, written by the lease heartbeat
     models: ModelCatalog
     config: CoreConfig
 
@@ -74,18 +76,20 @@ def build_core(
     gate = Gate(uow, accounts, limiter, models, config)
     billing = Billing(uow, metrics=metrics, worker_id=worker_id, journal=journal)
     hasher = hasher or ScryptHasher()
+    progress = HoldProgress()
     return Core(
         accounts=accounts,
         auth=AuthService(
             uow, accounts, token_codec, login_limiter, hasher, auth_config or AuthConfig()
         ),
         profile=ProfileService(uow, accounts, hasher),
-        chat=ChatService(uow, gate, billing, providers, models, stops, config),
+        chat=ChatService(uow, gate, billing, providers, models, stops, config, progress),
         media=MediaService(gate, billing, providers, config),
         conversations=ConversationService(uow, accounts),
         admin=AdminService(uow, accounts),
         lifecycle=Lifecycle(gate, stops, health),
         billing=billing,
+        progress=progress,
         models=models,
         config=config,
     )

@@ -186,8 +186,9 @@ class AccountService:
 
     async def erase(self, account_id: int) -> None:
         """Delete the account and everything that is its data (its ledger, messages, usage,
-        identities, credentials and tokens)."""
+        identities, credentials and tokens, the questions kept for /retry)."""
         async with self._uow() as uow:
+            await uow.leases.erase(account_id)
             await uow.directory.erase(account_id)
             await uow.commit()
         logger.info("account %s erased", account_id)

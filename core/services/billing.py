@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from core.errors import DuplicateEvent, InsufficientCredits, StorageUnavailable
+from core.errors import DuplicateEvent, InsufficientCredits, NothingToRetry, StorageUnavailable
 from core.money import format_credits
 from core.observability import NO_METRICS, MetricsSink
 from core.ports import PendingSettlement, SettlementJournal, UnitOfWork, UnitOfWorkFactory
@@ -153,15 +153,22 @@ class Billing:
         cost: int,
         feature: Feature,
         model: str,
+        *,
+        question: str | None = None,
+        retry_of: str | None = None,
     ) -> Hold:
         """Record the event, reserve ``cost`` and commit, inside the caller's unit of work
-        (chat reads its context window in the same transaction)."""
+        (chat reads its context window in the same transaction). ``question`` is kept
+        with the hold's owner (a /retry if its worker dies); ``retry_of`` is the
+        interrupted request this one asks again, taken in the same transaction."""
         platform = request.caller.platform
         if request.event_id and not await uow.events.record(
             platform, request.event_id, request.request_id
         ):
             # A redelivery: refused, unless the first processing died unanswered (its
-            # worker's lease ran out and its hold was refunded); then this one takes it.
+            # worker's lease ran out and its hold was refunded); then this one takes it,
+            # and /retry no longer offers the same question.
+            await uow.leases.withdraw_retry(platform, request.event_id)
             if not await uow.events.reclaim(platform, request.event_id, request.request_id):
                 raise DuplicateEvent()
         reserved = await uow.accounts.reserve(account.id, cost) if cost > 0 else 0
@@ -176,11 +183,20 @@ class Billing:
             await uow.commit()
             self._metrics.request_settled(platform, feature, Outcome.REFUSED, 0, 0.0)
             raise InsufficientCredits(balance=format_credits(fresh.balance if fresh else 0))
+        if retry_of is not None and not await uow.leases.take_retry(retry_of):
+            raise NothingToRetry()  # taken by a concurrent /retry: this one rolls back
         await uow.ledger.append(
             LedgerEntry(account.id, -reserved, LedgerKind.HOLD, request.request_id)
         )
         if self._worker_id is not None:
-            await uow.leases.own(request.request_id, self._worker_id, platform, request.chat_id)
+            await uow.leases.own(
+                request.request_id,
+                self._worker_id,
+                platform,
+                request.chat_id,
+                account.id,
+                question,
+            )
         await uow.commit()
         self._metrics.reservation_opened(feature)
         return Hold(account.id, request.request_id, reserved, platform, feature, model)

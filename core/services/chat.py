@@ -14,7 +14,14 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
 
-from core.errors import CoreError, EmptyInput, InputTooLong, UpstreamBadRequest, UpstreamError
+from core.errors import (
+    CoreError,
+    EmptyInput,
+    InputTooLong,
+    NothingToRetry,
+    UpstreamBadRequest,
+    UpstreamError,
+)
 from core.models_config import ModelCatalog, ModelSpec
 from core.money import estimate_tokens, price_of
 from core.observability import bind_request_id
@@ -23,6 +30,7 @@ from core.services.billing import Billing, Hold, Settlement, uncancellable
 from core.services.chat_reply import ChatReply
 from core.services.config import CoreConfig
 from core.services.gate import Admitted, Gate
+from core.services.progress import HoldProgress
 from core.services.requests import ChatRequest
 from core.types import (
     ChatChunk,
@@ -77,6 +85,7 @@ class ChatService:
         models: ModelCatalog,
         stops: StopSignals,
         config: CoreConfig,
+        progress: HoldProgress | None = None,
     ) -> None:
         self._uow = uow
         self._gate = gate
@@ -85,6 +94,9 @@ class ChatService:
         self._models = models
         self._stops = stops
         self._config = config
+        # Read by this worker's lease heartbeat (core.services.leases): what each open
+        # answer has produced, so a sweep after a kill charges for it.
+        self._progress = progress or HoldProgress()
 
     async def stop(self, request_id: str) -> None:
         await self._stops.request_stop(request_id)
@@ -119,29 +131,37 @@ class ChatService:
 
     async def _admit(self, request: ChatRequest) -> ChatReply:
         text = request.text.strip()
-        if not text:
-            raise EmptyInput()
-        if len(text) > self._config.max_input_chars:
-            raise InputTooLong(length=len(text), limit=self._config.max_input_chars)
+        if not request.retry:
+            self._check_input(text)
 
         async def reserve(
             uow: UnitOfWork, admitted: Admitted
-        ) -> tuple[ConversationKey, list[ChatMessage], Hold]:
+        ) -> tuple[ConversationKey, list[ChatMessage], Hold, str]:
+            question, retry_of = text, None
+            if request.retry:
+                retry_of, question = await self._interrupted(uow, request, admitted)
             conversation = ConversationKey(
                 request.caller.platform, request.chat_id, admitted.account.id
             )
             window = await uow.conversations.window(conversation, self._config.context_messages)
-            messages = self._prompt(window, text)
+            messages = self._prompt(window, question)
             worst = Usage(estimate_prompt_tokens(messages), admitted.model.max_output_tokens)
             cost = chat_cost(admitted.model, worst)
             hold = await self._billing.hold_in(
-                uow, admitted.account, request, cost, Feature.CHAT, admitted.model.name
+                uow,
+                admitted.account,
+                request,
+                cost,
+                Feature.CHAT,
+                admitted.model.name,
+                question=question,
+                retry_of=retry_of,
             )
-            return conversation, messages, hold
+            return conversation, messages, hold, question
 
         admission = AsyncExitStack()
         try:
-            admitted, (conversation, messages, hold) = await admission.enter_async_context(
+            admitted, (conversation, messages, hold, text) = await admission.enter_async_context(
                 self._gate.admit(request, Feature.CHAT, reserve)
             )
         except BaseException:
@@ -149,13 +169,19 @@ class ChatService:
             raise
         progress = _Progress(model=admitted.model)
         settled: list[Settlement] = []
+        self._progress.track(
+            hold.request_id, lambda: min(hold.reserved, _produced(progress, messages))
+        )
 
         async def settle() -> Settlement:
             # Once per request, whichever comes first: the end of the stream (so TextDone
             # carries the charge) or the reply being closed early.
             if not settled:
                 settled.append(_settlement(progress, messages, conversation, text))
-                await self._billing.settle(hold, settled[0])
+                try:
+                    await self._billing.settle(hold, settled[0])
+                finally:
+                    self._progress.done(hold.request_id)
             return settled[0]
 
         async def events() -> AsyncGenerator[ReplyEvent, None]:
@@ -174,6 +200,28 @@ class ChatService:
         async with reply:
             async for event in reply.events:
                 yield event
+
+    def _check_input(self, text: str) -> None:
+        if not text:
+            raise EmptyInput()
+        if len(text) > self._config.max_input_chars:
+            raise InputTooLong(length=len(text), limit=self._config.max_input_chars)
+
+    async def _interrupted(
+        self, uow: UnitOfWork, request: ChatRequest, admitted: Admitted
+    ) -> tuple[str, str]:
+        """The interrupted (request id, question) a /retry asks again. Only read here:
+        ``Billing.hold_in`` takes it in the same transaction as the new hold, so two
+        /retry at once answer it once, and a refused one (credits) leaves it on offer."""
+        found = await uow.leases.retry_question(
+            request.caller.platform,
+            request.retry_from or request.chat_id,
+            admitted.account.id,
+            request.retry_of,
+        )
+        if found is None:
+            raise NothingToRetry()
+        return found
 
     def _prompt(self, window: list[StoredMessage], text: str) -> list[ChatMessage]:
         return [
@@ -265,6 +313,14 @@ async def _close_when_admitted(admission: asyncio.Future[ChatReply]) -> None:
         return
     logger.info("caller left during admission: request %s closed unread", reply.request_id)
     await reply.aclose()
+
+
+def _produced(progress: _Progress, messages: list[ChatMessage]) -> int:
+    """What the answer has cost so far, priced like a cut stream; 0 before any text."""
+    if not progress.text:
+        return 0
+    usage = Usage(estimate_prompt_tokens(messages), estimate_tokens(progress.text))
+    return chat_cost(progress.model, usage)
 
 
 def _settlement(

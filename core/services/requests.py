@@ -61,7 +61,14 @@ class PaidRequest:
 
 @dataclass(frozen=True, slots=True)
 class ChatRequest(PaidRequest):
+    """With ``retry`` the text is ignored: the question is the account's most recent one
+    that a dead worker interrupted in ``retry_from`` (default ``chat_id``) or a thread of
+    it; ``retry_of`` names that very request (a Retry button)."""
+
     text: str = ""
+    retry: bool = False
+    retry_of: str | None = None
+    retry_from: str | None = None
 
     def __post_init__(self) -> None:
         PaidRequest.__post_init__(self)

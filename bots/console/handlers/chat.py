@@ -1,4 +1,4 @@
-"""A plain line or ``/ask``: admitted first (refusals raise before anything is shown),
+"""A plain line, ``/ask`` or ``/retry``: admitted first (refusals raise before anything is shown),
 then streamed to the terminal as it is generated; the reply settles when the block ends."""
 
 from __future__ import annotations
@@ -7,11 +7,21 @@ from bots.console import render
 from bots.console.deps import ConsoleDeps
 from bots.console.mapping import chat_request
 from core.i18n import Translator
+from core.services.requests import ChatRequest
 from core.types import TextDelta, TextDone
 
 
 async def ask(deps: ConsoleDeps, t: Translator, text: str) -> None:
-    reply = await deps.core.chat.start(chat_request(deps.caller, text))
+    await _stream(deps, t, chat_request(deps.caller, text))
+
+
+async def retry(deps: ConsoleDeps, t: Translator, args: str) -> None:
+    """``/retry``: the question whose answer a dead worker interrupted, asked again once."""
+    await _stream(deps, t, chat_request(deps.caller, "", retry=True))
+
+
+async def _stream(deps: ConsoleDeps, t: Translator, request: ChatRequest) -> None:
+    reply = await deps.core.chat.start(request)
     async with reply:
         async for event in reply.events:
             if isinstance(event, TextDelta):
