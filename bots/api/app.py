@@ -7,7 +7,7 @@ from aiohttp import web
 
 from bots.api.deps import DEPS, ApiDeps
 from bots.api.errors import errors_middleware
-from bots.api.handlers import auth, chat, misc, openai, openai_media, users
+from bots.api.handlers import auth, chat, keys, misc, openai, openai_media, users
 from bots.api.openapi import build_document
 from bots.api.registry import Endpoint, route
 
@@ -18,6 +18,7 @@ def routes() -> list[Endpoint]:
         *auth.routes(),
         *chat.routes(),
         *users.routes(),
+        *keys.routes(),
         *openai.routes(),
         *openai_media.routes(),
         *misc.routes(),
