@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from core.ports import GrantRecord
+from core.ports import GrantRecord, KeyOptions
 from core.types import (
     ConversationKey,
     Feature,
