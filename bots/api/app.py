@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bots.api.cors import CorsPolicy
+from bots.api.cors import install as install_cors
 from bots.api.deps import DEPS, ApiDeps
 from bots.api.errors import errors_middleware
 from bots.api.handlers import auth, chat, keys, misc, openai, openai_media, users
@@ -31,9 +33,14 @@ def add_routes(app: web.Application, endpoints: list[Endpoint]) -> None:
     misc.add_docs_assets(app)
 
 
-def build_web_app(deps: ApiDeps, *, max_body_bytes: int) -> web.Application:
+def build_web_app(
+    deps: ApiDeps, *, max_body_bytes: int, cors: CorsPolicy | None = None
+) -> web.Application:
+    """``cors``: None (the default) sends no CORS headers at all."""
     endpoints = routes()
     app = web.Application(client_max_size=max_body_bytes, middlewares=[errors_middleware])
+    if cors is not None:
+        install_cors(app, cors)
     app[DEPS] = deps
     app[misc.DOCUMENT] = build_document(endpoints)
     add_routes(app, endpoints)

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from bots.api.app import build_web_app
+from bots.api.cors import CorsPolicy
 from bots.api.deps import ApiDeps
 from bots.jwt_tokens import MIN_SECRET_BYTES
-from bots.settings import SettingsError
+from bots.settings import Settings, SettingsError
 
 if TYPE_CHECKING:  # the composition root hands App in; adapters never import it
     from bots.bootstrap import App
@@ -23,7 +24,9 @@ async def start(app: App, host: str, port: int) -> web.AppRunner:
     """Start serving; the caller cleans the runner up. Port 0 picks a free port."""
     require_jwt_secret(app)
     deps = ApiDeps(app.core, max_json_bytes=app.settings.api_max_json_bytes)
-    web_app = build_web_app(deps, max_body_bytes=app.settings.api_max_body_bytes)
+    web_app = build_web_app(
+        deps, max_body_bytes=app.settings.api_max_body_bytes, cors=cors_policy(app.settings)
+    )
     # A client that goes away cancels its handler: that closes the chat stream, which
     # stops the upstream request and charges only what was produced.
     runner = web.AppRunner(web_app, handler_cancellation=True, access_log=None)
@@ -35,6 +38,13 @@ async def start(app: App, host: str, port: int) -> web.AppRunner:
         await runner.cleanup()
         raise
     return runner
+
+
+def cors_policy(settings: Settings) -> CorsPolicy | None:
+    origins = settings.cors_origin_set
+    if not origins:
+        return None
+    return CorsPolicy(origins, settings.cors_allow_credentials, settings.cors_max_age)
 
 
 def require_jwt_secret(app: App) -> None:
