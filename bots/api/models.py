@@ -214,7 +214,7 @@ class LedgerList(Answer):
 
 
 KeyBudget = Annotated[
-    int, Field(ge=0, le=2**62, description="the key's lifetime budget, in micro-credits")
+    int, Field(ge=0, le=2**62, description="the key's lifetime budget, in micro-credits"), WHOLE
 ]
 KeyExpiry = Annotated[
     AwareDatetime, Field(description="when the key stops working (RFC 3339, with offset)")
@@ -223,7 +223,9 @@ KeyModels = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=200)]],
     Field(min_length=1, max_length=100, description="model keys (GET /models) it may use"),
 ]
-KeyRate = Annotated[int, Field(ge=1, le=1_000_000, description="its own requests per minute")]
+KeyRate = Annotated[
+    int, Field(ge=1, le=1_000_000, description="its own requests per minute"), WHOLE
+]
 
 
 class ApiKeyCreate(Body):
