@@ -12,9 +12,10 @@ import secrets
 from dataclasses import dataclass
 
 from core.errors import BadArgument, NotFound
-from core.models_config import ModelCatalog
+from core.models_config import ModelCatalog, ModelSpec
 from core.ports import ApiKeyRecord, KeyOptions, UnitOfWorkFactory
 from core.services.auth import API_KEY_PREFIX, Principal, digest
+from core.types import Feature
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,7 @@ class ApiKeyService:
         assert record is not None
         return NewApiKey(record, key)
 
-    async def list(self, principal: Principal) -> list[ApiKeyRecord]:
+    async def keys(self, principal: Principal) -> list[ApiKeyRecord]:
         async with self._uow() as uow:
             return await uow.api_keys.list(principal.credential.id)
 
@@ -70,6 +71,16 @@ class ApiKeyService:
             if not await uow.api_keys.revoke(principal.credential.id, key_id):
                 raise NotFound()
             await uow.commit()
+
+    def usable_models(self, principal: Principal) -> list[ModelSpec]:
+        """The models the account's role may use, narrowed to the key's, if it names any."""
+        key, role = principal.caller.api_key, principal.account.role
+        return [
+            model
+            for kind in Feature
+            for model in self._models.usable(role, kind)
+            if key is None or key.allows_model(model.name)
+        ]
 
     def _check(self, options: KeyOptions) -> None:
         # A misspelt model would make a key that can use nothing: refuse it up front.

@@ -121,6 +121,10 @@ async def test_expiry_models_and_rate_are_enforced_and_changeable(sqlite_url: st
         assert (key["models"], key["requests_per_minute"]) == (["gpt-4o-mini"], 1)
         assert (key["budget_micro"], key["expires_at"], key["expired"]) == (None, None, False)
         secret = key["key"]
+        status, listed = await api.call("GET", "/v1/models", secret)
+        assert status == 200 and [m["id"] for m in listed["data"]] == ["gpt-4o-mini"]
+        status, listed = await api.call("GET", "/v1/models", token)  # the session: all
+        assert {"gpt-4o-mini", "gpt-4o", "gpt-image-1"} <= {m["id"] for m in listed["data"]}
 
         # A model the key does not allow: 403, whatever the path (chat or media).
         other = {**QUESTION, "model": "gpt-4o"}

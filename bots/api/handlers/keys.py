@@ -36,7 +36,7 @@ async def create_api_key(ctx: Ctx) -> web.StreamResponse:
     ok={200: ("Keys", json_content(m.ApiKeyList))},
 )
 async def list_api_keys(ctx: Ctx) -> web.StreamResponse:
-    keys, now = await ctx.core.api_keys.list(ctx.user), _now()
+    keys, now = await ctx.core.api_keys.keys(ctx.user), _now()
     return render.json(m.ApiKeyList(items=[render.api_key(k, now) for k in keys]))
 
 
