@@ -89,6 +89,13 @@ async def test_concurrent_requests_on_a_key_make_one_upstream_call(
         assert (await api.call("PATCH", path, token, json={"budget_micro": None}))[0] == 200
         assert (await api.call("POST", CHAT, key["key"], json=QUESTION))[0] == 200
 
+        # The key's own rate, counted in Redis (under its own name, not the account's).
+        slow = await _new_key(api, token, requests_per_minute=1)
+        assert (await api.call("POST", CHAT, slow["key"], json=QUESTION))[0] == 200
+        status, body = await api.call("POST", CHAT, slow["key"], json=QUESTION)
+        assert (status, body["error"]["code"]) == (429, "rate_limited")
+        assert (await api.call("POST", CHAT, free["key"], json=QUESTION))[0] == 200
+
 
 def _leave(response: ClientResponse) -> None:
     """Reset the connection: a FIN alone goes unnoticed by a server that is not writing
