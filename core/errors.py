@@ -26,6 +26,18 @@ class InsufficientCredits(CoreError):
     key = "error.insufficient_credits"  # params: balance
 
 
+class KeyBudgetExhausted(CoreError):
+    """The API key's own budget cannot cover this request's worst-case cost."""
+
+    key = "error.key_budget_exhausted"
+
+
+class KeyModelNotAllowed(NotAllowed):
+    """The API key's owner did not allow this model on the key."""
+
+    key = "error.key_model_not_allowed"  # params: model
+
+
 class RateLimited(CoreError):
     key = "error.rate_limited"  # params: retry_after (seconds)
 

@@ -106,6 +106,9 @@ class LedgerRow(Base):
     actor_account_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("accounts.id"))
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # On a hold made with an API key: the sweep refunds that key's budget too. No foreign
+    # key: the ledger outlives a revoked or erased key.
+    api_key_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class MessageRow(Base):
@@ -239,6 +242,14 @@ class ApiKeyRow(Base):
     name: Mapped[str | None] = mapped_column(String(100))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The owner's limits (NULL: none) and the key's use; see core.ports.ApiKeyRepository.
+    budget: Mapped[int | None] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    models: Mapped[str | None] = mapped_column(Text)  # a JSON list of model keys
+    per_minute: Mapped[int | None] = mapped_column(Integer)
+    spent: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    requests: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class IdempotencyRow(Base):

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bots.api.cors import CorsPolicy
+from bots.api.cors import install as install_cors
 from bots.api.deps import DEPS, ApiDeps
 from bots.api.errors import errors_middleware
-from bots.api.handlers import auth, chat, misc, openai, openai_media, users
+from bots.api.handlers import auth, chat, keys, misc, openai, openai_media, users
 from bots.api.openapi import build_document
 from bots.api.registry import Endpoint, route
 from bots.api.web.config import WebConfig
@@ -23,6 +25,7 @@ def routes() -> list[Endpoint]:
         *auth.routes(),
         *chat.routes(),
         *users.routes(),
+        *keys.routes(),
         *openai.routes(),
         *openai_media.routes(),
         *misc.routes(),
@@ -36,8 +39,13 @@ def add_routes(app: web.Application, endpoints: list[Endpoint]) -> None:
 
 
 def build_web_app(
-    deps: ApiDeps, *, max_body_bytes: int, web_config: WebConfig | None = None
+    deps: ApiDeps,
+    *,
+    max_body_bytes: int,
+    web_config: WebConfig | None = None,
+    cors: CorsPolicy | None = None,
 ) -> web.Application:
+    """``cors``: None (the default) sends no CORS headers at all."""
     endpoints = routes()
     config = web_config or WebConfig()
     middlewares = [
@@ -46,6 +54,8 @@ def build_web_app(
         csrf_middleware,
     ]
     app = web.Application(client_max_size=max_body_bytes, middlewares=middlewares)
+    if cors is not None:
+        install_cors(app, cors)
     app[DEPS] = deps
     app[misc.DOCUMENT] = build_document(endpoints)
     add_routes(app, endpoints)

@@ -13,6 +13,7 @@ from bots.api import models as m
 from bots.api import models_chat as mc
 from bots.api import models_openai as oai
 from core.observability import bind_request_id
+from core.ports import KeyOptions
 from core.services.profile import ProfileChange
 from core.services.requests import (
     Caller,
@@ -47,6 +48,26 @@ def profile_change(body: m.ProfileChange) -> ProfileChange:
         current_password=body.current_password,
         language=body.language,
         language_set="language" in body.model_fields_set,
+    )
+
+
+def key_options(body: m.ApiKeyCreate | m.ApiKeyChange) -> KeyOptions:
+    """The limits a body sets; for a change only the fields it names (null: no limit)."""
+    given = {"budget_micro", "expires_at", "models", "requests_per_minute"}
+    if isinstance(body, m.ApiKeyChange):
+        given &= body.model_fields_set
+    names = {
+        "budget_micro": "budget",
+        "expires_at": "expires_at",
+        "models": "models",
+        "requests_per_minute": "per_minute",
+    }
+    return KeyOptions(
+        budget=body.budget_micro,
+        expires_at=body.expires_at,
+        models=None if body.models is None else frozenset(body.models),
+        per_minute=body.requests_per_minute,
+        given=frozenset(names[field] for field in given),
     )
 
 

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from bots.api.app import build_web_app
+from bots.api.cors import CorsPolicy
 from bots.api.deps import ApiDeps
 from bots.api.web.config import WebConfig
 from bots.jwt_tokens import MIN_SECRET_BYTES
-from bots.settings import SettingsError
+from bots.settings import Settings, SettingsError
 
 if TYPE_CHECKING:  # the composition root hands App in; adapters never import it
     from bots.bootstrap import App
@@ -31,7 +32,12 @@ async def start(app: App, host: str, port: int) -> web.AppRunner:
         access_ttl_s=settings.api_access_ttl_s,
         refresh_ttl_s=settings.api_refresh_ttl_s,
     )
-    web_app = build_web_app(deps, max_body_bytes=settings.api_max_body_bytes, web_config=web_config)
+    web_app = build_web_app(
+        deps,
+        max_body_bytes=settings.api_max_body_bytes,
+        web_config=web_config,
+        cors=cors_policy(settings),
+    )
     # A client that goes away cancels its handler: that closes the chat stream, which
     # stops the upstream request and charges only what was produced.
     runner = web.AppRunner(web_app, handler_cancellation=True, access_log=None)
@@ -43,6 +49,13 @@ async def start(app: App, host: str, port: int) -> web.AppRunner:
         await runner.cleanup()
         raise
     return runner
+
+
+def cors_policy(settings: Settings) -> CorsPolicy | None:
+    origins = settings.cors_origin_set
+    if not origins:
+        return None
+    return CorsPolicy(origins, settings.cors_allow_credentials, settings.cors_max_age)
 
 
 def require_jwt_secret(app: App) -> None:

@@ -14,6 +14,7 @@ from core.ports.auth import (
     Credential,
     CredentialRepository,
     InvalidToken,
+    KeyOptions,
     LoginLimiter,
     RefreshRecord,
     RefreshTokenRepository,
@@ -54,6 +55,7 @@ from core.ports.uow import (
 __all__ = [
     "AccountRepository",
     "ApiKeyRecord",
+    "KeyOptions",
     "ApiKeyRepository",
     "ConversationRepository",
     "Credential",

@@ -21,6 +21,7 @@ from core.ports import (
 )
 from core.services.accounts import AccountService
 from core.services.admin import AdminService
+from core.services.api_keys import ApiKeyService
 from core.services.auth import AuthConfig, AuthService
 from core.services.billing import Billing
 from core.services.chat import ChatService
@@ -39,6 +40,7 @@ class Core:
     accounts: AccountService
     auth: AuthService
     profile: ProfileService
+    api_keys: ApiKeyService
     chat: ChatService
     media: MediaService
     conversations: ConversationService
@@ -83,6 +85,7 @@ def build_core(
             uow, accounts, token_codec, login_limiter, hasher, auth_config or AuthConfig()
         ),
         profile=ProfileService(uow, accounts, hasher),
+        api_keys=ApiKeyService(uow, models),
         chat=ChatService(uow, gate, billing, providers, models, stops, config, progress),
         media=MediaService(gate, billing, providers, config),
         conversations=ConversationService(uow, accounts),

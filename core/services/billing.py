@@ -20,7 +20,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from core.errors import DuplicateEvent, InsufficientCredits, NothingToRetry, StorageUnavailable
+from core.errors import (
+    DuplicateEvent,
+    InsufficientCredits,
+    KeyBudgetExhausted,
+    NothingToRetry,
+    StorageUnavailable,
+)
 from core.money import format_credits
 from core.observability import NO_METRICS, MetricsSink
 from core.ports import PendingSettlement, SettlementJournal, UnitOfWork, UnitOfWorkFactory
@@ -71,6 +77,9 @@ class Hold:
     feature: Feature
     model: str
     started: float = field(default_factory=time.monotonic)
+    # A request made with an API key also holds ``key_reserved`` of that key's budget.
+    api_key_id: int | None = None
+    key_reserved: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +111,22 @@ def pending_of(hold: Hold, s: Settlement) -> PendingSettlement:
         conversation=s.conversation,
         question=s.question,
         answer=s.answer,
+        api_key_id=hold.api_key_id,
+        key_reserved=hold.key_reserved,
     )
 
 
 def _split(p: PendingSettlement) -> tuple[Hold, Settlement]:
-    hold = Hold(p.account_id, p.request_id, p.reserved, p.platform, p.feature, p.model)
+    hold = Hold(
+        p.account_id,
+        p.request_id,
+        p.reserved,
+        p.platform,
+        p.feature,
+        p.model,
+        api_key_id=p.api_key_id,
+        key_reserved=p.key_reserved,
+    )
     usage = Usage(p.prompt_tokens, p.completion_tokens)
     return hold, Settlement(
         p.charge, p.outcome, usage, p.answered_by, p.conversation, p.question, p.answer
@@ -185,8 +205,20 @@ class Billing:
             raise InsufficientCredits(balance=format_credits(fresh.balance if fresh else 0))
         if retry_of is not None and not await uow.leases.take_retry(retry_of):
             raise NothingToRetry()  # taken by a concurrent /retry: this one rolls back
+        key = request.caller.api_key
+        # The key's budget is held for the worst case, not for what the balance allowed:
+        # the charge can reach ``cost``, and the key must never spend past its budget.
+        # Refused, nothing is committed: the account's reservation above rolls back.
+        if key is not None and not await uow.api_keys.reserve(key.key_id, cost):
+            raise KeyBudgetExhausted()
         await uow.ledger.append(
-            LedgerEntry(account.id, -reserved, LedgerKind.HOLD, request.request_id)
+            LedgerEntry(
+                account.id,
+                -reserved,
+                LedgerKind.HOLD,
+                request.request_id,
+                api_key_id=key.key_id if key is not None else None,
+            )
         )
         if self._worker_id is not None:
             await uow.leases.own(
@@ -199,7 +231,16 @@ class Billing:
             )
         await uow.commit()
         self._metrics.reservation_opened(feature)
-        return Hold(account.id, request.request_id, reserved, platform, feature, model)
+        return Hold(
+            account.id,
+            request.request_id,
+            reserved,
+            platform,
+            feature,
+            model,
+            api_key_id=key.key_id if key is not None else None,
+            key_reserved=cost if key is not None else 0,
+        )
 
     async def settle(self, hold: Hold, settlement: Settlement) -> bool:
         """Charge ``settlement.charge`` against the hold; False if already settled.
@@ -326,6 +367,10 @@ class Billing:
                 return False
             if delta:
                 await uow.accounts.add_to_balance(hold.account_id, delta)
+            if hold.api_key_id is not None:
+                # The key's use rides on the settlement's transaction: no extra round trip.
+                refund = hold.key_reserved - s.charge
+                await uow.api_keys.settle(hold.api_key_id, refund, self._clock())
             event = self._event(
                 hold.account_id,
                 hold.request_id,

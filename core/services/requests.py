@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from core.text_input import clean_text
-from core.types import IdentityKey
+from core.types import IdentityKey, KeyLimits
 
 
 def new_request_id() -> str:
@@ -28,11 +28,16 @@ def _clean_fields(obj: object, *names: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """The person behind a platform event. ``locale`` is the platform's hint, if any."""
+    """The person behind a platform event. ``locale`` is the platform's hint, if any.
+
+    ``api_key`` is set when the request came with an API key: its limits travel with the
+    caller so that the gate and the billing enforce them on every paid path, whichever
+    adapter handler built the request."""
 
     identity: IdentityKey
     display_name: str | None = None
     locale: str | None = None
+    api_key: KeyLimits | None = None
 
     def __post_init__(self) -> None:
         _clean_fields(self, "display_name", "locale")

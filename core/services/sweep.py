@@ -183,6 +183,11 @@ def _hold_of(entry: LedgerEntry) -> Hold:
         # Latency is unknown: report 0 rather than the hold's age, which would skew the
         # latency histogram by tens of minutes.
         started=time.monotonic(),
+        # The key held the worst case; the ledger keeps what the account held, which is
+        # the same unless the balance was below the worst case. Then the key keeps the
+        # difference as spent: an error on the safe side of its budget.
+        api_key_id=entry.api_key_id,
+        key_reserved=-entry.amount if entry.api_key_id is not None else 0,
     )
 
 

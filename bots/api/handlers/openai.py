@@ -11,7 +11,7 @@ from bots.api import mapping, render, render_openai
 from bots.api import models_openai as oai
 from bots.api.registry import Auth, Ctx, Endpoint, endpoint, json_content
 from bots.api.sink import EventStream, relay, whole
-from core.types import Feature, TextDelta
+from core.types import TextDelta
 
 KEY: Auth = "user_or_key"
 
@@ -25,8 +25,7 @@ KEY: Auth = "user_or_key"
     ok={200: ("Models", json_content(oai.OpenAIModelList))},
 )
 async def v1_models(ctx: Ctx) -> web.StreamResponse:
-    catalog, role = ctx.core.models, ctx.user.account.role
-    data = [oai.OpenAIModel(id=m.name) for kind in Feature for m in catalog.usable(role, kind)]
+    data = [oai.OpenAIModel(id=m.name) for m in ctx.core.api_keys.usable_models(ctx.user)]
     return render.json(oai.OpenAIModelList(data=data))
 
 
