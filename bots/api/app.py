@@ -7,7 +7,17 @@ from aiohttp import web
 
 from bots.api.deps import DEPS, ApiDeps
 from bots.api.errors import errors_middleware
-from bots.api.handlers import auth, chat, misc, openai, openai_media, users
+from bots.api.handlers import (
+    auth,
+    chat,
+    misc,
+    openai,
+    openai_files,
+    openai_forms,
+    openai_gateway,
+    openai_media,
+    users,
+)
 from bots.api.openapi import build_document
 from bots.api.registry import Endpoint, route
 
@@ -20,6 +30,9 @@ def routes() -> list[Endpoint]:
         *users.routes(),
         *openai.routes(),
         *openai_media.routes(),
+        *openai_gateway.routes(),
+        *openai_forms.routes(),
+        *openai_files.routes(),
         *misc.routes(),
     ]
 

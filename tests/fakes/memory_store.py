@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from core.ports import ApiKeyRecord, Credential, GrantRecord, RefreshRecord
+from core.ports import ApiKeyRecord, Credential, GatewayFile, GrantRecord, RefreshRecord
 from core.types import (
     Account,
     ConversationKey,
@@ -78,6 +78,8 @@ class MemoryStore:
         self.hold_owners: dict[str, str] = {}  # request id -> worker id
         self.hold_targets: dict[str, tuple[str, str]] = {}  # request id -> platform, chat
         self.security_versions: dict[int, int] = {}
+        # Files uploaded through /v1/files: (provider, file id) -> owner.
+        self.gateway_files: dict[tuple[str, str], GatewayFile] = {}
         # Signing in over HTTP (tests/fakes/memory_auth.py).
         self.credentials: dict[str, Credential] = {}
         self.refresh: dict[str, RefreshRecord] = {}
