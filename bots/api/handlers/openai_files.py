@@ -24,7 +24,7 @@ FILE_ID = (Param("file_id", string(200, 1), "the provider's file id"),)
     ok={200: ("The file object", json_content(gw.FILE_OBJECT))},
 )
 async def v1_file_upload(ctx: Ctx) -> web.StreamResponse:
-    parts = await read_parts(ctx.request, ctx.core.config.max_audio_bytes)
+    parts = await read_parts(ctx.request, ctx.deps.max_body_bytes)
     checked(parts, gw.FileFields, ("file",))
     return web.json_response(await ctx.core.files.upload(ctx.user.account, parts))
 

@@ -63,7 +63,7 @@ def checked(parts: tuple[FormPart, ...], fields: type[BaseModel], files: tuple[s
 
 
 async def form_request(ctx: Ctx, fields: type[BaseModel], files: tuple[str, ...]) -> FormRequest:
-    parts = await read_parts(ctx.request, ctx.core.config.max_audio_bytes)
+    parts = await read_parts(ctx.request, ctx.deps.max_body_bytes)
     model = checked(parts, fields, files)
     return bound(FormRequest(ctx.user.caller, V1_CHAT, model=model or None, parts=parts))
 
