@@ -5,6 +5,7 @@ variations, translations and files. Each test asserts what the fake upstream rec
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -249,6 +250,8 @@ async def test_responses_whole_and_streamed(sqlite_url: str, tmp_path: Path) -> 
         assert spent == tokens_price(api, "chat-alias", 2, 5)
 
 
+# OpenAI marks variations and translations deprecated in its SDK; they still exist.
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 async def test_image_edits_variations_and_translations(sqlite_url: str, tmp_path: Path) -> None:
     async with gateway(sqlite_url, tmp_path) as (api, account_id, client):
         picture = png("source", 4)
@@ -342,3 +345,58 @@ async def test_files_are_seen_only_by_their_owner(db_url: str, tmp_path: Path) -
                 await owner.files.retrieve(uploaded.id)
         finally:
             await other.close()
+
+
+async def _settled(api: Api, account_id: int, count: int) -> list[Any]:
+    """The account's usage events once ``count`` exist (a handler cancelled by a client
+    that left settles a moment after the client is gone)."""
+    for _ in range(200):
+        async with api.app.uow() as uow:
+            rows = await uow.usage.recent(account_id, 10)
+        if len(rows) >= count:
+            return rows
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{count} settlement(s) never came")
+
+
+async def test_a_client_leaving_a_responses_stream_stops_it_and_pays_what_came(
+    db_url: str, tmp_path: Path
+) -> None:
+    async with gateway(db_url, tmp_path) as (api, account_id, client):
+        words = " ".join(f"w{i}" for i in range(40))
+        api.llm.script(reply=words, delay=0.02)
+        key = client.api_key
+        before = await balance(api, account_id)
+        body = {"model": "gpt-4o-mini", "input": "go", "stream": True}
+        headers = {"Authorization": f"Bearer {key}"}
+        async with api.http.post(
+            f"{api.base_url}/v1/responses", json=body, headers=headers
+        ) as response:
+            assert response.status == 200
+            assert response.headers["Content-Type"].startswith("text/event-stream")
+            seen = b""
+            while seen.count(b"response.output_text.delta") < 6:
+                seen += await response.content.readany()
+            assert seen.startswith(b"event: response.created\ndata: ")
+            response.close()  # gone mid-stream
+        assert await api.llm.wait_for_disconnects(1)
+        rows = await _settled(api, account_id, 1)
+        assert rows[0].outcome is Outcome.STOPPED
+        spent = before - await balance(api, account_id)
+        assert 0 < spent < tokens_price(api, "gpt-4o-mini", 2, 40)
+
+
+async def test_refusals_reach_no_upstream_and_cost_nothing(sqlite_url: str, tmp_path: Path) -> None:
+    async with gateway(sqlite_url, tmp_path) as (api, account_id, client):
+        api.llm.enqueue(fail_before_output=500)
+        before, reached = await balance(api, account_id), len(api.llm.requests)
+        with pytest.raises(APIError):
+            await client.embeddings.create(model="embed-small", input="hi")
+        assert await balance(api, account_id) == before  # refunded in full
+        assert len(api.llm.requests) == reached + 1
+        with pytest.raises(NotFoundError):  # a chat model is no embedding model
+            await client.embeddings.create(model="gpt-4o-mini", input="hi")
+        with pytest.raises(NotFoundError):
+            await client.responses.create(model="embed-small", input="hi")
+        assert len(api.llm.requests) == reached + 1
+        assert await balance(api, account_id) == before
