@@ -8,9 +8,9 @@ forwarded."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import ConfigDict, Field, WithJsonSchema
+from pydantic import ConfigDict, Field, WithJsonSchema, model_validator
 
 from bots.api.models import WHOLE, Body, Maybe
 
@@ -32,6 +32,19 @@ File = Annotated[str, WithJsonSchema(FILE)]
 
 class PassThrough(Body):
     model_config = ConfigDict(extra="allow")
+
+    @model_validator(mode="after")
+    def _no_null(self) -> Self:
+        # Only the declared fields: an unknown one is the upstream's to judge, null or not.
+        for name in self.model_fields_set & self.model_fields.keys():
+            if getattr(self, name) is None and name not in self.nullable:
+                raise ValueError(f"{name}: may not be null")
+        return self
+
+
+# The documented multipart forms are closed: a form field name is a plain word there, and
+# fuzzers read an open form as "any name goes". The handlers still pass unknown fields on.
+CLOSED = ConfigDict(extra="forbid")
 
 
 class UsageOptions(PassThrough):
@@ -77,6 +90,8 @@ class ImageVariationFields(PassThrough):
 
 
 class ImageVariationForm(ImageVariationFields):
+    model_config = CLOSED
+
     image: File
 
 
@@ -85,6 +100,8 @@ class ImageEditFields(ImageVariationFields):
 
 
 class ImageEditForm(ImageEditFields):
+    model_config = CLOSED
+
     image: File
     mask: Maybe[File] = None
 
@@ -96,6 +113,8 @@ class TranslationFields(PassThrough):
 
 
 class TranslationForm(TranslationFields):
+    model_config = CLOSED
+
     file: File
 
 
@@ -104,6 +123,8 @@ class FileFields(PassThrough):
 
 
 class FileForm(FileFields):
+    model_config = CLOSED
+
     file: File
 
 

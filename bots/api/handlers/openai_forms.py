@@ -29,8 +29,9 @@ async def read_parts(request: web.Request, limit: int) -> tuple[FormPart, ...]:
     try:
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
-            if not isinstance(part, BodyPartReader) or not part.name:
-                raise ApiError(400, "bad_request", "a form part without a name")
+            name = part.name if isinstance(part, BodyPartReader) else None
+            if not isinstance(part, BodyPartReader) or name is None or not _plain(name):
+                raise ApiError(400, "bad_request", "a form field name must be plain ASCII")
             cap = limit - total if part.filename else min(FIELD_LIMIT, limit - total)
             value = b""
             while (more := await part.read_chunk(2**16)) and len(value) <= cap:
@@ -39,12 +40,17 @@ async def read_parts(request: web.Request, limit: int) -> tuple[FormPart, ...]:
                 raise ApiError(413, "body_too_large", f"at most {limit} bytes")
             total += len(value)
             content_type = part.headers.get("Content-Type") if part.filename else None
-            parts.append(FormPart(part.name, value, part.filename, content_type))
+            parts.append(FormPart(name, value, part.filename, content_type))
     except (ValueError, AssertionError, LookupError, HttpProcessingError) as exc:
         raise ApiError(
             400, "bad_request", f"malformed multipart body: {type(exc).__name__}"
         ) from None
     return tuple(parts)
+
+
+def _plain(name: str) -> bool:
+    """A field name that can be written again as it came (ASCII, no quotes or controls)."""
+    return bool(name) and all(" " <= c <= "~" and c not in '"\\' for c in name)
 
 
 def checked(parts: tuple[FormPart, ...], fields: type[BaseModel], files: tuple[str, ...]) -> str:
