@@ -36,7 +36,7 @@ class PassThrough(Body):
     @model_validator(mode="after")
     def _no_null(self) -> Self:
         # Only the declared fields: an unknown one is the upstream's to judge, null or not.
-        for name in self.model_fields_set & self.model_fields.keys():
+        for name in self.model_fields_set & type(self).model_fields.keys():
             if getattr(self, name) is None and name not in self.nullable:
                 raise ValueError(f"{name}: may not be null")
         return self

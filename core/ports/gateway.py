@@ -84,3 +84,7 @@ class GatewayFileRepository(Protocol):
     async def remove(self, file_id: str, provider: str) -> bool:
         """False if there was no such row."""
         ...
+
+    async def move_account(self, from_account: int, to_account: int) -> None:
+        """Linking: the joined account's files become the surviving account's."""
+        ...

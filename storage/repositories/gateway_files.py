@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select
+from sqlalchemy import Row, delete, insert, select, update
 
 from core.ports import GatewayFile
 from storage.repositories._base import SqlRepository
@@ -48,3 +48,11 @@ class SqlGatewayFileRepository(SqlRepository):
             .returning(GatewayFileRow.file_id)
         )
         return (await self._execute(statement)).first() is not None
+
+    async def move_account(self, from_account: int, to_account: int) -> None:
+        statement = (
+            update(GatewayFileRow)
+            .where(GatewayFileRow.account_id == from_account)
+            .values(account_id=to_account)
+        )
+        await self._execute(statement)

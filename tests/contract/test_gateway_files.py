@@ -1,5 +1,5 @@
 """Who owns which /v1 file, on every backend: rows per (provider, file id), an
-account's files newest first, removal, and rollback without a commit."""
+account's files newest first, removal, rollback without a commit, and linking."""
 
 from __future__ import annotations
 
@@ -39,3 +39,9 @@ async def test_files_are_owned_listed_and_removed(uow: UowFactory) -> None:
     async with uow() as tx:
         assert [f.file_id for f in await tx.gateway_files.owned(alice.id)] == ["file-2"]
         assert await tx.gateway_files.owned(bob.id) != []
+        await tx.gateway_files.move_account(alice.id, bob.id)  # linking joins alice into bob
+        await tx.commit()
+    async with uow() as tx:
+        assert await tx.gateway_files.owned(alice.id) == []
+        moved = await tx.gateway_files.get("file-2", "openai")
+        assert moved is not None and moved.account_id == bob.id

@@ -435,6 +435,13 @@ class MemoryGatewayFileRepository(Repository):
         self._undo.append(partial(self._store.gateway_files.__setitem__, key, old))
         return True
 
+    async def move_account(self, from_account: int, to_account: int) -> None:
+        for key, file in list(self._store.gateway_files.items()):
+            if file.account_id == from_account:
+                put(
+                    self._store.gateway_files, key, replace(file, account_id=to_account), self._undo
+                )
+
 
 class MemoryUnitOfWork:
     """Same contract as ``storage.uow.SqlUnitOfWork``: no ``commit()``, no change."""
