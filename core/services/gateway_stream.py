@@ -134,11 +134,17 @@ class PassThroughStream:
         self._settle = settle
         self._failed = False
         self._ended = first is None
+        self._iterating: AsyncGenerator[bytes, None] | None = None
 
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._iterating is None:
+            self._iterating = self._iterate()
+        return self._iterating
+
+    async def _iterate(self) -> AsyncGenerator[bytes, None]:
         try:
             pending = self._first
             while pending is not None:
@@ -178,6 +184,10 @@ class PassThroughStream:
         tb: TracebackType | None,
     ) -> None:
         try:
+            # Closed here, not left to the garbage collector, when the client went away
+            # in the middle of ``async for``.
+            if self._iterating is not None:
+                await self._iterating.aclose()
             await self._events.aclose()
         finally:
             try:

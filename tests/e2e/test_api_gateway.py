@@ -202,6 +202,19 @@ async def test_completions_stream_cut_is_charged_for_what_came(
             rows = await uow.usage.recent(account_id, 5)
         assert rows[0].outcome is Outcome.CUT
 
+        # An error event from the upstream mid-stream reaches the client as it was sent.
+        api.llm.script(reply="a b c d e f g h", midstream_error_after=2, error_message="boom")
+        stream = await client.completions.create(
+            model="gpt-4o-mini", prompt="letters", stream=True, max_tokens=40
+        )
+        with pytest.raises(APIError) as failed:
+            async for _ in stream:
+                pass
+        assert "boom" in str(failed.value)
+        async with api.app.uow() as uow:
+            rows = await uow.usage.recent(account_id, 5)
+        assert rows[0].outcome is Outcome.CUT and rows[0].credits > 0
+
 
 async def test_responses_whole_and_streamed(sqlite_url: str, tmp_path: Path) -> None:
     async with gateway(sqlite_url, tmp_path) as (api, account_id, client):
