@@ -197,11 +197,15 @@ def _failure(
 
 
 def _is_openai_error(body: bytes) -> bool:
+    """An error object the server wrote itself: OpenAI's ``{"error": {...}}``, or vLLM's
+    ``{"object": "error", "message": ...}`` (a framework's bare 404 has neither)."""
     try:
         payload = json.loads(body)
     except ValueError:
         return False
-    return isinstance(payload, dict) and isinstance(payload.get("error"), dict)
+    if not isinstance(payload, dict):
+        return False
+    return isinstance(payload.get("error"), dict) or payload.get("object") == "error"
 
 
 def _object(body: bytes, path: str, status: int) -> JsonObject:

@@ -25,7 +25,7 @@ from core.ports import (
     UnitOfWorkFactory,
 )
 from core.services.billing import uncancellable
-from core.services.gateway_paid import PaidRelay
+from core.services.gateway_paid import PaidRelay, named
 from core.types import Account, Feature
 
 # Asked of the upstream when listing, so that filtering by owner rarely hides a page.
@@ -45,7 +45,8 @@ class GatewayFiles:
     async def upload(self, account: Account, parts: tuple[FormPart, ...]) -> JsonObject:
         _not_banned(account)
         upstream = self._upstream(self._provider)
-        answer = _json(await upstream.post_form("/files", parts))
+        with named(self._provider):
+            answer = _json(await upstream.post_form("/files", parts))
         file_id = answer.get("id")
         if not isinstance(file_id, str) or not file_id:
             raise UpstreamError("file upload answer carries no id")
@@ -68,7 +69,8 @@ class GatewayFiles:
             mine = {f.file_id for f in await uow.gateway_files.owned(account.id)}
         upstream_query = {k: v for k, v in query.items() if k in ("purpose", "order")}
         upstream_query["limit"] = str(UPSTREAM_PAGE)
-        answer = await self._upstream(self._provider).get_json("/files", upstream_query)
+        with named(self._provider):
+            answer = await self._upstream(self._provider).get_json("/files", upstream_query)
         data = answer.get("data")
         files = (
             [f for f in data if isinstance(f, dict) and f.get("id") in mine]
@@ -93,17 +95,20 @@ class GatewayFiles:
     async def retrieve(self, account: Account, file_id: str) -> JsonObject:
         record = await self._owned(account, file_id)
         path = f"/files/{quote(file_id, safe='')}"
-        return await self._upstream(record.provider).get_json(path, {})
+        with named(record.provider):
+            return await self._upstream(record.provider).get_json(path, {})
 
     async def content(self, account: Account, file_id: str) -> RawAnswer:
         record = await self._owned(account, file_id)
         path = f"/files/{quote(file_id, safe='')}/content"
-        return await self._upstream(record.provider).get_raw(path)
+        with named(record.provider):
+            return await self._upstream(record.provider).get_raw(path)
 
     async def delete(self, account: Account, file_id: str) -> JsonObject:
         record = await self._owned(account, file_id)
         path = f"/files/{quote(file_id, safe='')}"
-        answer = await self._upstream(record.provider).delete_json(path)
+        with named(record.provider):
+            answer = await self._upstream(record.provider).delete_json(path)
         async with self._uow() as uow:
             await uow.gateway_files.remove(file_id, record.provider)
             await uow.commit()

@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp import web
 
 from core.errors import EndpointUnsupported, UpstreamBadRequest, UpstreamError
 from core.ports import FormPart
@@ -91,3 +92,28 @@ async def test_refusals_keep_the_upstream_message_and_missing_routes_are_named(
     finally:
         await wrong.aclose()
     assert KEY not in caplog.text and "sk-wrong-key-000000000000" not in caplog.text
+
+
+async def test_a_vllm_style_404_is_the_upstreams_refusal_not_a_missing_route() -> None:
+
+    async def unknown_model(request: web.Request) -> web.Response:
+        body = {"object": "error", "message": "The model `x` does not exist.", "code": 404}
+        return web.json_response(body, status=404)
+
+    app = web.Application()
+    app.router.add_post("/v1/embeddings", unknown_model)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    relay = Relay(f"http://127.0.0.1:{port}/v1", None)
+    try:
+        with pytest.raises(UpstreamBadRequest) as refused:
+            await relay.post_json("/embeddings", {"model": "x", "input": "hi"})
+        assert "does not exist" in refused.value.detail
+        with pytest.raises(EndpointUnsupported):  # aiohttp's own 404 for a route it lacks
+            await relay.post_json("/responses", {"model": "x", "input": "hi"})
+    finally:
+        await relay.aclose()
+        await runner.cleanup()
