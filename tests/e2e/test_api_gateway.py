@@ -341,6 +341,17 @@ async def test_files_are_seen_only_by_their_owner(db_url: str, tmp_path: Path) -
             assert content.read() == b'{"custom_id": "1"}\n'
 
             assert [f.id async for f in other.files.list()] == []
+            # Pages are cut after the filtering: another account's files never shorten one.
+            theirs = await other.files.create(file=("x.txt", b"x"), purpose="user_data")
+            second = await owner.files.create(file=("b.jsonl", b"{}\n"), purpose="batch")
+            third = await owner.files.create(file=("v.png", b"png"), purpose="vision")
+            page = await owner.files.list(limit=2)
+            assert [f.id for f in page.data] == [third.id, second.id] and page.has_more
+            everything = [f.id async for f in owner.files.list(limit=2)]  # follows `after`
+            assert everything == [third.id, second.id, uploaded.id]
+            batch = [f.id async for f in owner.files.list(purpose="batch")]
+            assert batch == [second.id, uploaded.id]
+            assert [f.id async for f in other.files.list()] == [theirs.id]
             reached = len(api.llm.requests)
             for attempt in (
                 other.files.retrieve(uploaded.id),
