@@ -18,6 +18,7 @@ from bots.streaming import Pacer, ScheduledPacer
 from core.models_config import ModelCatalog, load_models_file
 from core.ports import InterruptionNotices, LoginLimiter, UnitOfWorkFactory
 from core.providers.openai_compat import OpenAICompatibleProvider
+from core.providers.relay import Relay
 from core.services import Core, build_core
 from core.services.auth import AuthConfig
 from core.services.config import DEFAULT_SYSTEM_PROMPT, CoreConfig
@@ -92,6 +93,23 @@ async def _providers(
     return providers
 
 
+def _relays(stack: AsyncExitStack, settings: Settings, catalog: ModelCatalog) -> dict[str, Relay]:
+    """The /v1 pass-through to each provider, beside its ``OpenAICompatibleProvider``."""
+    relays: dict[str, Relay] = {}
+    for spec in catalog.providers.values():
+        relay = Relay(
+            spec.base_url or settings.openai_base_url,
+            _api_key(settings, spec.api_key_env),
+            connect_timeout=settings.upstream_connect_timeout,
+            idle_timeout=settings.upstream_idle_timeout,
+            total_timeout=settings.upstream_total_timeout,
+            name=spec.name,
+        )
+        stack.push_async_callback(relay.aclose)
+        relays[spec.name] = relay
+    return relays
+
+
 def jwt_codec(settings: Settings) -> JwtCodec | None:
     """None when no usable secret is set: then nobody signs in over HTTP, and the API
     adapter refuses to start (messengers do not need it)."""
@@ -145,6 +163,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             metrics=process_metrics(),
             worker_id=worker_id,
             journal=FileSettlementJournal(settings.settlement_journal),
+            relays=_relays(stack, settings, catalog),
         )
         stack.push_async_callback(core.billing.aclose)
         await _replay_settlements(core)

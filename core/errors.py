@@ -144,6 +144,13 @@ class UpstreamBadRequest(UpstreamError):
     key = "error.upstream_rejected"
 
 
+class EndpointUnsupported(CoreError):
+    """The model's provider does not offer this endpoint (its models file entry says so,
+    or the server answered the route with a bare 404/405): nothing was charged."""
+
+    key = "error.endpoint_unsupported"  # params: endpoint, model
+
+
 # ---- signing in and the HTTP API's own refusals (keys in the [api] catalog sections) ----
 
 

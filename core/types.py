@@ -31,6 +31,7 @@ class Feature(StrEnum):
     IMAGE = "image"
     TTS = "tts"
     STT = "stt"
+    EMBEDDING = "embedding"
 
 
 class Outcome(StrEnum):

@@ -269,3 +269,19 @@ class IdempotencyRow(Base):
     balance: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# ---- the /v1 gateway ------------------------------------------------------------------
+
+
+class GatewayFileRow(Base):
+    """A file uploaded through /v1/files: the provider's id and the account that owns it."""
+
+    __tablename__ = "gateway_files"
+
+    provider: Mapped[str] = mapped_column(String(64), primary_key=True)
+    file_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,7 +10,18 @@ from bots.api.cors import CorsPolicy
 from bots.api.cors import install as install_cors
 from bots.api.deps import DEPS, ApiDeps
 from bots.api.errors import errors_middleware
-from bots.api.handlers import auth, chat, keys, misc, openai, openai_media, users
+from bots.api.handlers import (
+    auth,
+    chat,
+    keys,
+    misc,
+    openai,
+    openai_files,
+    openai_forms,
+    openai_gateway,
+    openai_media,
+    users,
+)
 from bots.api.openapi import build_document
 from bots.api.registry import Endpoint, route
 from bots.api.web.config import WebConfig
@@ -28,6 +39,9 @@ def routes() -> list[Endpoint]:
         *keys.routes(),
         *openai.routes(),
         *openai_media.routes(),
+        *openai_gateway.routes(),
+        *openai_forms.routes(),
+        *openai_files.routes(),
         *misc.routes(),
     ]
 

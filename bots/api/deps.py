@@ -14,6 +14,8 @@ from core.services import Core
 class ApiDeps:
     core: Core
     max_json_bytes: int = 1024 * 1024
+    # Multipart uploads (/v1 image edits, translations, files): API_MAX_BODY_BYTES.
+    max_body_bytes: int = 25 * 1024 * 1024
 
 
 DEPS = web.AppKey("deps", ApiDeps)

@@ -42,6 +42,7 @@ _CORE: list[tuple[type[ce.CoreError], int, str]] = [
     (ce.DuplicateEvent, 409, "duplicate_request"),
     (ce.LinkCodeInvalid, 404, "link_code_invalid"),
     (ce.AlreadyLinked, 409, "already_linked"),
+    (ce.EndpointUnsupported, 400, "unsupported_endpoint"),
     (ce.ShuttingDown, 503, "shutting_down"),
     (ce.StorageUnavailable, 503, "storage_unavailable"),
     (ce.UpstreamRateLimited, 503, "upstream_rate_limited"),

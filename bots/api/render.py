@@ -134,6 +134,7 @@ def model(spec: ModelSpec) -> mc.Model:
         Feature.IMAGE: {"per_image": format_credits(spec.per_image)},
         Feature.TTS: {"per_1k_chars": format_credits(spec.per_1k_chars)},
         Feature.STT: {"per_minute": format_credits(spec.per_minute)},
+        Feature.EMBEDDING: {"input_per_1k_tokens": format_credits(spec.input_per_1k)},
     }[spec.kind]
     return mc.Model(name=spec.name, kind=spec.kind.value, prices=prices)
 

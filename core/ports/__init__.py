@@ -27,6 +27,15 @@ from core.ports.conversations import (
     EventRepository,
     UsageRepository,
 )
+from core.ports.gateway import (
+    FormPart,
+    GatewayFile,
+    GatewayFileRepository,
+    GatewayUpstream,
+    JsonObject,
+    RawAnswer,
+    RelayEvent,
+)
 from core.ports.health import HealthProbe
 from core.ports.kv import (
     LinkCodes,
@@ -53,6 +62,13 @@ from core.ports.uow import (
 )
 
 __all__ = [
+    "RelayEvent",
+    "RawAnswer",
+    "JsonObject",
+    "GatewayUpstream",
+    "GatewayFileRepository",
+    "GatewayFile",
+    "FormPart",
     "AccountRepository",
     "ApiKeyRecord",
     "KeyOptions",

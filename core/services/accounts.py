@@ -165,6 +165,7 @@ class AccountService:
         await uow.accounts.move_identities(source.id, target.id)
         await uow.conversations.move_account(source.id, target.id)
         await uow.usage.move_account(source.id, target.id)
+        await uow.gateway_files.move_account(source.id, target.id)
         if source.balance:
             tag = f"link:{source.id}:{target.id}:{datetime.now(UTC).timestamp()}"
             await uow.ledger.append(

@@ -20,6 +20,8 @@ from core.ports import (
     CredentialRepository,
     DirectoryRepository,
     EventRepository,
+    GatewayFile,
+    GatewayFileRepository,
     IdempotencyRepository,
     LeaseRepository,
     LedgerRepository,
@@ -480,6 +482,44 @@ class MemoryLeaseRepository(Repository):
         return len(old)
 
 
+class MemoryGatewayFileRepository(Repository):
+    async def add(self, file: GatewayFile) -> None:
+        self._store.require_account(file.account_id)
+        key = (file.provider, file.file_id)
+        if key in self._store.gateway_files:
+            raise ValueError(f"duplicate gateway file {key}")  # the SQL primary key
+        put(
+            self._store.gateway_files,
+            key,
+            replace(file, created_at=_utc(file.created_at)),
+            self._undo,
+        )
+
+    async def get(self, file_id: str, provider: str) -> GatewayFile | None:
+        return self._store.gateway_files.get((provider, file_id))
+
+    async def owned(self, account_id: int) -> list[GatewayFile]:
+        mine = [f for f in self._store.gateway_files.values() if f.account_id == account_id]
+        mine.sort(key=lambda f: f.file_id)
+        mine.sort(key=lambda f: f.created_at, reverse=True)
+        return mine
+
+    async def remove(self, file_id: str, provider: str) -> bool:
+        key = (provider, file_id)
+        if key not in self._store.gateway_files:
+            return False
+        old = self._store.gateway_files.pop(key)
+        self._undo.append(partial(self._store.gateway_files.__setitem__, key, old))
+        return True
+
+    async def move_account(self, from_account: int, to_account: int) -> None:
+        for key, file in list(self._store.gateway_files.items()):
+            if file.account_id == from_account:
+                put(
+                    self._store.gateway_files, key, replace(file, account_id=to_account), self._undo
+                )
+
+
 class MemoryUnitOfWork:
     """Same contract as ``storage.uow.SqlUnitOfWork``: no ``commit()``, no change."""
 
@@ -496,6 +536,7 @@ class MemoryUnitOfWork:
     idempotency: IdempotencyRepository
     directory: DirectoryRepository
     leases: LeaseRepository
+    gateway_files: GatewayFileRepository
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -517,6 +558,7 @@ class MemoryUnitOfWork:
         self.idempotency = MemoryIdempotency(self._store, self._undo)
         self.directory = MemoryDirectory(self._store, self._undo)
         self.leases = MemoryLeaseRepository(self._store, self._undo)
+        self.gateway_files = MemoryGatewayFileRepository(self._store, self._undo)
         return self
 
     async def __aexit__(

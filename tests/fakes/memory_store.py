@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from core.ports import ApiKeyRecord, Credential, GrantRecord, RefreshRecord
+from core.ports import ApiKeyRecord, Credential, GatewayFile, GrantRecord, RefreshRecord
 from core.types import (
     Account,
     ConversationKey,
@@ -89,6 +89,8 @@ class MemoryStore:
         self.leases: dict[str, datetime] = {}
         self.hold_owners: dict[str, HoldOwner] = {}  # request id -> its owner row
         self.security_versions: dict[int, int] = {}
+        # Files uploaded through /v1/files: (provider, file id) -> owner.
+        self.gateway_files: dict[tuple[str, str], GatewayFile] = {}
         # Signing in over HTTP (tests/fakes/memory_auth.py).
         self.credentials: dict[str, Credential] = {}
         self.refresh: dict[str, RefreshRecord] = {}
