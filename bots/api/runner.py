@@ -22,7 +22,11 @@ logger = logging.getLogger(__name__)
 async def start(app: App, host: str, port: int) -> web.AppRunner:
     """Start serving; the caller cleans the runner up. Port 0 picks a free port."""
     require_jwt_secret(app)
-    deps = ApiDeps(app.core, max_json_bytes=app.settings.api_max_json_bytes)
+    deps = ApiDeps(
+        app.core,
+        max_json_bytes=app.settings.api_max_json_bytes,
+        v1_max_json_bytes=app.settings.api_v1_max_json_bytes,
+    )
     web_app = build_web_app(deps, max_body_bytes=app.settings.api_max_body_bytes)
     # A client that goes away cancels its handler: that closes the chat stream, which
     # stops the upstream request and charges only what was produced.

@@ -27,6 +27,7 @@ from core.services.chat import ChatService
 from core.services.config import CoreConfig
 from core.services.conversation import ConversationService
 from core.services.gate import Gate
+from core.services.gateway import GatewayService
 from core.services.lifecycle import Lifecycle
 from core.services.media import MediaService
 from core.services.passwords import ScryptHasher
@@ -39,6 +40,7 @@ class Core:
     auth: AuthService
     profile: ProfileService
     chat: ChatService
+    gateway: GatewayService  # /v1 chat completions: the client's body, passed through
     media: MediaService
     conversations: ConversationService
     admin: AdminService
@@ -81,6 +83,7 @@ def build_core(
         ),
         profile=ProfileService(uow, accounts, hasher),
         chat=ChatService(uow, gate, billing, providers, models, stops, config),
+        gateway=GatewayService(gate, billing, providers),
         media=MediaService(gate, billing, providers, config),
         conversations=ConversationService(uow, accounts),
         admin=AdminService(uow, accounts),

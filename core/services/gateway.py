@@ -1,0 +1,197 @@
+"""The /v1 gateway's chat completions: the client owns the conversation.
+
+Unlike ``ChatService`` there is no stored context, no system prompt and no character
+limit: the client's body goes upstream unchanged (every message, part and parameter,
+known or not) except ``model`` (the upstream id) and an output limit that is added or
+lowered only where the model's configured maximum requires it; the upstream's objects
+come back unchanged except ``model`` (the client's name). Billing is the chat's: the
+worst case (the prompt counted with the tokenizer, the output limit times ``n``) is
+reserved in the admission's transaction and settled from the upstream's usage when the
+reply is closed, whatever happened. Nothing is written to a conversation."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+
+from core.errors import BadArgument, UpstreamError
+from core.models_config import ModelSpec
+from core.observability import bind_request_id
+from core.ports import UnitOfWork
+from core.ports.passthrough import ChatPassthrough, JSONObject
+from core.services.billing import Billing, Hold, Settlement
+from core.services.chat import chat_cost
+from core.services.chat_reply import Reply, admit_to_the_end
+from core.services.gate import Admitted, Gate
+from core.services.gateway_usage import Produced, usage_to_charge
+from core.services.requests import PaidRequest
+from core.tokenizer import count_json, count_messages
+from core.types import Feature, Outcome, Usage
+
+logger = logging.getLogger(__name__)
+LIMIT_KEYS = ("max_completion_tokens", "max_tokens")
+# Request fields the model reads besides the messages (they count as prompt tokens).
+PROMPT_FIELDS = ("tools", "functions", "response_format")
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayChatRequest(PaidRequest):
+    """``body`` is the client's JSON object as it came; ``model`` its model name."""
+
+    body: JSONObject = field(default_factory=dict)
+
+
+GatewayReply = Reply[JSONObject]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What one request sends and reserves."""
+
+    body: JSONObject  # what goes upstream
+    stream: bool
+    client_wants_usage: bool
+    prompt_tokens: int
+    output_tokens: int  # the output limit times n: the worst case
+
+
+class GatewayService:
+    def __init__(
+        self, gate: Gate, billing: Billing, providers: Mapping[str, ChatPassthrough]
+    ) -> None:
+        self._gate = gate
+        self._billing = billing
+        self._providers = providers
+
+    async def start(self, request: GatewayChatRequest) -> GatewayReply:
+        """Admit and reserve; raises every refusal (nothing charged, nothing sent).
+
+        Use it as ``async with reply:``; ``reply.events`` yields the upstream's whole
+        ``chat.completion``, or its chunks when the body asks to stream."""
+        bind_request_id(request.request_id)
+        check_body(request.body)
+        return await admit_to_the_end(self._admit(request))
+
+    async def _admit(self, request: GatewayChatRequest) -> GatewayReply:
+        async def reserve(uow: UnitOfWork, admitted: Admitted) -> tuple[Plan, Hold]:
+            plan = plan_for(request.body, admitted.model)
+            worst = chat_cost(admitted.model, usage_of(plan))
+            hold = await self._billing.hold_in(
+                uow, admitted.account, request, worst, Feature.CHAT, admitted.model.name
+            )
+            return plan, hold
+
+        admission = AsyncExitStack()
+        try:
+            admitted, (plan, hold) = await admission.enter_async_context(
+                self._gate.admit(request, Feature.CHAT, reserve)
+            )
+        except BaseException:
+            await admission.aclose()
+            raise
+        model, client_model = admitted.model, str(request.body["model"])
+        produced = Produced(prompt_tokens=plan.prompt_tokens)
+        settled: list[Settlement] = []
+
+        async def settle() -> Settlement:
+            if not settled:
+                settled.append(settlement(model, produced))
+                await self._billing.settle(hold, settled[0])
+            return settled[0]
+
+        async def events() -> AsyncGenerator[JSONObject, None]:
+            produced.started = True
+            provider = self._providers[model.provider]
+            try:
+                async for obj in provider.passthrough_chat(plan.body, plan.stream):
+                    produced.read(obj)
+                    if "error" in obj:  # an error object mid-stream ends the answer
+                        produced.failed = True
+                        yield obj
+                        return
+                    shown = for_client(obj, client_model, plan)
+                    if shown is not None:
+                        yield shown
+            except UpstreamError:
+                produced.failed = True
+                raise
+            produced.finished = True
+
+        return Reply(hold.request_id, events(), settle, admission)
+
+
+def check_body(body: JSONObject) -> None:
+    """The few things the gateway itself must read; the rest is the upstream's to judge."""
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise BadArgument(detail="messages: a non-empty array is required")
+    n = body.get("n", 1)
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 128):
+        raise BadArgument(detail="n: an integer from 1 to 128")
+    for key in LIMIT_KEYS:
+        value = body.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise BadArgument(detail=f"{key}: an integer")
+    options = body.get("stream_options")
+    if options is not None and not isinstance(options, dict):
+        raise BadArgument(detail="stream_options: an object")
+
+
+def plan_for(body: JSONObject, model: ModelSpec) -> Plan:
+    upstream = dict(body)
+    upstream["model"] = model.upstream
+    given = [v for k in LIMIT_KEYS if isinstance(v := body.get(k), int) and v > 0]
+    limit = min([*given, model.max_output_tokens])
+    if given:
+        for key in LIMIT_KEYS:  # lowered only where the model's maximum requires it
+            value = body.get(key)
+            if isinstance(value, int) and value > limit:
+                upstream[key] = limit
+    else:
+        upstream["max_tokens"] = limit  # the key every OpenAI-compatible server knows
+    stream = body.get("stream") is True
+    options = body.get("stream_options")
+    given_options: JSONObject = options if isinstance(options, dict) else {}
+    wants_usage = given_options.get("include_usage") is True
+    if stream:
+        # Usage is asked for always, so billing is exact; the client sees it only if it asked.
+        upstream["stream_options"] = {**given_options, "include_usage": True}
+    n = body.get("n")
+    messages = body.get("messages")
+    prompt = count_messages(messages if isinstance(messages, list) else [])
+    prompt += sum(count_json(body.get(key)) for key in PROMPT_FIELDS)
+    return Plan(upstream, stream, wants_usage, prompt, limit * (n if isinstance(n, int) else 1))
+
+
+def usage_of(plan: Plan) -> Usage:
+    return Usage(plan.prompt_tokens, plan.output_tokens)
+
+
+def for_client(obj: JSONObject, client_model: str, plan: Plan) -> JSONObject | None:
+    """The upstream's object with the client's model name; the usage the client did not
+    ask for (streaming) left out: the usage-only chunk is dropped."""
+    shown = dict(obj)
+    if "model" in shown:
+        shown["model"] = client_model
+    if plan.stream and not plan.client_wants_usage and "usage" in shown:
+        if not shown.get("choices"):
+            return None
+        del shown["usage"]
+    return shown
+
+
+def settlement(model: ModelSpec, produced: Produced) -> Settlement:
+    usage, reported = usage_to_charge(produced)
+    if not produced.started:
+        outcome = Outcome.STOPPED  # closed before the upstream was asked: nothing owed
+    elif produced.finished:
+        outcome = Outcome.OK
+        if not reported:
+            logger.info("upstream reported no usage; charging an estimate")
+    elif produced.failed:
+        outcome = Outcome.CUT if produced.any_output else Outcome.FAILED
+    else:
+        outcome = Outcome.STOPPED  # the client left mid-answer
+    return Settlement(charge=chat_cost(model, usage), outcome=outcome, usage=usage)
