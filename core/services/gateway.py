@@ -107,6 +107,8 @@ class GatewayService:
             try:
                 async for obj in provider.passthrough_chat(plan.body, plan.stream):
                     produced.read(obj)
+                    # A whole completion is the end: the caller may stop reading at it.
+                    produced.finished = not plan.stream
                     if "error" in obj:  # an error object mid-stream ends the answer
                         produced.failed = True
                         yield obj

@@ -14,7 +14,7 @@ from bots.api import models_openai as oai
 from bots.api.registry import Auth, Ctx, Endpoint, endpoint, json_content
 from bots.api.sink import EventStream
 from bots.views import error_text
-from core.errors import CoreError
+from core.errors import CoreError, UpstreamError
 from core.i18n import Translator
 from core.types import Feature
 
@@ -67,12 +67,18 @@ async def v1_chat(ctx: Ctx) -> web.StreamResponse:
         stream = EventStream(ctx.request)
         stream.response.headers[render_openai.REQUEST_ID] = reply.request_id
         await stream.open()
+        sent = False
         try:
             async for chunk in reply.events:
                 await stream.write(render_openai.chunk(chunk))
+                sent = True
         except CoreError as exc:  # the status is sent: the error is the last event
             logger.info("/v1 stream ended by %s", exc.key)
-            await stream.write(errors_openai.stream_error(exc, error_text(Translator("en"), exc)))
+            english = Translator("en")
+            # After output "nothing was charged" would be false: what arrived is paid for.
+            cut = sent and isinstance(exc, UpstreamError)
+            message = english("reply.cut") if cut else error_text(english, exc)
+            await stream.write(errors_openai.stream_error(exc, message))
             return await stream.close()
         await stream.write(render.sse_data("[DONE]"))
         return await stream.close()
