@@ -259,3 +259,24 @@ async def test_a_cut_stream_is_charged_for_what_was_produced(sqlite_url: str) ->
         async with api.app.core.accounts._uow() as uow:
             events = await uow.usage.recent(account_id, 10)
         assert events[0].outcome is Outcome.CUT
+
+
+async def test_an_upstream_error_event_is_forwarded_and_ends_the_stream(sqlite_url: str) -> None:
+    async with running_api(sqlite_url) as api:
+        account_id, token = await api.user("events")
+        api.llm.script(reply="one two three", midstream_error_after=1)
+        body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "go"}]}
+        headers = {"Authorization": f"Bearer {token}"}
+        url = f"{api.base_url}/v1/chat/completions"
+        async with api.http.post(url, json={**body, "stream": True}, headers=headers) as r:
+            assert r.status == 200
+            request_id = r.headers["X-Request-Id"]
+            lines = [raw.decode().strip() async for raw in r.content if raw.strip()]
+        assert lines[-1] == (
+            'data: {"error":{"message":"The server had an error while processing your '
+            'request.","type":"server_error","param":null,"code":null}}'
+        )  # the upstream's own event, and no [DONE] after it
+        books = await _ledger(api, account_id, request_id)
+        charged = -(books[LedgerKind.HOLD] + books[LedgerKind.SETTLE])
+        prompt = count_messages(body["messages"])  # type: ignore[arg-type]
+        assert charged == _price(api, prompt, 1)  # "one": one token produced

@@ -64,14 +64,21 @@ async def v1_chat(ctx: Ctx) -> web.StreamResponse:
             async for completion in reply.events:
                 return render_openai.whole(completion, reply.request_id)
             raise RuntimeError("the upstream answered nothing")
+        events = reply.events
+        # The first chunk before the status: an upstream that refuses or fails before any
+        # output is answered with an error status the client's SDK can raise as such.
+        first = await anext(events, None)
         stream = EventStream(ctx.request)
         stream.response.headers[render_openai.REQUEST_ID] = reply.request_id
         await stream.open()
-        sent = False
+        sent, failed = False, False
         try:
-            async for chunk in reply.events:
+            if first is not None:
+                await stream.write(render_openai.chunk(first))
+                sent, failed = True, "error" in first
+            async for chunk in events:
                 await stream.write(render_openai.chunk(chunk))
-                sent = True
+                failed = "error" in chunk  # the upstream's own error event ends it
         except CoreError as exc:  # the status is sent: the error is the last event
             logger.info("/v1 stream ended by %s", exc.key)
             english = Translator("en")
@@ -80,7 +87,8 @@ async def v1_chat(ctx: Ctx) -> web.StreamResponse:
             message = english("reply.cut") if cut else error_text(english, exc)
             await stream.write(errors_openai.stream_error(exc, message))
             return await stream.close()
-        await stream.write(render.sse_data("[DONE]"))
+        if not failed:  # as OpenAI does: no [DONE] after an error event
+            await stream.write(render.sse_data("[DONE]"))
         return await stream.close()
 
 
