@@ -25,7 +25,7 @@ from core.services.billing import Billing, Hold, Settlement
 from core.services.chat import chat_cost
 from core.services.chat_reply import Reply, admit_to_the_end
 from core.services.gate import Admitted, Gate
-from core.services.gateway_usage import Produced, usage_to_charge
+from core.services.gateway_usage import Produced, charge_for, usage_to_charge
 from core.services.requests import PaidRequest
 from core.tokenizer import count_json, count_messages
 from core.types import Feature, Outcome, Usage
@@ -196,4 +196,5 @@ def settlement(model: ModelSpec, produced: Produced) -> Settlement:
         outcome = Outcome.CUT if produced.any_output else Outcome.FAILED
     else:
         outcome = Outcome.STOPPED  # the client left mid-answer
-    return Settlement(charge=chat_cost(model, usage), outcome=outcome, usage=usage)
+    cached = produced.cached_tokens if reported else 0
+    return Settlement(charge=charge_for(model, usage, cached), outcome=outcome, usage=usage)

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.models_config import ModelSpec
+from core.money import price_of
 from core.ports.passthrough import JSONObject
+from core.services.chat import chat_cost
 from core.tokenizer import count_tokens
 from core.types import Usage
 
@@ -17,6 +20,7 @@ class Produced:
 
     prompt_tokens: int  # counted before the call; the upstream's figure wins when given
     usage: Usage | None = None
+    cached_tokens: int = 0  # of usage.prompt_tokens, read from the upstream's cache
     texts: dict[int, list[str]] = field(default_factory=dict)  # per choice index
     started: bool = False  # the upstream was called
     finished: bool = False  # [DONE], or a whole completion
@@ -26,6 +30,7 @@ class Produced:
         usage = parse_usage(obj.get("usage"))
         if usage is not None:
             self.usage = usage
+            self.cached_tokens = min(cached_tokens(obj.get("usage")), usage.prompt_tokens)
         choices = obj.get("choices")
         if not isinstance(choices, list):
             return
@@ -55,6 +60,24 @@ def parse_usage(value: object) -> Usage | None:
     if not isinstance(prompt, int) or not isinstance(completion, int):
         return None
     return Usage(max(0, prompt), max(0, completion))
+
+
+def cached_tokens(value: object) -> int:
+    details = value.get("prompt_tokens_details") if isinstance(value, dict) else None
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    return cached if isinstance(cached, int) and cached > 0 else 0
+
+
+def charge_for(model: ModelSpec, usage: Usage, cached: int) -> int:
+    """Input and output at the models file's prices; cached prompt tokens at
+    ``cached_input_credits_per_1k`` when the file gives it (else they are input)."""
+    if model.cached_input_per_1k is None or cached <= 0:
+        return chat_cost(model, usage)
+    return (
+        price_of(usage.prompt_tokens - cached, model.input_per_1k)
+        + price_of(cached, model.cached_input_per_1k)
+        + price_of(usage.completion_tokens, model.output_per_1k)
+    )
 
 
 def usage_to_charge(produced: Produced) -> tuple[Usage, bool]:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.errors import BadArgument
-from core.models_config import ModelSpec
+from core.models_config import ModelSpec, parse_models
 from core.services.gateway import check_body, for_client, plan_for, settlement
 from core.services.gateway_usage import Produced
 from core.tokenizer import PER_IMAGE, PER_MESSAGE, count_messages, count_tokens
@@ -142,3 +142,31 @@ def test_a_cut_stream_is_charged_for_every_choice_it_produced() -> None:
         0,
         Outcome.STOPPED,
     )
+
+
+def test_cached_prompt_tokens_are_priced_apart_when_the_models_file_says() -> None:
+    catalog = parse_models(
+        {
+            "models": {
+                "cached": {
+                    "kind": "chat",
+                    "input_credits_per_1k": 1,
+                    "cached_input_credits_per_1k": 0.25,
+                    "output_credits_per_1k": 2,
+                }
+            }
+        }
+    )
+    model = catalog.models["cached"]
+    assert model.cached_input_per_1k == 250_000
+    usage = {
+        "prompt_tokens": 2000,
+        "completion_tokens": 1000,
+        "prompt_tokens_details": {"cached_tokens": 1000},
+    }
+    produced = Produced(prompt_tokens=1, started=True, finished=True)
+    produced.read({"choices": [], "usage": usage})
+    # 1,000 fresh at 1 credit + 1,000 cached at 0.25 + 1,000 out at 2 (micro-credits).
+    assert settlement(model, produced).charge == 1_000_000 + 250_000 + 2_000_000
+    # Without that price, cached tokens are input like the rest.
+    assert settlement(MODEL, produced).charge == 2000 * 1000 // 1000 + 1000 * 2000 // 1000
