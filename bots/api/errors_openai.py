@@ -1,7 +1,7 @@
 """Errors under /v1 in OpenAI's shape, ``{"error": {"message", "type", "param", "code"}}``,
 with the statuses the official SDKs turn into their exception classes (400
 BadRequestError, 401 AuthenticationError, 403 PermissionDeniedError, 404 NotFoundError,
-429 RateLimitError, 5xx InternalServerError). ``errors.errors_middleware`` answers with
+429 RateLimitError, 422 UnprocessableEntityError, 5xx InternalServerError). ``errors.errors_middleware`` answers with
 these for every path under /v1/, whichever handler raised."""
 
 from __future__ import annotations
@@ -28,10 +28,12 @@ _CORE: list[tuple[type[ce.CoreError], int, str, str | None, str | None]] = [
     (ce.RateLimited, 429, "requests", "rate_limit_exceeded", None),
     (ce.TooManyInFlight, 429, "requests", "rate_limit_exceeded", None),
     (ce.UpstreamRateLimited, 429, "requests", "rate_limit_exceeded", None),
-    (ce.InputTooLong, 400, "invalid_request_error", "input_too_long", "messages"),
-    (ce.EmptyInput, 400, "invalid_request_error", "empty_input", None),
     (ce.BadArgument, 400, "invalid_request_error", "invalid_value", None),
-    (ce.AudioTooLong, 400, "invalid_request_error", "audio_too_long", "file"),
+    # Well-formed but refused by a limit of ours the schema cannot express: 422, which
+    # the SDKs raise as UnprocessableEntityError.
+    (ce.InputTooLong, 422, "invalid_request_error", "input_too_long", None),
+    (ce.EmptyInput, 422, "invalid_request_error", "empty_input", None),
+    (ce.AudioTooLong, 422, "invalid_request_error", "audio_too_long", "file"),
     (ce.AudioTooLarge, 413, "invalid_request_error", "request_too_large", "file"),
     (ce.DuplicateEvent, 409, "invalid_request_error", "duplicate_request", None),
     (ce.IdempotencyConflict, 409, "invalid_request_error", "idempotency_conflict", None),

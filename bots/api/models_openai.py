@@ -8,7 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from bots.api.models import WHOLE, Body, Maybe, Usage
+from bots.api.models import WHOLE, Body, Maybe
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Number = float | None
@@ -26,53 +26,44 @@ class ChatCompletionRequest(BaseModel):
     messages: Annotated[list[dict[str, Any]], Field(min_length=1)]
     stream: bool | None = None
     stream_options: dict[str, Any] | None = None
-    n: Annotated[int, Field(ge=1, le=128)] | None = None
-    max_tokens: Annotated[int, Field(ge=1)] | None = None
-    max_completion_tokens: Annotated[int, Field(ge=1)] | None = None
+    n: Annotated[int, Field(ge=1, le=128), WHOLE] | None = None
+    max_tokens: Annotated[int, Field(ge=1), WHOLE] | None = None
+    max_completion_tokens: Annotated[int, Field(ge=1), WHOLE] | None = None
 
 
 class Open(BaseModel):
     """An OpenAI answer: clients must accept fields they do not know."""
 
 
+class ChatUsage(Open):
+    """The upstream's usage as it sent it (details such as ``prompt_tokens_details``
+    included)."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int | None = None
+
+
 class ChatMessage(Open):
-    role: Annotated[str, Field(max_length=16)]
-    content: str
+    role: str
+    content: str | None = None  # null when the answer is tool calls
 
 
 class Choice(Open):
     index: int
     message: ChatMessage
-    finish_reason: Annotated[str, Field(max_length=32)]
+    finish_reason: str | None = None
 
 
 class ChatCompletion(Open):
-    id: Annotated[str, Field(max_length=100)]
+    """The upstream's ``chat.completion``, unchanged but for ``model``."""
+
+    id: str
     object: Literal["chat.completion"] = "chat.completion"
     created: int
-    model: Annotated[str, Field(max_length=200)]
-    choices: list[Choice]
-    usage: Usage
-
-
-class ChunkDelta(Open):
-    role: Annotated[str | None, Field(exclude_if=lambda v: v is None)] = None
-    content: Annotated[str | None, Field(exclude_if=lambda v: v is None)] = None
-
-
-class ChunkChoice(Open):
-    index: int
-    delta: ChunkDelta
-    finish_reason: str | None
-
-
-class ChatCompletionChunk(Open):
-    id: str
-    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
-    created: int
     model: str
-    choices: list[ChunkChoice]
-    usage: Annotated[Usage | None, Field(exclude_if=lambda v: v is None)] = None
+    choices: list[Choice]
+    usage: ChatUsage | None = None
 
 
 class ImageRequest(Body):

@@ -129,27 +129,38 @@ def check_body(body: JSONObject) -> None:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise BadArgument(detail="messages: a non-empty array is required")
-    n = body.get("n", 1)
-    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 128):
+    n = body.get("n")
+    if n is not None and not 1 <= (whole(n) or 0) <= 128:
         raise BadArgument(detail="n: an integer from 1 to 128")
     for key in LIMIT_KEYS:
         value = body.get(key)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            raise BadArgument(detail=f"{key}: an integer")
+        if value is not None and (whole(value) or 0) < 1:
+            raise BadArgument(detail=f"{key}: a positive integer")
     options = body.get("stream_options")
     if options is not None and not isinstance(options, dict):
         raise BadArgument(detail="stream_options: an object")
 
 
+def whole(value: object) -> int | None:
+    """An integer, or a number JSON wrote with a fraction of zero (``50.0``)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
 def plan_for(body: JSONObject, model: ModelSpec) -> Plan:
     upstream = dict(body)
     upstream["model"] = model.upstream
-    given = [v for k in LIMIT_KEYS if isinstance(v := body.get(k), int) and v > 0]
+    given = [v for k in LIMIT_KEYS if (v := whole(body.get(k))) is not None and v > 0]
     limit = min([*given, model.max_output_tokens])
     if given:
         for key in LIMIT_KEYS:  # lowered only where the model's maximum requires it
-            value = body.get(key)
-            if isinstance(value, int) and value > limit:
+            value = whole(body.get(key))
+            if value is not None and value > limit:
                 upstream[key] = limit
     else:
         upstream["max_tokens"] = limit  # the key every OpenAI-compatible server knows
@@ -160,11 +171,11 @@ def plan_for(body: JSONObject, model: ModelSpec) -> Plan:
     if stream:
         # Usage is asked for always, so billing is exact; the client sees it only if it asked.
         upstream["stream_options"] = {**given_options, "include_usage": True}
-    n = body.get("n")
+    n = whole(body.get("n")) or 1
     messages = body.get("messages")
     prompt = count_messages(messages if isinstance(messages, list) else [])
     prompt += sum(count_json(body.get(key)) for key in PROMPT_FIELDS)
-    return Plan(upstream, stream, wants_usage, prompt, limit * (n if isinstance(n, int) else 1))
+    return Plan(upstream, stream, wants_usage, prompt, limit * n)
 
 
 def usage_of(plan: Plan) -> Usage:
