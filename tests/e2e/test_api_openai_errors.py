@@ -124,3 +124,24 @@ async def test_our_rate_limit_is_429_with_retry_after(sqlite_url: str) -> None:
         assert _error(limited.value)["code"] == "rate_limit_exceeded"
         assert int(limited.value.response.headers["retry-after"]) >= 1
         assert len(api.llm.requests_to("/chat/completions")) == 1
+
+
+async def test_the_body_is_limited_by_bytes_not_by_a_character_count(sqlite_url: str) -> None:
+    async with running_api(sqlite_url, api_v1_max_json_bytes=64 * 1024) as api:
+        client = _client(api, await _key(api, "long"))
+        long_text = "word " * 6000  # 30,000 characters: over the chats' 12,000 limit
+        try:
+            answer = await client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": long_text}]
+            )
+            assert answer.choices[0].message.content
+            with pytest.raises(openai.APIStatusError) as too_big:
+                await client.chat.completions.create(
+                    model="gpt-4o-mini", messages=[{"role": "user", "content": long_text * 3}]
+                )
+        finally:
+            await client.close()
+        assert too_big.value.status_code == 413
+        assert _error(too_big.value)["type"] == "invalid_request_error"
+        sent = api.llm.requests_to("/chat/completions")
+        assert len(sent) == 1 and sent[0].body["messages"][0]["content"] == long_text
