@@ -77,12 +77,18 @@ def ask_request(caller: Caller, body: mc.AskRequest, event_id: str | None) -> Ch
     )
 
 
-def gateway_request(caller: Caller, body: dict[str, object]) -> GatewayChatRequest:
-    """The client's body as it came; the core reads the model name from it."""
+def gateway_request(caller: Caller, raw: bytes) -> GatewayChatRequest:
+    """The client's body as it came (parsed, not reshaped); the core reads the model
+    name from it."""
+    body = json.loads(raw)
     model = body.get("model")
     return bound(
         GatewayChatRequest(
-            caller, V1_CHAT, model=model if isinstance(model, str) else None, body=body
+            caller,
+            V1_CHAT,
+            model=model if isinstance(model, str) else None,
+            body=body,
+            size=len(raw),
         )
     )
 

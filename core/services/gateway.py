@@ -11,6 +11,7 @@ reply is closed, whatever happened. Nothing is written to a conversation."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import AsyncExitStack
@@ -32,15 +33,18 @@ from core.types import Feature, Outcome, Usage
 
 logger = logging.getLogger(__name__)
 LIMIT_KEYS = ("max_completion_tokens", "max_tokens")
+LARGE_BODY = 64 * 1024  # bytes: above this the prompt is counted in a thread
 # Request fields the model reads besides the messages (they count as prompt tokens).
 PROMPT_FIELDS = ("tools", "functions", "response_format")
 
 
 @dataclass(frozen=True, slots=True)
 class GatewayChatRequest(PaidRequest):
-    """``body`` is the client's JSON object as it came; ``model`` its model name."""
+    """``body`` is the client's JSON object as it came; ``model`` its model name;
+    ``size`` its length in bytes (a large one is counted off the event loop)."""
 
     body: JSONObject = field(default_factory=dict)
+    size: int = 0
 
 
 GatewayReply = Reply[JSONObject]
@@ -72,11 +76,17 @@ class GatewayService:
         ``chat.completion``, or its chunks when the body asks to stream."""
         bind_request_id(request.request_id)
         check_body(request.body)
-        return await admit_to_the_end(self._admit(request))
+        # Counted before the admission's transaction opens; a large body (a long
+        # conversation, megabytes of text) in a thread, so the loop serves others meanwhile.
+        if request.size > LARGE_BODY:
+            prompt = await asyncio.to_thread(prompt_tokens, request.body)
+        else:
+            prompt = prompt_tokens(request.body)
+        return await admit_to_the_end(self._admit(request, prompt))
 
-    async def _admit(self, request: GatewayChatRequest) -> GatewayReply:
+    async def _admit(self, request: GatewayChatRequest, prompt: int) -> GatewayReply:
         async def reserve(uow: UnitOfWork, admitted: Admitted) -> tuple[Plan, Hold]:
-            plan = plan_for(request.body, admitted.model)
+            plan = plan_for(request.body, admitted.model, prompt)
             worst = chat_cost(admitted.model, usage_of(plan))
             hold = await self._billing.hold_in(
                 uow, admitted.account, request, worst, Feature.CHAT, admitted.model.name
@@ -152,7 +162,15 @@ def whole(value: object) -> int | None:
     return None
 
 
-def plan_for(body: JSONObject, model: ModelSpec) -> Plan:
+def prompt_tokens(body: JSONObject) -> int:
+    """The prompt as the model reads it: the messages, and the tools and the response
+    format described to it."""
+    messages = body.get("messages")
+    prompt = count_messages(messages if isinstance(messages, list) else [])
+    return prompt + sum(count_json(body.get(key)) for key in PROMPT_FIELDS)
+
+
+def plan_for(body: JSONObject, model: ModelSpec, prompt: int | None = None) -> Plan:
     upstream = dict(body)
     upstream["model"] = model.upstream
     given = [v for k in LIMIT_KEYS if (v := whole(body.get(k))) is not None and v > 0]
@@ -172,10 +190,8 @@ def plan_for(body: JSONObject, model: ModelSpec) -> Plan:
         # Usage is asked for always, so billing is exact; the client sees it only if it asked.
         upstream["stream_options"] = {**given_options, "include_usage": True}
     n = whole(body.get("n")) or 1
-    messages = body.get("messages")
-    prompt = count_messages(messages if isinstance(messages, list) else [])
-    prompt += sum(count_json(body.get(key)) for key in PROMPT_FIELDS)
-    return Plan(upstream, stream, wants_usage, prompt, limit * n)
+    counted = prompt_tokens(body) if prompt is None else prompt
+    return Plan(upstream, stream, wants_usage, counted, limit * n)
 
 
 def usage_of(plan: Plan) -> Usage:

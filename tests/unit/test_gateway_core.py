@@ -170,3 +170,12 @@ def test_cached_prompt_tokens_are_priced_apart_when_the_models_file_says() -> No
     assert settlement(model, produced).charge == 1_000_000 + 250_000 + 2_000_000
     # Without that price, cached tokens are input like the rest.
     assert settlement(MODEL, produced).charge == 2000 * 1000 // 1000 + 1000 * 2000 // 1000
+
+
+def test_long_texts_are_counted_in_pieces_the_package_accepts() -> None:
+    # bpe-openai refuses 1,000,000 characters or 200,000 tokens in one call.
+    sentence = "The quick brown fox jumps over the lazy dog. "
+    per_repeat = count_tokens(sentence * 2) - count_tokens(sentence)  # 10: "The" merges with ". "
+    # Cut at spaces, the pieces add up to the whole's count, as one call would give it.
+    assert count_tokens(sentence * 25_000) == per_repeat * 25_000 + 1
+    assert count_tokens("\U0001f600" * 300_000) >= 300_000  # no word boundary at all

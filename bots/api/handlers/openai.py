@@ -4,7 +4,6 @@ the model list and chat completions (streamed or not), passed through to the ups
 
 from __future__ import annotations
 
-import json
 import logging
 
 from aiohttp import web
@@ -56,8 +55,8 @@ async def v1_models(ctx: Ctx) -> web.StreamResponse:
 )
 async def v1_chat(ctx: Ctx) -> web.StreamResponse:
     ctx.body_as(oai.ChatCompletionRequest)  # the few fields the gateway reads are sound
-    body = json.loads(await ctx.request.read())  # forwarded as sent, not as parsed
-    request = mapping.gateway_request(ctx.user.caller, body)
+    request = mapping.gateway_request(ctx.user.caller, await ctx.request.read())
+    body = request.body
     reply = await ctx.core.gateway.start(request)  # every refusal: an error status
     async with reply:
         if body.get("stream") is not True:
