@@ -27,8 +27,8 @@ class ChatCompletionRequest(BaseModel):
     stream: bool | None = None
     stream_options: dict[str, Any] | None = None
     n: Annotated[int, Field(ge=1, le=128), WHOLE] | None = None
-    max_tokens: Annotated[int, Field(ge=1), WHOLE] | None = None
-    max_completion_tokens: Annotated[int, Field(ge=1), WHOLE] | None = None
+    max_tokens: Tokens = None
+    max_completion_tokens: Tokens = None
 
 
 class Open(BaseModel):
