@@ -26,7 +26,9 @@ async def passthrough_chat(
     async with post("/chat/completions", payload=body, stream=stream) as response:
         try:
             if not stream or response.content_type == "application/json":
-                yield _object(await response.read(), secret)
+                whole = _object(await response.read(), secret)
+                for obj in chunks_of(whole) if stream else [whole]:
+                    yield obj
                 return
             decoder = SSEDecoder()
             while True:
@@ -42,6 +44,26 @@ async def passthrough_chat(
             # stops generating.
             if not response.content.is_eof():
                 response.close()
+
+
+def chunks_of(completion: JSONObject) -> list[JSONObject]:
+    """A server that answered a streamed request whole (some ignore ``stream``): the same
+    answer as the chunks a streaming server would have sent — one per choice with its
+    message as the delta, then the usage. An error object stays as it is."""
+    if completion.get("object") != "chat.completion":
+        return [completion]
+    base = {k: v for k, v in completion.items() if k not in ("choices", "usage")}
+    base["object"] = "chat.completion.chunk"
+    out: list[JSONObject] = []
+    choices = completion.get("choices")
+    for choice in choices if isinstance(choices, list) else []:
+        if isinstance(choice, dict):
+            delta = {k: v for k, v in choice.items() if k != "message"}
+            delta["delta"] = choice.get("message") or {}
+            out.append({**base, "choices": [delta]})
+    if completion.get("usage") is not None:
+        out.append({**base, "choices": [], "usage": completion["usage"]})
+    return out
 
 
 def _object(raw: bytes, secret: str | None) -> JSONObject:

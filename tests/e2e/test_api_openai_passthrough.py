@@ -280,3 +280,27 @@ async def test_an_upstream_error_event_is_forwarded_and_ends_the_stream(sqlite_u
         charged = -(books[LedgerKind.HOLD] + books[LedgerKind.SETTLE])
         prompt = count_messages(body["messages"])  # type: ignore[arg-type]
         assert charged == _price(api, prompt, 1)  # "one": one token produced
+
+
+async def test_a_server_that_ignores_stream_is_streamed_to_the_client(sqlite_url: str) -> None:
+    async with running_api(sqlite_url) as api:
+        account_id, client = await _client(api)
+        api.llm.script(reply="whole at once", ignore_stream=True)
+        try:
+            raw = await client.chat.completions.with_raw_response.create(
+                model="gpt-4o-mini",
+                messages=[{"role": "user", "content": "hi"}],
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            chunks = [chunk async for chunk in raw.parse()]
+        finally:
+            await client.close()
+        assert [c.object for c in chunks] == ["chat.completion.chunk"] * 2
+        assert chunks[0].choices[0].delta.content == "whole at once"
+        assert chunks[0].choices[0].finish_reason == "stop"
+        usage = chunks[1].usage
+        assert usage is not None and chunks[1].choices == []
+        books = await _ledger(api, account_id, raw.headers["x-request-id"])
+        charged = -(books[LedgerKind.HOLD] + books[LedgerKind.SETTLE])
+        assert charged == _price(api, usage.prompt_tokens, usage.completion_tokens)

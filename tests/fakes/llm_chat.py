@@ -48,7 +48,7 @@ async def chat_completions(llm: FakeLLM, request: web.Request) -> web.StreamResp
     prompt = prompt_tokens(messages)
     n = body.get("n") or 1
     choice = Choice(n, calls, bool(body.get("logprobs")))
-    if not body.get("stream"):
+    if not body.get("stream") or script.ignore_stream:  # some servers ignore "stream"
         try:
             if script.hang:
                 await llm.hang(request)

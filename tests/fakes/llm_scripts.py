@@ -43,6 +43,7 @@ class Script:
     # Call these tools instead of answering text: [{"name": ..., "arguments": "<json>"}]
     # (finish_reason "tool_calls"; streamed as OpenAI does, arguments in pieces).
     tool_calls: list[JSON] | None = None
+    ignore_stream: bool = False  # answer a whole chat.completion even when asked to stream
 
     def chunks(self, messages: list[JSON]) -> list[str]:
         text = self.reply if self.reply is not None else echo(messages)
