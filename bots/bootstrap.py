@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import uuid
@@ -15,6 +16,7 @@ from bots.jwt_tokens import MIN_SECRET_BYTES, JwtCodec
 from bots.metrics import process_metrics
 from bots.settings import Settings
 from bots.streaming import Pacer, ScheduledPacer
+from core import tokenizer
 from core.models_config import ModelCatalog, load_models_file
 from core.ports import InterruptionNotices, LoginLimiter, UnitOfWorkFactory
 from core.providers.openai_compat import OpenAICompatibleProvider
@@ -167,6 +169,8 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
         )
         stack.push_async_callback(core.billing.aclose)
         await _replay_settlements(core)
+        # The tokenizer's tables take most of a second to load: never on a request's time.
+        await asyncio.to_thread(tokenizer.warm)
         logger.info(
             "switchboard ready: database %s, redis %s, %d models",
             engine.url.get_backend_name(),

@@ -182,6 +182,8 @@ class Settings(BaseSettings):
     api_refresh_ttl_s: int = Field(30 * 24 * 3600, gt=0)
     api_max_body_bytes: int = Field(25 * 1024 * 1024, gt=0)  # multipart (audio uploads)
     api_max_json_bytes: int = Field(1024 * 1024, gt=0)  # JSON bodies
+    # JSON bodies under /v1 (a chat with images as data URLs is large; no character limit).
+    api_v1_max_json_bytes: int = Field(20 * 1024 * 1024, gt=0)
     api_scrypt_n: int = Field(2**15, ge=2**10)  # password hashing cost (r=8, p=1)
     # Browser clients (bots/api/cors.py): a comma list of origins, or *; empty: no CORS.
     cors_origins: str = ""

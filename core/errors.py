@@ -151,6 +151,24 @@ class EndpointUnsupported(CoreError):
     key = "error.endpoint_unsupported"  # params: endpoint, model
 
 
+class UpstreamRejected(UpstreamBadRequest):
+    """A 4xx of the upstream that a pass-through client should see as it was: its
+    ``error`` object's fields (the upstream's key scrubbed from the message)."""
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int,
+        message: str,
+        kind: str | None = None,
+        param: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(detail, status=status)
+        self.message, self.kind, self.param, self.code = message, kind, param, code
+
+
 # ---- signing in and the HTTP API's own refusals (keys in the [api] catalog sections) ----
 
 

@@ -56,6 +56,9 @@ class ModelSpec:
     roles: frozenset[Role]
     input_per_1k: int = 0  # sub-units per 1,000 prompt tokens
     output_per_1k: int = 0
+    # Prompt tokens the upstream read from its cache (usage.prompt_tokens_details
+    # .cached_tokens), when the models file prices them apart; else the input price.
+    cached_input_per_1k: int | None = None
     max_output_tokens: int = 1024
     fallbacks: tuple[str, ...] = ()
     per_image: int = 0
@@ -145,6 +148,7 @@ def _provider(name: str, body: dict[str, object]) -> ProviderSpec:
 _PRICE_KEYS = {
     "input_credits_per_1k": "input_per_1k",
     "output_credits_per_1k": "output_per_1k",
+    "cached_input_credits_per_1k": "cached_input_per_1k",
     "credits_per_image": "per_image",
     "credits_per_1k_chars": "per_1k_chars",
     "credits_per_minute": "per_minute",

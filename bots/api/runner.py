@@ -29,6 +29,7 @@ async def start(app: App, host: str, port: int) -> web.AppRunner:
         app.core,
         max_json_bytes=settings.api_max_json_bytes,
         max_body_bytes=settings.api_max_body_bytes,
+        v1_max_json_bytes=settings.api_v1_max_json_bytes,
     )
     web_config = WebConfig(
         registration=settings.web_registration,

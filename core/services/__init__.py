@@ -29,6 +29,7 @@ from core.services.chat import ChatService
 from core.services.config import CoreConfig
 from core.services.conversation import ConversationService
 from core.services.gate import Gate
+from core.services.gateway import ChatGatewayService
 from core.services.gateway_calls import GatewayService
 from core.services.gateway_files import GatewayFiles
 from core.services.gateway_forms import GatewayForms
@@ -47,6 +48,7 @@ class Core:
     profile: ProfileService
     api_keys: ApiKeyService
     chat: ChatService
+    chat_gateway: ChatGatewayService  # /v1 chat completions: the client's body, passed through
     media: MediaService
     conversations: ConversationService
     admin: AdminService
@@ -100,6 +102,7 @@ def build_core(
         profile=ProfileService(uow, accounts, hasher),
         api_keys=ApiKeyService(uow, models),
         chat=ChatService(uow, gate, billing, providers, models, stops, config, progress),
+        chat_gateway=ChatGatewayService(gate, billing, providers),
         media=MediaService(gate, billing, providers, config),
         conversations=ConversationService(uow, accounts),
         admin=AdminService(uow, accounts),

@@ -14,20 +14,13 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
 
-from core.errors import (
-    CoreError,
-    EmptyInput,
-    InputTooLong,
-    NothingToRetry,
-    UpstreamBadRequest,
-    UpstreamError,
-)
+from core.errors import EmptyInput, InputTooLong, NothingToRetry, UpstreamBadRequest, UpstreamError
 from core.models_config import ModelCatalog, ModelSpec
 from core.money import estimate_tokens, price_of
 from core.observability import bind_request_id
 from core.ports import ModelProvider, StopSignals, UnitOfWork, UnitOfWorkFactory
-from core.services.billing import Billing, Hold, Settlement, uncancellable
-from core.services.chat_reply import ChatReply
+from core.services.billing import Billing, Hold, Settlement
+from core.services.chat_reply import ChatReply, admit_to_the_end
 from core.services.config import CoreConfig
 from core.services.gate import Admitted, Gate
 from core.services.progress import HoldProgress
@@ -122,12 +115,7 @@ class ChatService:
         # Bound here, in the caller's context: the admission task gets a copy of it, and
         # the caller's own later lines (the stream, the relay) must carry the id too.
         bind_request_id(request.request_id)
-        admission = asyncio.ensure_future(self._admit(request))
-        try:
-            return await asyncio.shield(admission)
-        except asyncio.CancelledError:
-            await uncancellable(_close_when_admitted(admission))
-            raise
+        return await admit_to_the_end(self._admit(request))
 
     async def _admit(self, request: ChatRequest) -> ChatReply:
         text = request.text.strip()
@@ -303,16 +291,6 @@ class ChatService:
             if await self._stops.is_stopped(request_id):
                 await queue.put(_STOP)
                 return
-
-
-async def _close_when_admitted(admission: asyncio.Future[ChatReply]) -> None:
-    try:
-        reply = await admission
-    except CoreError as exc:  # refused: nothing was reserved, and nobody is left to tell
-        logger.info("caller left before its refusal (%s)", exc.key)
-        return
-    logger.info("caller left during admission: request %s closed unread", reply.request_id)
-    await reply.aclose()
 
 
 def _produced(progress: _Progress, messages: list[ChatMessage]) -> int:

@@ -58,8 +58,8 @@ async def test_concurrent_requests_on_a_key_make_one_upstream_call(
             *(api.http.post(api.base_url + CHAT, json=body, headers=headers) for _ in range(8))
         )
         try:
-            assert sorted(r.status for r in responses) == [200] + [402] * 7
-            refused = [await r.json() for r in responses if r.status == 402]
+            assert sorted(r.status for r in responses) == [200] + [429] * 7
+            refused = [await r.json() for r in responses if r.status == 429]
             assert {b["error"]["code"] for b in refused} == {"key_budget_exhausted"}
             [streaming] = [r for r in responses if r.status == 200]
             assert (await streaming.content.readline()).startswith(b"data: ")
@@ -85,7 +85,7 @@ async def test_concurrent_requests_on_a_key_make_one_upstream_call(
             "PATCH", path, token, json={"budget_micro": shown["spent_micro"]}
         )
         assert status == 200
-        assert (await api.call("POST", CHAT, key["key"], json=QUESTION))[0] == 402
+        assert (await api.call("POST", CHAT, key["key"], json=QUESTION))[0] == 429
         assert (await api.call("PATCH", path, token, json={"budget_micro": None}))[0] == 200
         assert (await api.call("POST", CHAT, key["key"], json=QUESTION))[0] == 200
 
@@ -93,7 +93,7 @@ async def test_concurrent_requests_on_a_key_make_one_upstream_call(
         slow = await _new_key(api, token, requests_per_minute=1)
         assert (await api.call("POST", CHAT, slow["key"], json=QUESTION))[0] == 200
         status, body = await api.call("POST", CHAT, slow["key"], json=QUESTION)
-        assert (status, body["error"]["code"]) == (429, "rate_limited")
+        assert (status, body["error"]["code"]) == (429, "rate_limit_exceeded")
         assert (await api.call("POST", CHAT, free["key"], json=QUESTION))[0] == 200
 
 
