@@ -20,6 +20,7 @@ from tests.e2e.test_api_vanishing_clients import MODES
 from tests.e2e.test_api_vanishing_clients import _request as raw_request
 
 ANSWER_WORD = re.compile(rb"\bw\d+")
+HANG_S = 60.0  # a client still waiting this long for its answer is counted as hung
 
 
 @dataclass
@@ -48,38 +49,52 @@ async def vanishing_client(
         payload = raw_request("/v1/chat/completions", token, body, sse=False)
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
-        if client.mode == "while_sending":
-            writer.write(payload[: rng.randint(1, len(payload) - 1)])
-            await writer.drain()
-            await asyncio.sleep(rng.uniform(0, 0.05))
-            return
-        writer.write(payload)
-        await writer.drain()
-        if client.mode == "before_headers":
-            await asyncio.sleep(rng.uniform(0, 0.05))
-            return
-        head = await reader.readuntil(b"\r\n\r\n")
-        if not head.startswith(b"HTTP/1.1 200"):
-            client.error = head.split(b"\r\n", 1)[0].decode(errors="replace")
-            return
-        if client.mode == "after_headers":
-            return
-        if client.mode in ("mid_stream", "reset"):
-            seen = await reader.read(rng.randint(1, 400))
-            client.saw_text = bool(ANSWER_WORD.search(seen))
-            await asyncio.sleep(rng.uniform(0, 0.2))
-            if client.mode == "reset":
-                writer.transport.abort()  # RST, not FIN
-            return
-        rest = await reader.read()
-        client.saw_text = bool(ANSWER_WORD.search(rest))
-        client.done = b"event: done" in rest or b"[DONE]" in rest
+        async with asyncio.timeout(HANG_S):
+            await _play(client, reader, writer, payload, rng)
+    except TimeoutError:
+        client.error = f"no answer within {HANG_S:.0f} s"
     except (ConnectionError, asyncio.IncompleteReadError) as exc:
         client.error = type(exc).__name__
     finally:
         writer.close()
         with contextlib.suppress(ConnectionError):
             await writer.wait_closed()
+
+
+async def _play(
+    client: Client,
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    payload: bytes,
+    rng: random.Random,
+) -> None:
+    """Send the request and leave as the client's mode says (or read to the end)."""
+    if client.mode == "while_sending":
+        writer.write(payload[: rng.randint(1, len(payload) - 1)])
+        await writer.drain()
+        await asyncio.sleep(rng.uniform(0, 0.05))
+        return
+    writer.write(payload)
+    await writer.drain()
+    if client.mode == "before_headers":
+        await asyncio.sleep(rng.uniform(0, 0.05))
+        return
+    head = await reader.readuntil(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 200"):
+        client.error = head.split(b"\r\n", 1)[0].decode(errors="replace")
+        return
+    if client.mode == "after_headers":
+        return
+    if client.mode in ("mid_stream", "reset"):
+        seen = await reader.read(rng.randint(1, 400))
+        client.saw_text = bool(ANSWER_WORD.search(seen))
+        await asyncio.sleep(rng.uniform(0, 0.2))
+        if client.mode == "reset":
+            writer.transport.abort()  # RST, not FIN
+        return
+    rest = await reader.read()
+    client.saw_text = bool(ANSWER_WORD.search(rest))
+    client.done = b"event: done" in rest or b"[DONE]" in rest
 
 
 async def vanishing_clients(size: Size, checkout: Path, folder: Path) -> Row:
@@ -110,7 +125,9 @@ async def vanishing_clients(size: Size, checkout: Path, folder: Path) -> Row:
             mine = charges.get(client.account_id, [])
             charged = sum(1 for c in mine if c)
             settled_free = sum(1 for c in mine if c == 0)
-            if client.mode != "complete":
+            if client.error.startswith("no answer"):
+                row.silent += 1  # still waiting: nobody answered it
+            elif client.mode != "complete":
                 row.partial += 1  # left on its own: there is nobody to tell
             elif client.done:
                 row.complete += 1
@@ -123,6 +140,9 @@ async def vanishing_clients(size: Size, checkout: Path, folder: Path) -> Row:
         if errors:
             row.notes.append(f"{len(errors)} clients met an error: {sorted(set(errors))[:3]}")
         await shared_figures(row, here)
+        if row.open_holds or row.silent:
+            await here.bots[0].dump_tasks()
+            row.notes.append(f"asyncio task stacks printed to {here.bots[0].log}")
         row.locked = not await normal_ask(http, base, users[0][1])
         for bot in here.bots:
             await bot.stop()
@@ -141,5 +161,5 @@ async def normal_ask(http: aiohttp.ClientSession, base: str, token: str) -> bool
             ) as response:
                 await response.read()
                 return response.status == 200
-    except TimeoutError:
+    except (TimeoutError, aiohttp.ClientError):
         return False

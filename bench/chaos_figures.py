@@ -129,5 +129,8 @@ async def telegram_row(row: Row, here: World, chats: list[int], answer: str) -> 
 
 async def shared_figures(row: Row, here: World) -> Row:
     row.open_holds = await here.open_holds()
+    if row.open_holds:
+        owners = await here.open_hold_owners()
+        row.notes.append(f"open holds: {', '.join(owners[:12])}")
     row.ledger_ok = await here.ledger_matches_balances()
     return row

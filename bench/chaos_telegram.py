@@ -69,7 +69,12 @@ async def _polling_ask(here: World, chat: int, text: str) -> None:
 
 async def finish(row: Row, here: World, answer: str, chats: list[int]) -> Row:
     await telegram_row(row, here, chats, answer)
+    if row.open_holds:
+        await here.bots[-1].dump_tasks()
+        row.notes.append(f"asyncio task stacks printed to {here.bots[-1].log}")
     row.locked = not await normal_question_answered(here, 99_999)
+    if row.open_holds:
+        row.notes.append(f"{await here.open_holds()} holds still open after the normal question")
     for bot in here.bots:
         await bot.stop()
     row.tracebacks = here.tracebacks()

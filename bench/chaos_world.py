@@ -36,6 +36,29 @@ LEASE_TTL_S = 4.0
 LEASE_MARGIN_S = 4.0
 NORMAL_S = 10.0  # a normal question must be answered within this once the fault is over
 TRACEBACK = "Traceback (most recent call last)"
+UNRETRIEVED = "Task exception was never retrieved"
+
+
+# `python -m bots`, plus a SIGUSR1 handler that prints every asyncio task's stack to the
+# log: when a request hangs, the suite asks for it, so the report can say where it waits.
+LAUNCHER = """
+import asyncio, runpy, signal, sys
+
+def dump_tasks(*_):
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    tasks = asyncio.all_tasks(loop)
+    print(f"=== chaos: {len(tasks)} asyncio tasks", file=sys.stderr)
+    for task in tasks:
+        task.print_stack(limit=40, file=sys.stderr)
+    sys.stderr.flush()
+
+signal.signal(signal.SIGUSR1, dump_tasks)
+sys.argv = ["bots", *sys.argv[1:]]
+runpy.run_module("bots", run_name="__main__", alter_sys=True)
+"""
 
 
 def free_port() -> int:
@@ -60,6 +83,12 @@ class Bot:
 
     process: asyncio.subprocess.Process
     log: Path
+
+    async def dump_tasks(self) -> None:
+        """Ask the bot to print every asyncio task's stack to its log (see LAUNCHER)."""
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGUSR1)
+            await asyncio.sleep(1.0)
 
     def kill(self) -> None:
         if self.process.returncode is None:
@@ -130,8 +159,8 @@ class World:
         with log.open("wb") as sink:
             process = await asyncio.create_subprocess_exec(
                 str(python) if python.exists() else sys.executable,
-                "-m",
-                "bots",
+                "-c",
+                LAUNCHER,
                 "run",
                 *adapters,
                 cwd=self.folder,
@@ -161,7 +190,16 @@ class World:
         return bot
 
     def tracebacks(self) -> int:
-        return sum(bot.log.read_text(errors="replace").count(TRACEBACK) for bot in self.bots)
+        """Tracebacks in the bots' logs, and tasks that died with nobody to see it."""
+        found = 0
+        for bot in self.bots:
+            lines = bot.log.read_text(errors="replace").splitlines()
+            for i, line in enumerate(lines):
+                if TRACEBACK in line:
+                    found += 1
+                elif UNRETRIEVED in line and not any(TRACEBACK in n for n in lines[i + 1 : i + 4]):
+                    found += 1  # logged without its traceback: counted all the same
+        return found
 
     def log_tail(self, chars: int = 1500) -> str:
         return "\n".join(bot.log.read_text(errors="replace")[-chars:] for bot in self.bots)
@@ -181,6 +219,17 @@ class World:
             " (SELECT 1 FROM ledger s WHERE s.request_id = h.request_id AND s.kind = 'settle')"
         )
         return int(rows[0][0])
+
+    async def open_hold_owners(self) -> list[str]:
+        """Who holds the open holds (platform:user) and how old each is, for the notes."""
+        rows = await self.sql(
+            "SELECT coalesce(i.platform || ':' || i.user_id, '#' || h.account_id::text) AS who,"
+            " extract(epoch FROM now() - h.created_at) AS age FROM ledger h"
+            " LEFT JOIN identities i ON i.account_id = h.account_id"
+            " WHERE h.kind = 'hold' AND NOT EXISTS (SELECT 1 FROM ledger s"
+            " WHERE s.request_id = h.request_id AND s.kind = 'settle') ORDER BY h.id"
+        )
+        return [f"{row['who']} ({float(row['age']):.0f} s)" for row in rows]
 
     async def ledger_matches_balances(self) -> bool:
         rows = await self.sql(
