@@ -23,7 +23,7 @@ from bench.chaos_world import (
     world,
 )
 from tests.e2e.telegram_harness import say
-from tests.hostile_inputs import BODIES, TEXTS
+from tests.hostile_inputs import BODIES, TEXTS, HostileBody
 
 SHORT_ANSWER = "A short and normal answer."
 WEBHOOK_PATH = "/telegram/webhook"
@@ -43,7 +43,7 @@ class Size:
 
 
 FULL = Size(streaming=10, during=8, after=4, words=300, outage_s=15.0, settle_s=90.0, clients=150)
-QUICK = Size(streaming=4, during=3, after=2, words=110, outage_s=5.0, settle_s=45.0, clients=40)
+QUICK = Size(streaming=4, during=3, after=2, words=90, outage_s=5.0, settle_s=45.0, clients=40)
 WORD_DELAY_S = 0.05
 
 
@@ -196,19 +196,12 @@ async def hostile_bodies(size: Size, checkout: Path, folder: Path) -> Row:
         return row
 
 
-@dataclass(frozen=True)
-class _Body:
-    name: str
-    body: bytes
-    content_type: str = "application/json"
-
-
-def wrong_shapes() -> list[_Body]:
+def wrong_shapes() -> list[HostileBody]:
     """JSON objects that are not an update (or not a request) of the right shape."""
     return [
-        _Body("message-a-string", b'{"update_id": 5, "message": "not an object"}'),
-        _Body("no-update-id", b'{"message": {"text": "hi"}}'),
-        _Body("chat-id-a-list", b'{"update_id": 6, "message": {"chat": {"id": [1]}}}'),
+        HostileBody("message-a-string", b'{"update_id": 5, "message": "not an object"}'),
+        HostileBody("no-update-id", b'{"message": {"text": "hi"}}'),
+        HostileBody("chat-id-a-list", b'{"update_id": 6, "message": {"chat": {"id": [1]}}}'),
     ]
 
 

@@ -33,7 +33,7 @@ BOT_ID = int(TELEGRAM_TOKEN.split(":")[0])
 # have no leases ignore these).
 LEASE = {"LEASE_INTERVAL": "1", "LEASE_TTL": "4"}
 LEASE_TTL_S = 4.0
-LEASE_MARGIN_S = 4.0
+LEASE_MARGIN_S = 3.0
 NORMAL_S = 10.0  # a normal question must be answered within this once the fault is over
 TRACEBACK = "Traceback (most recent call last)"
 UNRETRIEVED = "Task exception was never retrieved"
