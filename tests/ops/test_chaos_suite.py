@@ -1,6 +1,11 @@
 """The chaos suite (bench/chaos.py) in its quick size, as CI runs it: the real bot processes
 under a Redis cut, a Postgres cut, kill -9, vanishing SSE clients and hostile bodies. It
-must exit 0 and print one passing row per scenario."""
+must exit 0 and print one passing row per scenario.
+
+Known at d8ec6b3 (main when this test was written): the kill -9 row fails, because the dead
+worker's partial answers are refunded in full (free answers) until a dead worker's hold is
+charged for what was produced; the vanishing-SSE row fails now and then on a request that
+never settles (docs/benchmarks.md, "Chaos suite")."""
 
 from __future__ import annotations
 
