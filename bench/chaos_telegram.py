@@ -74,6 +74,7 @@ async def finish(row: Row, here: World, answer: str, chats: list[int]) -> Row:
         row.notes.append(f"asyncio task stacks printed to {here.bots[-1].log}")
     row.locked = not await normal_question_answered(here, 99_999)
     if row.open_holds:
+        await asyncio.sleep(1.0)  # the normal question's own hold settles just after its answer
         row.notes.append(f"{await here.open_holds()} holds still open after the normal question")
     for bot in here.bots:
         await bot.stop()
