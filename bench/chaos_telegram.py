@@ -45,6 +45,7 @@ class Size:
 FULL = Size(streaming=10, during=8, after=4, words=300, outage_s=15.0, settle_s=90.0, clients=150)
 QUICK = Size(streaming=4, during=3, after=2, words=90, outage_s=5.0, settle_s=45.0, clients=40)
 WORD_DELAY_S = 0.05
+LATE_S = 60.0  # how long open holds are watched after they were counted
 
 
 def long_answer(words: int) -> str:
@@ -63,6 +64,17 @@ async def normal_question_answered(here: World, chat: int, ask: Any = None) -> b
     return await until(lambda: complete(here.telegram, chat, SHORT_ANSWER), NORMAL_S)
 
 
+async def late_holds(here: World, within_s: float = LATE_S) -> str:
+    """Whether holds counted open are closed late or not at all (for the notes)."""
+    started = asyncio.get_running_loop().time()
+    while asyncio.get_running_loop().time() - started < within_s:
+        if not await here.open_holds():
+            elapsed = asyncio.get_running_loop().time() - started
+            return f"the open holds were all closed {elapsed:.0f} s later"
+        await asyncio.sleep(1.0)
+    return f"{await here.open_holds()} holds still open {within_s:.0f} s later"
+
+
 async def _polling_ask(here: World, chat: int, text: str) -> None:
     say(here.telegram, chat, text)
 
@@ -74,8 +86,7 @@ async def finish(row: Row, here: World, answer: str, chats: list[int]) -> Row:
         row.notes.append(f"asyncio task stacks printed to {here.bots[-1].log}")
     row.locked = not await normal_question_answered(here, 99_999)
     if row.open_holds:
-        await asyncio.sleep(1.0)  # the normal question's own hold settles just after its answer
-        row.notes.append(f"{await here.open_holds()} holds still open after the normal question")
+        row.notes.append(await late_holds(here))
     for bot in here.bots:
         await bot.stop()
     row.tracebacks = here.tracebacks()
