@@ -95,6 +95,8 @@ async def run(names: list[str], size: Size, checkout: Path, keep_logs: Path | No
                 failed.append(f"{row.scenario}: {', '.join(row.failures())}")
     if failed:
         print("FAILED\n  " + "\n  ".join(failed), flush=True)
+        if keep_logs is None:
+            print("(the bots' logs were in a temporary folder: keep them with --logs DIR)")
         return 1
     print("all scenarios passed", flush=True)
     return 0

@@ -64,6 +64,14 @@ async def normal_question_answered(here: World, chat: int, ask: Any = None) -> b
     return await until(lambda: complete(here.telegram, chat, SHORT_ANSWER), NORMAL_S)
 
 
+async def diagnose(row: Row, here: World) -> None:
+    """Holds left open: where the bot's tasks wait, and whether the holds close late."""
+    if row.open_holds:
+        await here.bots[-1].dump_tasks()
+        row.notes.append(f"asyncio task stacks printed to {here.bots[-1].log}")
+        row.notes.append(await late_holds(here))
+
+
 async def late_holds(here: World, within_s: float = LATE_S) -> str:
     """Whether holds counted open are closed late or not at all (for the notes)."""
     started = asyncio.get_running_loop().time()
@@ -81,12 +89,8 @@ async def _polling_ask(here: World, chat: int, text: str) -> None:
 
 async def finish(row: Row, here: World, answer: str, chats: list[int]) -> Row:
     await telegram_row(row, here, chats, answer)
-    if row.open_holds:
-        await here.bots[-1].dump_tasks()
-        row.notes.append(f"asyncio task stacks printed to {here.bots[-1].log}")
+    await diagnose(row, here)
     row.locked = not await normal_question_answered(here, 99_999)
-    if row.open_holds:
-        row.notes.append(await late_holds(here))
     for bot in here.bots:
         await bot.stop()
     row.tracebacks = here.tracebacks()
@@ -200,6 +204,7 @@ async def hostile_bodies(size: Size, checkout: Path, folder: Path) -> Row:
         await until(lambda: all(settled(here.telegram, c, SHORT_ANSWER) for c in chats), 30)
         await lease_wait()
         await telegram_row(row, here, chats, SHORT_ANSWER)
+        await diagnose(row, here)
         row.locked = not await normal_question_answered(here, 99_999, ask)
         await bot.stop()
         row.tracebacks = here.tracebacks()
