@@ -16,7 +16,6 @@ from bench.chaos_world import (
     LEASE_MARGIN_S,
     LEASE_TTL_S,
     NORMAL_S,
-    WEBHOOK_SECRET,
     World,
     free_port,
     until,
@@ -24,6 +23,7 @@ from bench.chaos_world import (
 )
 from tests.e2e.telegram_harness import say
 from tests.hostile_inputs import BODIES, TEXTS, HostileBody
+from tests.known_secrets import TELEGRAM_WEBHOOK_SECRET as WEBHOOK_SECRET
 
 SHORT_ANSWER = "A short and normal answer."
 WEBHOOK_PATH = "/telegram/webhook"

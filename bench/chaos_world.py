@@ -25,7 +25,7 @@ from bench.common import DEFAULT_REDIS, drop_redis_prefix, scratch_postgres
 from tests.fakes.llm_server import FakeLLM
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.fakes.telegram_server import FakeTelegramServer
-from tests.known_secrets import JWT_SECRET, TELEGRAM_TOKEN, TELEGRAM_WEBHOOK_SECRET, TEST_API_KEY
+from tests.known_secrets import JWT_SECRET, TELEGRAM_TOKEN, TEST_API_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 BOT_ID = int(TELEGRAM_TOKEN.split(":")[0])
@@ -307,6 +307,3 @@ async def world(
 
         stack.push_async_callback(tear_down)
         yield here
-
-
-WEBHOOK_SECRET = TELEGRAM_WEBHOOK_SECRET
