@@ -4,8 +4,8 @@ must exit 0 and print one passing row per scenario.
 
 Known at d8ec6b3 (main when this test was written): the kill -9 row fails, because the dead
 worker's partial answers are refunded in full (free answers) until a dead worker's hold is
-charged for what was produced; the vanishing-SSE row fails now and then on a request that
-never settles (docs/benchmarks.md, "Chaos suite")."""
+charged for what was produced; the vanishing-SSE row failed in 3 of the last 4 runs on
+requests that never settle (a lost cancellation: docs/benchmarks.md, "Chaos suite")."""
 
 from __future__ import annotations
 
