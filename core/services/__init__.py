@@ -21,6 +21,7 @@ from core.ports import (
 )
 from core.services.accounts import AccountService
 from core.services.admin import AdminService
+from core.services.admin_console import AdminConsole
 from core.services.api_keys import ApiKeyService
 from core.services.auth import AuthConfig, AuthService
 from core.services.billing import Billing
@@ -45,6 +46,7 @@ class Core:
     media: MediaService
     conversations: ConversationService
     admin: AdminService
+    console: AdminConsole  # what the web admin console reads beside ``admin``
     lifecycle: Lifecycle
     billing: Billing  # for the composition root: replay journaled settlements, stop retrying
     progress: HoldProgress  # what open answers produced, written by the lease heartbeat
@@ -79,6 +81,7 @@ def build_core(
     billing = Billing(uow, metrics=metrics, worker_id=worker_id, journal=journal)
     hasher = hasher or ScryptHasher()
     progress = HoldProgress()
+    admin = AdminService(uow, accounts)
     return Core(
         accounts=accounts,
         auth=AuthService(
@@ -89,7 +92,8 @@ def build_core(
         chat=ChatService(uow, gate, billing, providers, models, stops, config, progress),
         media=MediaService(gate, billing, providers, config),
         conversations=ConversationService(uow, accounts),
-        admin=AdminService(uow, accounts),
+        admin=admin,
+        console=AdminConsole(uow, admin, models, health),
         lifecycle=Lifecycle(gate, stops, health),
         billing=billing,
         progress=progress,
