@@ -31,8 +31,11 @@ function seriesOf(rows, measure) {
   for (const row of rows) totals.set(row.key, (totals.get(row.key) ?? 0) + row[measure]);
   const names = [...totals.keys()].sort((a, b) => totals.get(b) - totals.get(a) || a.localeCompare(b));
   const kept = names.slice(0, MAX_SERIES);
-  const series = kept.map((name) => ({ name, values: new Map() }));
-  if (names.length > kept.length) series.push({ name: '…', values: new Map() });
+  // Colours follow the names' alphabetical order, so a platform keeps its colour in the
+  // requests and the credits chart.
+  const alphabetical = [...kept].sort();
+  const series = kept.map((name) => ({ name, colour: alphabetical.indexOf(name), values: new Map() }));
+  if (names.length > kept.length) series.push({ name: '…', colour: PALETTE.length - 1, values: new Map() });
   for (const row of rows) {
     const target = series.find((s) => s.name === row.key) ?? series[series.length - 1];
     target.values.set(row.day, (target.values.get(row.day) ?? 0) + row[measure]);
@@ -76,14 +79,14 @@ export function stackedChart({ id, title, days, rows, measure, language, label }
   days.forEach((day, i) => {
     const x = PAD.left + i * slot + (slot - barW) / 2;
     let base = PAD.top + plotH;
-    series.forEach((s, n) => {
+    series.forEach((s) => {
       const value = s.values.get(day) ?? 0;
       if (!value) return;
       const h = (value / top) * plotH;
       base -= h;
       const rect = el('rect', {
         x: x.toFixed(1), y: base.toFixed(1), width: barW.toFixed(1), height: Math.max(h, 0.5).toFixed(1),
-        fill: PALETTE[n % PALETTE.length], class: 'bar',
+        fill: PALETTE[s.colour], class: 'bar',
         'data-day': day, 'data-series': s.name, 'data-value': value,
       });
       rect.append(el('title', {}, `${day} · ${s.name}: ${formatNumber(value, language)}`));
@@ -97,10 +100,10 @@ export function stackedChart({ id, title, days, rows, measure, language, label }
   });
   const legend = document.createElement('ul');
   legend.className = 'legend';
-  series.forEach((s, n) => {
+  series.forEach((s) => {
     const item = document.createElement('li');
     const swatch = document.createElement('span');
-    swatch.className = `swatch c${n % PALETTE.length}`;
+    swatch.className = `swatch c${s.colour}`;
     swatch.setAttribute('aria-hidden', 'true');
     const sum = [...s.values.values()].reduce((a, b) => a + b, 0);
     item.append(swatch, `${s.name}: ${formatNumber(sum, language)}`);
