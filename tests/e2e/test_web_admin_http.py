@@ -44,9 +44,9 @@ async def post(
         return response.status, await response.json()
 
 
-async def test_only_admins_get_admin_data(sqlite_url: str) -> None:
-    async with running_api(sqlite_url, bot_admins="api:admin") as api:
-        alice_id, _ = await api.user("alice")
+async def test_only_admins_get_admin_data(db_url: str) -> None:
+    async with running_api(db_url, bot_admins="api:admin") as api:
+        alice_id, alice_token = await api.user("alice")
         await api.register("admin")
         async with jar_session() as anonymous:
             status, session = await get(anonymous, api, "/web/api/admin/session")
@@ -75,8 +75,23 @@ async def test_only_admins_get_admin_data(sqlite_url: str) -> None:
             await sign_in(admin, api, "admin")
             status, session = await get(admin, api, "/web/api/admin/session")
             assert session["allowed"] is True and session["username"] == "admin"
+            # Asked before the first look: the topics are then cached for minutes.
+            status, _ = await api.call(
+                "POST", "/ask", alice_token, json={"text": "Tell me about tea"}
+            )
+            assert status == 200
             for path in READS:
                 assert (await get(admin, api, path))[0] == 200, path
+            status, usage = await get(admin, api, "/web/api/admin/usage")
+            assert len(usage["days"]) == 30 and usage["totals"]["requests"] == 1
+            [row] = usage["by_model"]
+            assert row["day"] == usage["days"][-1] and row["requests"] == 1 and row["credits"] > 0
+            assert [r["key"] for r in usage["by_platform"]] == ["api"]
+            _, users = await get(admin, api, "/web/api/admin/users?q=alice")
+            assert [u["id"] for u in users["items"]] == [alice_id]
+            assert users["items"][0]["last_active"] is not None
+            _, topics = await get(admin, api, "/web/api/admin/topics")
+            assert topics["questions"] == 1 and topics["topics"][0]["phrase"] == "tea"
             status, body = await get(admin, api, "/web/api/admin/users/999999")
             assert status == 404 and body["error"]["code"] == "user_not_found"
 
