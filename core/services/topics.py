@@ -8,13 +8,15 @@ Extraction takes a second or more on thousands of questions, so it never runs on
 event loop: it runs in a worker thread, at most once per period and ``ttl_s``, and the
 result is cached in the process (one extraction at a time; concurrent asks share it).
 
-Ranking: YAKE proposes phrases from the questions of each language (Cyrillic or not);
-each phrase is then counted by how many questions mention it, and the most asked come
-first — a topic is popular because many people ask about it, not because it is rare."""
+Ranking: YAKE proposes phrases (English and Russian stop words together, since people mix
+the two); each phrase is then counted by how many questions mention it, and the most asked
+come first — a topic is popular because many people ask about it, not because it is
+rare."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -23,7 +25,6 @@ from datetime import UTC, datetime
 
 import yake
 
-CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 WORD = re.compile(r"\w+")
 COMMANDS = re.compile(r"^/\w+\s*")  # "/ask …", "/image …": the command is not the topic
 
@@ -41,10 +42,29 @@ class TopicReport:
     computed_at: datetime
 
 
-def _candidates(texts: list[str], language: str, wanted: int) -> list[str]:
+# Words nearly every question to a chat bot has, beside the languages' stop words.
+ASKING_WORDS = frozenset(
+    "explain tell please help give write make need want best tips way ways can could would"
+    " should thanks hello hi объясни расскажи подскажи пожалуйста помоги напиши дай нужно"
+    " можно спасибо привет".split()
+)
+
+
+@functools.cache
+def _stopwords() -> frozenset[str]:
+    """English and Russian together: people mix them, even within one question."""
+    words: set[str] = set(ASKING_WORDS)
+    for language in ("en", "ru"):
+        words |= yake.KeywordExtractor(lan=language).stopword_set
+    return frozenset(w for w in words if w)
+
+
+def _candidates(texts: list[str], wanted: int) -> list[str]:
     if not texts:
         return []
-    extractor = yake.KeywordExtractor(lan=language, n=2, dedup_lim=0.8, top=wanted * 3)
+    extractor = yake.KeywordExtractor(
+        n=3, dedup_lim=0.8, top=wanted * 4, stopwords=set(_stopwords())
+    )
     # One question per line, each a sentence of its own for YAKE's co-occurrence window.
     document = "\n".join(t.rstrip(" .?!") + "." for t in texts)
     return [str(phrase).lower() for phrase, _score in extractor.extract_keywords(document)]
@@ -59,9 +79,7 @@ def extract_topics(questions: list[str], wanted: int = 12) -> list[Topic]:
     a thread)."""
     texts = [COMMANDS.sub("", q).strip() for q in questions]
     texts = [t for t in texts if t]
-    russian = [t for t in texts if CYRILLIC.search(t)]
-    other = [t for t in texts if not CYRILLIC.search(t)]
-    phrases = _candidates(other, "en", wanted) + _candidates(russian, "ru", wanted)
+    phrases = _candidates(texts, wanted)
     normalized = [_words(t) for t in texts]
     counted = []
     for order, phrase in enumerate(dict.fromkeys(phrases)):
