@@ -19,7 +19,7 @@ from bots.api.errors import core_error
 from bots.api.mapping import request_hash
 from bots.api.web import admin_views, bodies
 from bots.api.web.account import translator_for
-from bots.api.web.session import WebUser, browser_language, current_user
+from bots.api.web.session import WebUser, current_user
 from bots.api.web.static import ASSETS
 from bots.views import error_text
 from core.errors import CoreError, NotAllowed
@@ -102,7 +102,7 @@ async def session(request: web.Request) -> web.StreamResponse:
     """Always 200: the words, and whether the console may be shown (admins only)."""
     core = request.app[DEPS].core
     user = await current_user(request)
-    t = translator_for(core, request, user) if user else Translator(browser_language(request))
+    t = translator_for(core, request, user)
     allowed = (
         user is not None
         and user.principal.account.role is Role.ADMIN

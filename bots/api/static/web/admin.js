@@ -213,7 +213,7 @@ async function showUsage() {
       stackedChart({ id, title, days: usage.days, rows, measure, language, label }),
     ),
   );
-  showTopics();
+  showTopics(); // not awaited: the charts are shown meanwhile
 }
 
 async function showTopics() {
@@ -238,8 +238,8 @@ async function showTopics() {
     );
     if (!report.topics.length) list.replaceChildren(Object.assign(document.createElement('li'), { textContent: words.nothing }));
   } catch (error) {
-    if (error instanceof SignedOut) throw error;
-    $('topics-note').textContent = words.failed;
+    if (error instanceof SignedOut) location.reload();
+    else $('topics-note').textContent = words.failed;
   }
 }
 
@@ -301,7 +301,6 @@ async function route({ focus = true } = {}) {
   }
   const visibleView = VIEWS.map($).find((view) => !view.hidden);
   if (focus) visibleView.querySelector('h2')?.focus();
-  document.dispatchEvent(new CustomEvent('admin:shown', { detail: visibleView.id }));
 }
 
 async function start() {
