@@ -29,6 +29,7 @@ WORDS = (
     "search_hint",
     "col_user",
     "col_platforms",
+    "identities",
     "col_role",
     "col_balance",
     "col_banned",

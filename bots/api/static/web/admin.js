@@ -115,7 +115,7 @@ function renderUser(page) {
   view.dataset.banned = user.banned;
   $('user-name').textContent = `${user.username} (#${user.id})`;
   facts($('user-facts'), [
-    [words.col_platforms, user.identities.join(', ') || '—'],
+    [words.identities, user.identities.join(', ') || '—'],
     [words.col_role, user.role, 'user-role'],
     [words.col_balance, user.balance, 'user-balance'],
     [words.col_banned, user.banned ? say('yes') : say('no'), 'user-banned'],
