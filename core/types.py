@@ -163,6 +163,8 @@ class StatsDimension(StrEnum):
     FEATURE = "feature"
     # "YYYY-MM-DD platform": what the usage chart stacks per day.
     DAY_PLATFORM = "day_platform"
+    # "YYYY-MM-DD model": the admin console's per-model chart.
+    DAY_MODEL = "day_model"
 
 
 @dataclass(frozen=True, slots=True)

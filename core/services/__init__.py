@@ -22,6 +22,7 @@ from core.ports import (
 )
 from core.services.accounts import AccountService
 from core.services.admin import AdminService
+from core.services.admin_console import AdminConsole
 from core.services.api_keys import ApiKeyService
 from core.services.auth import AuthConfig, AuthService
 from core.services.billing import Billing
@@ -52,6 +53,7 @@ class Core:
     media: MediaService
     conversations: ConversationService
     admin: AdminService
+    console: AdminConsole  # what the web admin console reads beside ``admin``
     lifecycle: Lifecycle
     billing: Billing  # for the composition root: replay journaled settlements, stop retrying
     progress: HoldProgress  # what open answers produced, written by the lease heartbeat
@@ -94,6 +96,7 @@ def build_core(
     hasher = hasher or ScryptHasher()
     progress = HoldProgress()
     paid = PaidRelay(gate, billing, relays or {}, models)
+    admin = AdminService(uow, accounts)
     return Core(
         accounts=accounts,
         auth=AuthService(
@@ -105,7 +108,8 @@ def build_core(
         chat_gateway=ChatGatewayService(gate, billing, providers),
         media=MediaService(gate, billing, providers, config),
         conversations=ConversationService(uow, accounts),
-        admin=AdminService(uow, accounts),
+        admin=admin,
+        console=AdminConsole(uow, admin, models, health),
         lifecycle=Lifecycle(gate, stops, health),
         billing=billing,
         progress=progress,

@@ -6,7 +6,7 @@ One ``MemoryUnitOfWork`` holds every repository, like ``storage.uow.SqlUnitOfWor
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -268,12 +268,23 @@ class MemoryConversationRepository(Repository):
                 row.conversation = replace(before, account_id=to_account)
                 self._undo.append(_setter(row, "conversation", before))
 
+    async def questions_since(self, since: datetime, limit: int) -> list[str]:
+        cutoff = _utc(since)
+        asked = [
+            r.message.content
+            for r in reversed(self._store.messages)
+            if r.message.role == "user" and _utc(r.message.created_at) >= cutoff
+        ]
+        return asked[: max(limit, 0)]
+
 
 def _stats_key(event: UsageEvent, dimension: StatsDimension) -> str:
     if dimension is StatsDimension.DAY:
         return event.created_at.astimezone(UTC).strftime("%Y-%m-%d")
     if dimension is StatsDimension.DAY_PLATFORM:
         return f"{event.created_at.astimezone(UTC):%Y-%m-%d} {event.platform}"
+    if dimension is StatsDimension.DAY_MODEL:
+        return f"{event.created_at.astimezone(UTC):%Y-%m-%d} {event.model}"
     if dimension is StatsDimension.MODEL:
         return event.model
     if dimension is StatsDimension.PLATFORM:
@@ -312,6 +323,15 @@ class MemoryUsageRepository(Repository):
             )
             for key, events in sorted(groups.items())
         ]
+
+    async def last_activity(self, account_ids: Sequence[int]) -> dict[int, datetime]:
+        latest: dict[int, datetime] = {}
+        for _, event in self._store.usage:
+            if event.account_id in account_ids:
+                latest[event.account_id] = max(
+                    event.created_at, latest.get(event.account_id, event.created_at)
+                )
+        return latest
 
     async def move_account(self, from_account: int, to_account: int) -> None:
         for index, (row_id, event) in enumerate(self._store.usage):
