@@ -25,6 +25,7 @@ from core.services.config import CoreConfig
 from core.services.gate import Admitted, Gate
 from core.services.progress import HoldProgress
 from core.services.requests import ChatRequest
+from core.services.tasks import cancel_and_wait
 from core.types import (
     ChatChunk,
     ChatMessage,
@@ -247,9 +248,7 @@ class ChatService:
                     progress.text += item.text
                     yield TextDelta(item.text, progress.text)
         finally:
-            pump.cancel()
-            watcher.cancel()
-            await asyncio.gather(pump, watcher, return_exceptions=True)
+            await cancel_and_wait(pump, watcher)
 
     async def _pump(
         self, messages: list[ChatMessage], queue: asyncio.Queue[object], progress: _Progress
