@@ -60,8 +60,22 @@ class PaidRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a question (a picture or a document), as downloaded. ``mime`` is
+    what the platform said, if anything; the name's suffix decides otherwise."""
+
+    name: str
+    data: bytes
+    mime: str | None = None
+
+    def __post_init__(self) -> None:
+        _clean_fields(self, "name", "mime")
+
+
+@dataclass(frozen=True, slots=True)
 class ChatRequest(PaidRequest):
     text: str = ""
+    attachments: tuple[Attachment, ...] = ()
 
     def __post_init__(self) -> None:
         PaidRequest.__post_init__(self)

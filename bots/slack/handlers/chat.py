@@ -17,7 +17,7 @@ from bots.streaming.answer import stream_reply
 from core.errors import CoreError
 from core.i18n import Translator
 from core.observability import bind_request_id
-from core.services.requests import Caller, ChatRequest
+from core.services.requests import Attachment, Caller, ChatRequest
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +34,19 @@ async def refuse(deps: SlackDeps, target: Target, t: Translator, exc: CoreError)
 
 
 async def answer(
-    deps: SlackDeps, target: Target, caller: Caller, chat_id: str, text: str, event_id: str | None
+    deps: SlackDeps,
+    target: Target,
+    caller: Caller,
+    chat_id: str,
+    text: str,
+    event_id: str | None,
+    attachments: tuple[Attachment, ...] = (),
 ) -> None:
-    """Stream the answer to ``text`` into ``target``."""
+    """Stream the answer to ``text`` (and its files) into ``target``."""
     t = await translator(deps.core, caller)
-    request = ChatRequest(caller=caller, chat_id=chat_id, text=text, event_id=event_id)
+    request = ChatRequest(
+        caller=caller, chat_id=chat_id, text=text, event_id=event_id, attachments=attachments
+    )
     bind_request_id(request.request_id)
     try:
         reply = await deps.core.chat.start(request)

@@ -20,7 +20,7 @@ from bots.telegram.render import command_events, stop_label
 from bots.telegram.sink import UntilShown
 from core.i18n import Translator
 from core.observability import bind_request_id
-from core.services.requests import Caller, ChatRequest, new_request_id
+from core.services.requests import Attachment, Caller, ChatRequest, new_request_id
 from core.types import AudioReady, ImageReady, Notice, ReplyEvent
 
 logger = logging.getLogger(__name__)
@@ -87,12 +87,17 @@ async def answer(
     event_id: str,
     *,
     before: tuple[ReplyEvent, ...] = (),
+    attachments: tuple[Attachment, ...] = (),
 ) -> None:
     """Admit the question, then stream the answer into the chat. Refusals propagate
     before anything is shown; "typing…" runs until the first text (unless ``before``
     already shows something, e.g. a voice note's transcript)."""
     request = ChatRequest(
-        caller=caller, chat_id=conversation_id(message), text=text, event_id=event_id
+        caller=caller,
+        chat_id=conversation_id(message),
+        text=text,
+        event_id=event_id,
+        attachments=attachments,
     )
     bind_request_id(request.request_id)
     sink = tg.sink(message, request.request_id, stop_label=stop_label(t))
