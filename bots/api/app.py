@@ -7,7 +7,7 @@ from aiohttp import web
 
 from bots.api.deps import DEPS, ApiDeps
 from bots.api.errors import errors_middleware
-from bots.api.handlers import auth, chat, misc, openai, openai_media, users
+from bots.api.handlers import auth, chat, files, misc, openai, openai_media, users
 from bots.api.openapi import build_document
 from bots.api.registry import Endpoint, route
 
@@ -17,6 +17,7 @@ def routes() -> list[Endpoint]:
     return [
         *auth.routes(),
         *chat.routes(),
+        *files.routes(),
         *users.routes(),
         *openai.routes(),
         *openai_media.routes(),

@@ -15,6 +15,7 @@ from bots.api import models_openai as oai
 from core.observability import bind_request_id
 from core.services.profile import ProfileChange
 from core.services.requests import (
+    Attachment,
     Caller,
     ChatRequest,
     ImageRequest,
@@ -72,6 +73,20 @@ def ask_request(caller: Caller, body: mc.AskRequest, event_id: str | None) -> Ch
             text=body.text,
             model=body.model,
             event_id=event_id,
+        )
+    )
+
+
+def ask_files_request(
+    caller: Caller, fields: mc.AskFilesFields, files: tuple[Attachment, ...]
+) -> ChatRequest:
+    return bound(
+        ChatRequest(
+            caller=caller,
+            chat_id=fields.chat_id or "api",
+            text=fields.text,
+            model=fields.model,
+            attachments=files,
         )
     )
 

@@ -7,11 +7,13 @@ import base64
 import io
 from pathlib import Path
 
+from aiohttp import FormData
 from PIL import Image
 
 from bots.bootstrap import open_app
 from bots.console.runner import run
 from bots.settings import Settings
+from tests.e2e.api_harness import running_api
 from tests.e2e.discord_harness import WELCOME, discord_env, eventually
 from tests.e2e.slack_harness import DM, slack_stack
 from tests.e2e.slack_harness import eventually as slack_eventually
@@ -136,3 +138,54 @@ async def test_console_file_command(sqlite_url: str, tmp_path: Path) -> None:
     assert question.startswith('what is the plan?\n\n<document name="my notes.md">')
     assert "Ship the vision feature." in question
     assert out.getvalue().count("Expected: /file <path> [question]") == 2
+
+
+# ---- HTTP API --------------------------------------------------------------------------
+
+
+def upload(text: str, *files: tuple[str, bytes, str], **fields: str) -> FormData:
+    form = FormData()
+    form.add_field("text", text)
+    for name, value in fields.items():
+        form.add_field(name, value)
+    for filename, data, mime in files:
+        form.add_field("file", data, filename=filename, content_type=mime)
+    return form
+
+
+async def test_api_ask_files_multipart(sqlite_url: str) -> None:
+    async with running_api(sqlite_url, max_image_mb="1") as api:
+        _, token = await api.user("viewer")
+        status, body = await api.call(
+            "POST",
+            "/ask/files",
+            token,
+            data=upload(
+                "compare them",
+                ("a.png", picture(1200, 1200), "image/png"),
+                ("notes.csv", b"name,score\nada,10\n", "text/csv"),
+            ),
+        )
+        assert status == 200, body
+        assert body["text"].startswith("Echo: compare them") and "ada,10" in body["text"]
+        (request,) = api.llm.requests_to("/chat/completions")
+        text, part = request.body["messages"][-1]["content"]
+        assert "ada,10" in text["text"]
+        with sent_picture(part["image_url"]["url"]) as seen:
+            assert seen.size == (1024, 1024)
+        assert body["charge_micro"] > 0
+        _, before = await api.call("GET", "/balance", token)
+
+        refusals = {
+            "file_too_large": ("big.png", b"\x89PNG" + b"\0" * (2 * 2**20), "image/png"),
+            "unsupported_file": ("app.exe", b"MZ", "application/x-msdownload"),
+            "bad_image": ("broken.jpg", b"\xff\xd8 nope", "image/jpeg"),
+            "document_no_text": ("scan.pdf", pdf([""]), "application/pdf"),
+        }
+        for code, item in refusals.items():
+            status, body = await api.call("POST", "/ask/files", token, data=upload("x", item))
+            assert body["error"]["code"] == code, body
+            assert status in (413, 415, 422)
+        _, after = await api.call("GET", "/balance", token)
+        assert after == before  # nothing charged for any refusal
+        assert len(api.llm.requests_to("/chat/completions")) == 1
