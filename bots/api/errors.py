@@ -34,7 +34,7 @@ _CORE: list[tuple[type[ce.CoreError], int, str]] = [
     (ce.AudioTooLarge, 413, "audio_too_large"),
     (ce.AudioTooLong, 422, "audio_too_long"),
     (ce.FileTooLarge, 413, "file_too_large"),
-    (ce.UnsupportedFile, 415, "unsupported_file"),
+    (ce.UnsupportedFile, 422, "unsupported_file"),
     (ce.BadImage, 422, "bad_image"),
     (ce.BadDocument, 422, "bad_document"),
     (ce.DocumentTooManyPages, 422, "document_too_many_pages"),
