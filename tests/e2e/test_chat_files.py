@@ -67,6 +67,28 @@ async def test_discord_document_and_a_too_large_file(sqlite_url: str) -> None:
         assert len(env.llm.requests_to("/chat/completions")) == 1
 
 
+async def test_discord_slash_ask_with_a_file(sqlite_url: str) -> None:
+    async with discord_env(sqlite_url) as env:
+        fake, channel = env.fake, env.channel_id
+        notes = fake.store_file(channel, "todo.txt", "text/plain", b"buy milk\ncall mum\n")
+        asked = await env.slash("ask", {"prompt": "what is first?", "file": notes})
+        await eventually(lambda: env.settled(asked) and bool(fake.answer(asked)))
+        question = env.llm.requests_to("/chat/completions")[0].body["messages"][-1]["content"]
+        assert question.startswith("what is first?") and "buy milk" in question
+
+        # Too large by its declared size: one ephemeral response, never a public "thinking".
+        big = fake.store_file(channel, "raw.png", "image/png", b"\x89PNG")
+        big["size"] = 100 * 2**20
+        refused = await env.slash("ask", {"prompt": "look", "file": big})
+        await eventually(lambda: fake.interactions[refused].acked is not None)
+        state = fake.interactions[refused]
+        assert state.acked == 4 and state.ephemeral
+        original = fake.original(refused)
+        assert original is not None and "too large (100.0 MB" in original["content"]
+        assert int(big["id"]) not in fake.cdn_reads
+        assert len(env.llm.requests_to("/chat/completions")) == 1
+
+
 # ---- Slack -----------------------------------------------------------------------------
 
 
