@@ -10,6 +10,14 @@ import zlib
 from PIL import Image
 
 
+def photo_like(width: int, height: int) -> bytes:
+    """A JPEG with camera-like noise (a flat colour would compress to almost nothing)."""
+    out = io.BytesIO()
+    noise = Image.effect_noise((width, height), 40)
+    Image.merge("RGB", (noise, noise.rotate(90, expand=False), noise)).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
 def picture(width: int = 2000, height: int = 1500, fmt: str = "PNG", mode: str = "RGB") -> bytes:
     out = io.BytesIO()
     Image.new(mode, (width, height), (200, 30, 30) if mode == "RGB" else None).save(out, fmt)
@@ -30,6 +38,17 @@ def pixel_bomb(width: int = 60_000, height: int = 60_000) -> bytes:
     )
 
 
+def _deflated(head: bytes, pad: int) -> bytes:
+    """``head`` and ``pad`` spaces, compressed a megabyte at a time (never held whole)."""
+    packer = zlib.compressobj(9)
+    parts = [packer.compress(head)]
+    block = b" " * 2**20
+    for start in range(0, pad, len(block)):
+        parts.append(packer.compress(block[: min(len(block), pad - start)]))
+    parts.append(packer.flush())
+    return b"".join(parts)
+
+
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
@@ -45,7 +64,7 @@ def pdf(pages: list[str], *, compress_pad: int = 0) -> bytes:
     for text in pages:
         stream = (f"BT /F1 12 Tf 72 720 Td ({_escape(text)}) Tj ET" if text else "").encode()
         if compress_pad:
-            data = zlib.compress(stream + b" " * compress_pad, 9)
+            data = _deflated(stream, compress_pad)
             content = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data)
         else:
             data = stream

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import pytest
 from PIL import Image
+from pypdf.errors import LimitReachedError
 
 from core.errors import (
     BadDocument,
@@ -167,13 +168,14 @@ def test_unusable_documents_are_refused(item: Attachment, error: type[Exception]
         extract_text(item, CoreConfig(max_document_pages=5))
 
 
-def test_a_pdf_bomb_is_refused_or_cut_not_inflated() -> None:
+def test_a_pdf_bomb_is_refused_not_inflated() -> None:
     """Each page's stream inflates to 300 MB of spaces. pypdf caps what one stream may
-    inflate to, so the document is refused as unreadable instead of filling memory."""
+    inflate to (75 MB), so the document is refused as unreadable instead of filling memory."""
     bomb = pdf(["hello"] * 2, compress_pad=300 * 2**20)
     assert len(bomb) < 2 * 2**20
-    with pytest.raises((BadDocument, DocumentHasNoText)):
+    with pytest.raises(BadDocument) as refused:
         extract_text(Attachment("bomb.pdf", bomb), CoreConfig())
+    assert isinstance(refused.value.__cause__, LimitReachedError)
 
 
 # ---- through the chat use case ---------------------------------------------------------
