@@ -51,6 +51,12 @@ class AskResult(Answer):
     charge_micro: int
 
 
+class AskFilesResult(AskResult):
+    """/ask/files' answer: /ask's, plus the notes on the files (a document was trimmed)."""
+
+    notices: list[str]
+
+
 class Exchange(Answer):
     id: Annotated[str, Field(max_length=100)]
     question: str

@@ -176,7 +176,7 @@ def upload(text: str, *files: tuple[str, bytes, str], **fields: str) -> FormData
 
 
 async def test_api_ask_files_multipart(sqlite_url: str) -> None:
-    async with running_api(sqlite_url, max_image_mb="1") as api:
+    async with running_api(sqlite_url, max_image_mb="1", document_tokens="50") as api:
         _, token = await api.user("viewer")
         status, body = await api.call(
             "POST",
@@ -211,3 +211,16 @@ async def test_api_ask_files_multipart(sqlite_url: str) -> None:
         _, after = await api.call("GET", "/balance", token)
         assert after == before  # nothing charged for any refusal
         assert len(api.llm.requests_to("/chat/completions")) == 1
+
+        # A long document: trimmed, and the answer says so (JSON, and SSE before the text).
+        long_doc = ("log.txt", b"line of the log\n" * 500, "text/plain")
+        status, body = await api.call("POST", "/ask/files", token, data=upload("why?", long_doc))
+        assert status == 200 and body["notices"] == [
+            "log.txt is long: only its first 50 tokens or so were sent with your question."
+        ]
+        headers = {"Accept": "text/event-stream"}
+        status, raw = await api.call(
+            "POST", "/ask/files", token, data=upload("why?", long_doc), headers=headers
+        )
+        events = [block.split("\n")[0] for block in raw.decode().split("\n\n") if block]
+        assert status == 200 and events[0] == "event: notice" and events[-1] == "event: done"

@@ -13,16 +13,34 @@ from pydantic import ValidationError
 from bots.api import mapping, render
 from bots.api import models_chat as mc
 from bots.api.errors import ApiError, invalid
-from bots.api.handlers.chat import ASK_OK
-from bots.api.registry import Ctx, Endpoint, endpoint
+from bots.api.registry import Answers, Ctx, Endpoint, endpoint
 from bots.api.sink import EventStream, relay, whole
 from core.errors import FileTooLarge
+from core.i18n import Translator
 from core.services.attachments import kind_of, size_limit, size_refusal
 from core.services.config import CoreConfig
 from core.services.requests import Attachment
-from core.types import TextDelta
+from core.types import Notice, TextDelta
 
 MAX_FILES = 10
+# The core's notes (a trimmed document) are in English, like the API's error messages.
+NOTES = Translator("en")
+
+ASK_FILES_OK: Answers = {
+    200: (
+        "The answer as JSON (an AskFilesResult: /ask's result plus `notices`, e.g. that a "
+        "document was trimmed), or with `Accept: text/event-stream` as Server-Sent Events: "
+        '`notice` events (`{"text"}`), `delta` events, then one `done` event (an AskResult)',
+        {
+            "application/json": mc.AskFilesResult,
+            "text/event-stream": {"type": "string"},
+        },
+    )
+}
+
+
+def _note(notice: Notice) -> str:
+    return notice.text or NOTES(notice.key, **notice.params)
 
 
 async def _read_file(part: BodyPartReader, config: CoreConfig) -> Attachment:
@@ -80,7 +98,7 @@ async def _read_form(
     "/ask/files",
     tag="chat",
     form=mc.AskFilesForm,
-    ok=ASK_OK,
+    ok=ASK_FILES_OK,
     summary="Ask about pictures and documents (multipart; answers like /ask)",
 )
 async def ask_files(ctx: Ctx) -> web.StreamResponse:
@@ -89,15 +107,21 @@ async def ask_files(ctx: Ctx) -> web.StreamResponse:
     reply = await ctx.core.chat.start(request)
     async with reply:
         if not mapping.wants_events(ctx.request):
-            done = await whole(reply)
-            return render.json(render.ask_result(request.request_id, done))
+            notices: list[Notice] = []
+            done = await whole(reply, notices)
+            result = render.ask_result(request.request_id, done)
+            notes = [_note(n) for n in notices]
+            return render.json(mc.AskFilesResult(**result.model_dump(), notices=notes))
         stream = EventStream(ctx.request)
         await stream.open()
 
         async def on_delta(delta: TextDelta) -> None:
             await stream.write(render.sse("delta", mc.Delta(text=delta.text)))
 
-        finished = await relay(reply, stream, on_delta, render.sse_error)
+        async def on_notice(notice: Notice) -> None:
+            await stream.write(render.sse("notice", mc.Delta(text=_note(notice))))
+
+        finished = await relay(reply, stream, on_delta, render.sse_error, on_notice)
         if finished is not None:
             await stream.write(render.sse("done", render.ask_result(request.request_id, finished)))
         return await stream.close()
