@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from core.errors import FileTooLarge, UnsupportedFile
-from core.services.attachments import FileKind, kind_of, size_refusal
+from core.services.attachments import FileKind, kind_of, size_limit, size_refusal
 from core.services.config import CoreConfig
 
 EXTENSIONS = {
@@ -43,3 +43,8 @@ def refusal_before_download(
     """The answer to give instead of downloading a file sent with a question: not a
     picture or document, or over ``MAX_IMAGE_MB`` / ``MAX_DOCUMENT_MB``."""
     return size_refusal(filename, mime, size, config)
+
+
+def download_limit(filename: str, mime: str | None, config: CoreConfig) -> int:
+    """How many bytes of a picture or document to read at most (its size setting)."""
+    return size_limit(kind_of(filename, mime), config)

@@ -54,6 +54,13 @@ def _mime(mime: str | None) -> str:
     return (mime or "").split(";")[0].strip().lower()
 
 
+def label(name: str) -> str:
+    """A file name as it may appear in a prompt or the stored context: one short line, no
+    quotes or brackets that could close the tag around it."""
+    cleaned = "".join(c if c.isprintable() and c not in '"<>[]' else "_" for c in name)
+    return cleaned[:100] or "file"
+
+
 def kind_of(name: str, mime: str | None = None) -> FileKind:
     """By the MIME type when the platform gives a telling one, else by the name's suffix
     (platforms label many text files ``application/octet-stream``)."""
@@ -110,7 +117,7 @@ class Prepared:
         blocks = [question] if question else []
         for doc in self.documents:
             note = "\n[trimmed: only the beginning of the document is included]" * doc.trimmed
-            blocks.append(f'<document name="{doc.name}">\n{doc.text}\n</document>{note}')
+            blocks.append(f'<document name="{label(doc.name)}">\n{doc.text}\n</document>{note}')
         return "\n\n".join(blocks)
 
 
@@ -130,7 +137,7 @@ async def prepare(attachments: tuple[Attachment, ...], config: CoreConfig) -> Pr
 
 def stored_marker(attachments: tuple[Attachment, ...], question: str) -> str:
     """What the conversation keeps in place of the files: ``[image: a.jpg] question``."""
-    labels = [f"[{kind_of(a.name, a.mime).value}: {a.name}]" for a in attachments]
+    labels = [f"[{kind_of(a.name, a.mime).value}: {label(a.name)}]" for a in attachments]
     return " ".join([*labels, question]).strip()
 
 

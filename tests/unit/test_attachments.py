@@ -27,9 +27,16 @@ from core.errors import (
 from core.models_config import ModelsFileError, parse_models
 from core.money import MICRO
 from core.services import Core
-from core.services.attachments import FileKind, image_tokens, kind_of, size_refusal
+from core.services.attachments import (
+    FileKind,
+    Prepared,
+    image_tokens,
+    kind_of,
+    size_refusal,
+    stored_marker,
+)
 from core.services.config import DEFAULT_SYSTEM_PROMPT, CoreConfig
-from core.services.documents import extract_text
+from core.services.documents import DocumentText, extract_text
 from core.services.images_in import downscale
 from core.services.requests import Attachment, ChatRequest
 from core.types import ImagePart, Notice, Role, TextDone
@@ -277,3 +284,10 @@ async def test_files_without_words_are_not_empty_input(llm, store) -> None:
 
 def with_limits(config: CoreConfig) -> CoreConfig:
     return replace(config, role_limits=OPEN_LIMITS, stop_poll_s=0.05)
+
+
+def test_file_names_cannot_break_out_of_their_label() -> None:
+    files = Prepared(documents=(DocumentText('a"><x>\n.txt', "hi", False, 1),))
+    assert '<document name="a___x__.txt">' in files.prompt_text("q")
+    marker = stored_marker((Attachment("[evil].png", b""),), "what")
+    assert marker == "[image: _evil_.png] what"

@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 
-from bots.files import refusal_before_download
+from bots.files import download_limit, refusal_before_download
 from bots.language import translator
 from bots.slack import mapping
 from bots.slack.deps import SlackDeps
@@ -18,7 +18,6 @@ from bots.slack.handlers.media import download
 from bots.slack.mapping import Target
 from bots.slack.sink import tell
 from bots.streaming import DeliveryFailed
-from core.services.attachments import kind_of, size_limit
 from core.services.requests import Attachment, Caller
 
 logger = logging.getLogger(__name__)
@@ -44,7 +43,7 @@ async def answer_with_files(
             await refuse(deps, target, await translator(deps.core, caller), refusal)
             return
         try:
-            data = await download(deps, item, size_limit(kind_of(name, mime), config))
+            data = await download(deps, item, download_limit(name, mime, config))
         except (DeliveryFailed, aiohttp.ClientError) as failure:
             logger.warning("slack: shared file not read: %s", failure)
             t = await translator(deps.core, caller)
