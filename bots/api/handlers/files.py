@@ -15,9 +15,9 @@ from bots.api import models_chat as mc
 from bots.api.errors import ApiError, invalid
 from bots.api.registry import Answers, Ctx, Endpoint, endpoint
 from bots.api.sink import EventStream, relay, whole
+from bots.files import download_limit, refusal_before_download
 from core.errors import FileTooLarge
 from core.i18n import Translator
-from core.services.attachments import kind_of, size_limit, size_refusal
 from core.services.config import CoreConfig
 from core.services.requests import Attachment
 from core.types import Notice, TextDelta
@@ -46,10 +46,10 @@ def _note(notice: Notice) -> str:
 async def _read_file(part: BodyPartReader, config: CoreConfig) -> Attachment:
     name = part.filename or "file"
     mime = part.headers.get("Content-Type")
-    refusal = size_refusal(name, mime, None, config)  # the kind, before reading a byte
+    refusal = refusal_before_download(name, mime, None, config)  # the kind, before reading
     if refusal is not None:
         raise refusal
-    limit = size_limit(kind_of(name, mime), config)
+    limit = download_limit(name, mime, config)
     data = bytearray()
     while more := await part.read_chunk(2**16):
         data += more
