@@ -5,8 +5,11 @@ what reached it, and the person sees the answer or a clear refusal that cost not
 from __future__ import annotations
 
 import base64
+import io
 from pathlib import Path
 from typing import Any
+
+from PIL import Image
 
 from tests.e2e import telegram_harness
 from tests.e2e.telegram_harness import running_bot, settings_for, texts, until
@@ -153,3 +156,18 @@ async def test_group_pictures_between_members_are_ignored(
     (request,) = llm.requests_to("/chat/completions")
     assert request.body["messages"][-1]["content"][0]["text"] == "what is it?"
     assert len(server.calls_for("getFile")) == 1
+
+
+async def test_image_sent_as_a_file_is_a_picture(
+    sqlite_url: str, llm: FakeLLM, server: FakeTelegramServer
+) -> None:
+    data = picture(3000, 1000, "PNG")
+    async with running_bot(settings_for(sqlite_url, llm, server, image_max_side=600), server, llm):
+        send(server, USER, document=server.document(data, "chart.png", "image/png"),
+             caption="Trend?")  # fmt: skip
+        await until(lambda: texts(server, USER), what="the answer")
+    text, image = asked(llm)
+    assert text["text"] == "Trend?" and image["type"] == "image_url"
+    sent = base64.b64decode(image["image_url"]["url"].split(",", 1)[1])
+    with Image.open(io.BytesIO(sent)) as seen:
+        assert seen.size == (600, 200)  # IMAGE_MAX_SIDE=600
