@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import uuid
@@ -15,9 +16,11 @@ from bots.jwt_tokens import MIN_SECRET_BYTES, JwtCodec
 from bots.metrics import process_metrics
 from bots.settings import Settings
 from bots.streaming import Pacer, ScheduledPacer
+from core import tokenizer
 from core.models_config import ModelCatalog, load_models_file
 from core.ports import InterruptionNotices, LoginLimiter, UnitOfWorkFactory
 from core.providers.openai_compat import OpenAICompatibleProvider
+from core.providers.relay import Relay
 from core.services import Core, build_core
 from core.services.auth import AuthConfig
 from core.services.config import DEFAULT_SYSTEM_PROMPT, CoreConfig
@@ -97,6 +100,23 @@ async def _providers(
     return providers
 
 
+def _relays(stack: AsyncExitStack, settings: Settings, catalog: ModelCatalog) -> dict[str, Relay]:
+    """The /v1 pass-through to each provider, beside its ``OpenAICompatibleProvider``."""
+    relays: dict[str, Relay] = {}
+    for spec in catalog.providers.values():
+        relay = Relay(
+            spec.base_url or settings.openai_base_url,
+            _api_key(settings, spec.api_key_env),
+            connect_timeout=settings.upstream_connect_timeout,
+            idle_timeout=settings.upstream_idle_timeout,
+            total_timeout=settings.upstream_total_timeout,
+            name=spec.name,
+        )
+        stack.push_async_callback(relay.aclose)
+        relays[spec.name] = relay
+    return relays
+
+
 def jwt_codec(settings: Settings) -> JwtCodec | None:
     """None when no usable secret is set: then nobody signs in over HTTP, and the API
     adapter refuses to start (messengers do not need it)."""
@@ -150,9 +170,12 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             metrics=process_metrics(),
             worker_id=worker_id,
             journal=FileSettlementJournal(settings.settlement_journal),
+            relays=_relays(stack, settings, catalog),
         )
         stack.push_async_callback(core.billing.aclose)
         await _replay_settlements(core)
+        # The tokenizer's tables take most of a second to load: never on a request's time.
+        await asyncio.to_thread(tokenizer.warm)
         logger.info(
             "switchboard ready: database %s, redis %s, %d models",
             engine.url.get_backend_name(),

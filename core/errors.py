@@ -26,6 +26,18 @@ class InsufficientCredits(CoreError):
     key = "error.insufficient_credits"  # params: balance
 
 
+class KeyBudgetExhausted(CoreError):
+    """The API key's own budget cannot cover this request's worst-case cost."""
+
+    key = "error.key_budget_exhausted"
+
+
+class KeyModelNotAllowed(NotAllowed):
+    """The API key's owner did not allow this model on the key."""
+
+    key = "error.key_model_not_allowed"  # params: model
+
+
 class RateLimited(CoreError):
     key = "error.rate_limited"  # params: retry_after (seconds)
 
@@ -173,6 +185,31 @@ class UpstreamBadRequest(UpstreamError):
     key = "error.upstream_rejected"
 
 
+class EndpointUnsupported(CoreError):
+    """The model's provider does not offer this endpoint (its models file entry says so,
+    or the server answered the route with a bare 404/405): nothing was charged."""
+
+    key = "error.endpoint_unsupported"  # params: endpoint, model
+
+
+class UpstreamRejected(UpstreamBadRequest):
+    """A 4xx of the upstream that a pass-through client should see as it was: its
+    ``error`` object's fields (the upstream's key scrubbed from the message)."""
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int,
+        message: str,
+        kind: str | None = None,
+        param: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(detail, status=status)
+        self.message, self.kind, self.param, self.code = message, kind, param, code
+
+
 # ---- signing in and the HTTP API's own refusals (keys in the [api] catalog sections) ----
 
 
@@ -202,3 +239,9 @@ class IdempotencyConflict(CoreError):
 
 class NotFound(CoreError):
     key = "api.not_found"
+
+
+class NothingToRetry(CoreError):
+    """/retry with no interrupted question on offer in that chat (or taken already)."""
+
+    key = "error.nothing_to_retry"

@@ -32,6 +32,7 @@ class Feature(StrEnum):
     IMAGE = "image"
     TTS = "tts"
     STT = "stt"
+    EMBEDDING = "embedding"
 
 
 class Outcome(StrEnum):
@@ -91,6 +92,27 @@ class LedgerEntry:
     actor_account_id: int | None = None
     reason: str | None = None
     created_at: datetime | None = None
+    api_key_id: int | None = None  # the API key a hold was made with (its budget is refunded)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyLimits:
+    """What an API key may do, set by its owner; None means no limit of that kind.
+
+    ``budget`` caps what the key may spend over its life, in micro-credits; ``models``
+    names the model keys it may use; ``per_minute`` is its own request rate."""
+
+    key_id: int
+    budget: int | None = None
+    expires_at: datetime | None = None
+    models: frozenset[str] | None = None
+    per_minute: int | None = None
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+    def allows_model(self, model: str) -> bool:
+        return self.models is None or model in self.models
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from core.ports import (
     CredentialRepository,
     DirectoryRepository,
     EventRepository,
+    GatewayFileRepository,
     IdempotencyRepository,
     LeaseRepository,
     LedgerRepository,
@@ -46,6 +47,7 @@ from storage.repositories import (
     SqlCredentialRepository,
     SqlDirectoryRepository,
     SqlEventRepository,
+    SqlGatewayFileRepository,
     SqlIdempotencyRepository,
     SqlLeaseRepository,
     SqlLedgerRepository,
@@ -71,6 +73,7 @@ class SqlUnitOfWork:
     idempotency: IdempotencyRepository
     directory: DirectoryRepository
     leases: LeaseRepository
+    gateway_files: GatewayFileRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -108,6 +111,7 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyRepository(connection)
         self.directory = SqlDirectoryRepository(connection)
         self.leases = SqlLeaseRepository(connection)
+        self.gateway_files = SqlGatewayFileRepository(connection)
         return self
 
     async def __aexit__(

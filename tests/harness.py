@@ -96,6 +96,7 @@ async def core_on(
     token_codec: TokenCodec | None = None,
     login_limiter: LoginLimiter | None = None,
     journal: SettlementJournal | None = None,
+    worker_id: str | None = None,
 ) -> AsyncIterator[Core]:
     async with AsyncExitStack() as stack:
         provider = OpenAICompatibleProvider(base_url, TEST_API_KEY, idle_timeout=idle_timeout)
@@ -116,6 +117,7 @@ async def core_on(
             token_codec=token_codec,
             hasher=ScryptHasher(n=2**10),  # fast: these tests are not about hashing cost
             journal=journal,
+            worker_id=worker_id,
         )
         stack.push_async_callback(core.billing.aclose)
         yield core

@@ -71,7 +71,7 @@ class ExchangeList(Answer):
 
 class Model(Answer):
     name: Annotated[str, Field(max_length=200)]
-    kind: Literal["chat", "image", "tts", "stt"]
+    kind: Literal["chat", "image", "tts", "stt", "embedding"]
     prices: dict[str, str]
 
 

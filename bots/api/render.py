@@ -134,6 +134,7 @@ def model(spec: ModelSpec) -> mc.Model:
         Feature.IMAGE: {"per_image": format_credits(spec.per_image)},
         Feature.TTS: {"per_1k_chars": format_credits(spec.per_1k_chars)},
         Feature.STT: {"per_minute": format_credits(spec.per_minute)},
+        Feature.EMBEDDING: {"input_per_1k_tokens": format_credits(spec.input_per_1k)},
     }[spec.kind]
     return mc.Model(name=spec.name, kind=spec.kind.value, prices=prices)
 
@@ -157,14 +158,28 @@ def stats(report: StatsReport) -> mc.Stats:
     return mc.Stats(today=_stats_table(report.today), month=_stats_table(report.month))
 
 
-def api_key(record: ApiKeyRecord, key: str | None = None) -> m.ApiKey:
+def api_key(record: ApiKeyRecord, now: datetime, key: str | None = None) -> m.ApiKey:
+    budget = record.budget
     return m.ApiKey(
         id=record.id,
         prefix=record.prefix,
         name=record.name,
         created_at=record.created_at.isoformat(),
+        budget_micro=budget,
+        spent_micro=record.spent,
+        remaining_micro=None if budget is None else max(0, budget - record.spent),
+        expires_at=_iso(record.expires_at),
+        expired=record.limits.expired(now),
+        models=None if record.models is None else sorted(record.models),
+        requests_per_minute=record.per_minute,
+        requests=record.requests,
+        last_used_at=_iso(record.last_used_at),
         key=key,
     )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def sse(event: str, data: BaseModel) -> bytes:

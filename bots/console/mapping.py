@@ -44,9 +44,11 @@ def split_path(args: str) -> tuple[str, str]:
 
 
 def chat_request(
-    caller: Caller, text: str, attachments: tuple[Attachment, ...] = ()
+    caller: Caller, text: str, attachments: tuple[Attachment, ...] = (), *, retry: bool = False
 ) -> ChatRequest:
-    request = ChatRequest(caller=caller, chat_id=CHAT_ID, text=text, attachments=attachments)
+    request = ChatRequest(
+        caller=caller, chat_id=CHAT_ID, text=text, attachments=attachments, retry=retry
+    )
     bind_request_id(request.request_id)
     return request
 

@@ -10,6 +10,7 @@ from typing import Protocol, Self
 from core.ports.accounts import AccountRepository, DirectoryRepository, SecurityRepository
 from core.ports.auth import ApiKeyRepository, CredentialRepository, RefreshTokenRepository
 from core.ports.conversations import ConversationRepository, EventRepository, UsageRepository
+from core.ports.gateway import GatewayFileRepository
 from core.ports.leases import LeaseRepository
 from core.ports.ledger import IdempotencyRepository, LedgerRepository
 
@@ -29,6 +30,7 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyRepository
     directory: DirectoryRepository
     leases: LeaseRepository
+    gateway_files: GatewayFileRepository
 
     async def __aenter__(self) -> Self: ...
 

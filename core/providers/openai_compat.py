@@ -18,6 +18,8 @@ from typing import Self
 import aiohttp
 
 from core.errors import UpstreamError
+from core.ports.passthrough import JSONObject
+from core.providers.chat_passthrough import passthrough_chat
 from core.providers.chat_stream import ChunkReader, whole_completion
 from core.providers.http_errors import status_error, transport_error
 from core.providers.sse import SSEDecoder
@@ -100,6 +102,9 @@ class OpenAICompatibleProvider:
                 # so that the upstream sees the client leave and stops generating.
                 if not response.content.is_eof():
                     response.close()
+
+    def passthrough_chat(self, body: JSONObject, stream: bool) -> AsyncGenerator[JSONObject, None]:
+        return passthrough_chat(self._post, self._key, body, stream)
 
     async def generate_image(self, model: str, prompt: str, size: str) -> bytes:
         payload = {

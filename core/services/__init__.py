@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from core.models_config import ModelCatalog
 from core.observability import NO_METRICS, MetricsSink
 from core.ports import (
+    GatewayUpstream,
     HealthProbe,
     LinkCodes,
     LoginLimiter,
@@ -21,16 +22,23 @@ from core.ports import (
 )
 from core.services.accounts import AccountService
 from core.services.admin import AdminService
+from core.services.api_keys import ApiKeyService
 from core.services.auth import AuthConfig, AuthService
 from core.services.billing import Billing
 from core.services.chat import ChatService
 from core.services.config import CoreConfig
 from core.services.conversation import ConversationService
 from core.services.gate import Gate
+from core.services.gateway import ChatGatewayService
+from core.services.gateway_calls import GatewayService
+from core.services.gateway_files import GatewayFiles
+from core.services.gateway_forms import GatewayForms
+from core.services.gateway_paid import PaidRelay
 from core.services.lifecycle import Lifecycle
 from core.services.media import MediaService
 from core.services.passwords import ScryptHasher
 from core.services.profile import ProfileService
+from core.services.progress import HoldProgress
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +46,21 @@ class Core:
     accounts: AccountService
     auth: AuthService
     profile: ProfileService
+    api_keys: ApiKeyService
     chat: ChatService
+    chat_gateway: ChatGatewayService  # /v1 chat completions: the client's body, passed through
     media: MediaService
     conversations: ConversationService
     admin: AdminService
     lifecycle: Lifecycle
     billing: Billing  # for the composition root: replay journaled settlements, stop retrying
+    progress: HoldProgress  # what open answers produced, written by the lease heartbeat
     models: ModelCatalog
     config: CoreConfig
+    # The /v1 pass-through routes (embeddings, completions, responses, forms, files).
+    gateway: GatewayService
+    gateway_forms: GatewayForms
+    files: GatewayFiles
 
 
 def build_core(
@@ -65,27 +80,38 @@ def build_core(
     metrics: MetricsSink = NO_METRICS,
     worker_id: str | None = None,
     journal: SettlementJournal | None = None,
+    relays: Mapping[str, GatewayUpstream] | None = None,
 ) -> Core:
     """``token_codec`` may be None where nobody signs in over HTTP (no JWT secret).
     ``worker_id`` names this process's lease (core.services.leases) on every hold.
     ``journal`` keeps settlements through a database outage (without one, a settlement
-    the database cannot take raises ``StorageUnavailable``)."""
+    the database cannot take raises ``StorageUnavailable``). ``relays`` (per provider)
+    carry the /v1 pass-through routes; without them those routes answer
+    ``EndpointUnsupported``."""
     accounts = AccountService(uow, config, links, models)
     gate = Gate(uow, accounts, limiter, models, config)
     billing = Billing(uow, metrics=metrics, worker_id=worker_id, journal=journal)
     hasher = hasher or ScryptHasher()
+    progress = HoldProgress()
+    paid = PaidRelay(gate, billing, relays or {}, models)
     return Core(
         accounts=accounts,
         auth=AuthService(
             uow, accounts, token_codec, login_limiter, hasher, auth_config or AuthConfig()
         ),
         profile=ProfileService(uow, accounts, hasher),
-        chat=ChatService(uow, gate, billing, providers, models, stops, config),
+        api_keys=ApiKeyService(uow, models),
+        chat=ChatService(uow, gate, billing, providers, models, stops, config, progress),
+        chat_gateway=ChatGatewayService(gate, billing, providers),
         media=MediaService(gate, billing, providers, config),
         conversations=ConversationService(uow, accounts),
         admin=AdminService(uow, accounts),
         lifecycle=Lifecycle(gate, stops, health),
         billing=billing,
+        progress=progress,
         models=models,
         config=config,
+        gateway=GatewayService(paid),
+        gateway_forms=GatewayForms(paid, config),
+        files=GatewayFiles(uow, paid, models),
     )

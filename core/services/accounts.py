@@ -165,6 +165,7 @@ class AccountService:
         await uow.accounts.move_identities(source.id, target.id)
         await uow.conversations.move_account(source.id, target.id)
         await uow.usage.move_account(source.id, target.id)
+        await uow.gateway_files.move_account(source.id, target.id)
         if source.balance:
             tag = f"link:{source.id}:{target.id}:{datetime.now(UTC).timestamp()}"
             await uow.ledger.append(
@@ -186,8 +187,9 @@ class AccountService:
 
     async def erase(self, account_id: int) -> None:
         """Delete the account and everything that is its data (its ledger, messages, usage,
-        identities, credentials and tokens)."""
+        identities, credentials and tokens, the questions kept for /retry)."""
         async with self._uow() as uow:
+            await uow.leases.erase(account_id)
             await uow.directory.erase(account_id)
             await uow.commit()
         logger.info("account %s erased", account_id)

@@ -20,7 +20,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from core.errors import DuplicateEvent, InsufficientCredits, StorageUnavailable
+from core.errors import (
+    DuplicateEvent,
+    InsufficientCredits,
+    KeyBudgetExhausted,
+    NothingToRetry,
+    StorageUnavailable,
+)
 from core.money import format_credits
 from core.observability import NO_METRICS, MetricsSink
 from core.ports import PendingSettlement, SettlementJournal, UnitOfWork, UnitOfWorkFactory
@@ -71,6 +77,9 @@ class Hold:
     feature: Feature
     model: str
     started: float = field(default_factory=time.monotonic)
+    # A request made with an API key also holds ``key_reserved`` of that key's budget.
+    api_key_id: int | None = None
+    key_reserved: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +111,22 @@ def pending_of(hold: Hold, s: Settlement) -> PendingSettlement:
         conversation=s.conversation,
         question=s.question,
         answer=s.answer,
+        api_key_id=hold.api_key_id,
+        key_reserved=hold.key_reserved,
     )
 
 
 def _split(p: PendingSettlement) -> tuple[Hold, Settlement]:
-    hold = Hold(p.account_id, p.request_id, p.reserved, p.platform, p.feature, p.model)
+    hold = Hold(
+        p.account_id,
+        p.request_id,
+        p.reserved,
+        p.platform,
+        p.feature,
+        p.model,
+        api_key_id=p.api_key_id,
+        key_reserved=p.key_reserved,
+    )
     usage = Usage(p.prompt_tokens, p.completion_tokens)
     return hold, Settlement(
         p.charge, p.outcome, usage, p.answered_by, p.conversation, p.question, p.answer
@@ -153,15 +173,22 @@ class Billing:
         cost: int,
         feature: Feature,
         model: str,
+        *,
+        question: str | None = None,
+        retry_of: str | None = None,
     ) -> Hold:
         """Record the event, reserve ``cost`` and commit, inside the caller's unit of work
-        (chat reads its context window in the same transaction)."""
+        (chat reads its context window in the same transaction). ``question`` is kept
+        with the hold's owner (a /retry if its worker dies); ``retry_of`` is the
+        interrupted request this one asks again, taken in the same transaction."""
         platform = request.caller.platform
         if request.event_id and not await uow.events.record(
             platform, request.event_id, request.request_id
         ):
             # A redelivery: refused, unless the first processing died unanswered (its
-            # worker's lease ran out and its hold was refunded); then this one takes it.
+            # worker's lease ran out and its hold was refunded); then this one takes it,
+            # and /retry no longer offers the same question.
+            await uow.leases.withdraw_retry(platform, request.event_id)
             if not await uow.events.reclaim(platform, request.event_id, request.request_id):
                 raise DuplicateEvent()
         reserved = await uow.accounts.reserve(account.id, cost) if cost > 0 else 0
@@ -176,14 +203,44 @@ class Billing:
             await uow.commit()
             self._metrics.request_settled(platform, feature, Outcome.REFUSED, 0, 0.0)
             raise InsufficientCredits(balance=format_credits(fresh.balance if fresh else 0))
+        if retry_of is not None and not await uow.leases.take_retry(retry_of):
+            raise NothingToRetry()  # taken by a concurrent /retry: this one rolls back
+        key = request.caller.api_key
+        # The key's budget is held for the worst case, not for what the balance allowed:
+        # the charge can reach ``cost``, and the key must never spend past its budget.
+        # Refused, nothing is committed: the account's reservation above rolls back.
+        if key is not None and not await uow.api_keys.reserve(key.key_id, cost):
+            raise KeyBudgetExhausted()
         await uow.ledger.append(
-            LedgerEntry(account.id, -reserved, LedgerKind.HOLD, request.request_id)
+            LedgerEntry(
+                account.id,
+                -reserved,
+                LedgerKind.HOLD,
+                request.request_id,
+                api_key_id=key.key_id if key is not None else None,
+            )
         )
         if self._worker_id is not None:
-            await uow.leases.own(request.request_id, self._worker_id, platform, request.chat_id)
+            await uow.leases.own(
+                request.request_id,
+                self._worker_id,
+                platform,
+                request.chat_id,
+                account.id,
+                question,
+            )
         await uow.commit()
         self._metrics.reservation_opened(feature)
-        return Hold(account.id, request.request_id, reserved, platform, feature, model)
+        return Hold(
+            account.id,
+            request.request_id,
+            reserved,
+            platform,
+            feature,
+            model,
+            api_key_id=key.key_id if key is not None else None,
+            key_reserved=cost if key is not None else 0,
+        )
 
     async def settle(self, hold: Hold, settlement: Settlement) -> bool:
         """Charge ``settlement.charge`` against the hold; False if already settled.
@@ -310,6 +367,10 @@ class Billing:
                 return False
             if delta:
                 await uow.accounts.add_to_balance(hold.account_id, delta)
+            if hold.api_key_id is not None:
+                # The key's use rides on the settlement's transaction: no extra round trip.
+                refund = hold.key_reserved - s.charge
+                await uow.api_keys.settle(hold.api_key_id, refund, self._clock())
             event = self._event(
                 hold.account_id,
                 hold.request_id,

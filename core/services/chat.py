@@ -15,9 +15,9 @@ from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
 
 from core.errors import (
-    CoreError,
     EmptyInput,
     InputTooLong,
+    NothingToRetry,
     UpstreamBadRequest,
     UpstreamError,
     VisionUnavailable,
@@ -28,10 +28,11 @@ from core.money import estimate_tokens, price_of
 from core.observability import bind_request_id
 from core.ports import ModelProvider, StopSignals, UnitOfWork, UnitOfWorkFactory
 from core.services.attachments import Prepared, image_tokens, prepare, stored_marker
-from core.services.billing import Billing, Hold, Settlement, uncancellable
-from core.services.chat_reply import ChatReply
+from core.services.billing import Billing, Hold, Settlement
+from core.services.chat_reply import ChatReply, admit_to_the_end
 from core.services.config import CoreConfig
 from core.services.gate import Admitted, Gate
+from core.services.progress import HoldProgress
 from core.services.requests import ChatRequest
 from core.types import (
     ChatChunk,
@@ -88,6 +89,7 @@ class ChatService:
         models: ModelCatalog,
         stops: StopSignals,
         config: CoreConfig,
+        progress: HoldProgress | None = None,
     ) -> None:
         self._uow = uow
         self._gate = gate
@@ -96,6 +98,9 @@ class ChatService:
         self._models = models
         self._stops = stops
         self._config = config
+        # Read by this worker's lease heartbeat (core.services.leases): what each open
+        # answer has produced, so a sweep after a kill charges for it.
+        self._progress = progress or HoldProgress()
 
     async def stop(self, request_id: str) -> None:
         await self._stops.request_stop(request_id)
@@ -121,44 +126,48 @@ class ChatService:
         # Bound here, in the caller's context: the admission task gets a copy of it, and
         # the caller's own later lines (the stream, the relay) must carry the id too.
         bind_request_id(request.request_id)
-        admission = asyncio.ensure_future(self._admit(request))
-        try:
-            return await asyncio.shield(admission)
-        except asyncio.CancelledError:
-            await uncancellable(_close_when_admitted(admission))
-            raise
+        return await admit_to_the_end(self._admit(request))
 
     async def _admit(self, request: ChatRequest) -> ChatReply:
         text = request.text.strip()
-        if not text and not request.attachments:
-            raise EmptyInput()
-        if len(text) > self._config.max_input_chars:
-            raise InputTooLong(length=len(text), limit=self._config.max_input_chars)
+        if not request.retry:
+            self._check_input(text, has_files=bool(request.attachments))
         # Files are checked, shrunk and read before admission: a refusal costs nothing.
         files = await prepare(request.attachments, self._config) if request.attachments else None
+        # What the conversation keeps: the words, with a marker per file (never the bytes).
         stored = stored_marker(request.attachments, text)
 
         async def reserve(
             uow: UnitOfWork, admitted: Admitted
-        ) -> tuple[ConversationKey, list[ChatMessage], Hold]:
+        ) -> tuple[ConversationKey, list[ChatMessage], Hold, str]:
+            question, retry_of = stored, None
+            if request.retry:
+                retry_of, question = await self._interrupted(uow, request, admitted)
             conversation = ConversationKey(
                 request.caller.platform, request.chat_id, admitted.account.id
             )
             window = await uow.conversations.window(conversation, self._config.context_messages)
-            messages = self._prompt(window, files.prompt_text(text) if files else text)
+            messages = self._prompt(window, files.prompt_text(text) if files else question)
             if files is not None and files.images:
                 self._check_vision(admitted)
                 messages[-1] = ChatMessage("user", messages[-1].content, files.images)
             worst = Usage(estimate_prompt_tokens(messages), admitted.model.max_output_tokens)
             cost = chat_cost(admitted.model, worst)
             hold = await self._billing.hold_in(
-                uow, admitted.account, request, cost, Feature.CHAT, admitted.model.name
+                uow,
+                admitted.account,
+                request,
+                cost,
+                Feature.CHAT,
+                admitted.model.name,
+                question=question,
+                retry_of=retry_of,
             )
-            return conversation, messages, hold
+            return conversation, messages, hold, question
 
         admission = AsyncExitStack()
         try:
-            admitted, (conversation, messages, hold) = await admission.enter_async_context(
+            admitted, (conversation, messages, hold, text) = await admission.enter_async_context(
                 self._gate.admit(request, Feature.CHAT, reserve)
             )
         except BaseException:
@@ -166,13 +175,19 @@ class ChatService:
             raise
         progress = _Progress(model=admitted.model)
         settled: list[Settlement] = []
+        self._progress.track(
+            hold.request_id, lambda: min(hold.reserved, _produced(progress, messages))
+        )
 
         async def settle() -> Settlement:
             # Once per request, whichever comes first: the end of the stream (so TextDone
             # carries the charge) or the reply being closed early.
             if not settled:
-                settled.append(_settlement(progress, messages, conversation, stored))
-                await self._billing.settle(hold, settled[0])
+                settled.append(_settlement(progress, messages, conversation, text))
+                try:
+                    await self._billing.settle(hold, settled[0])
+                finally:
+                    self._progress.done(hold.request_id)
             return settled[0]
 
         async def events() -> AsyncGenerator[ReplyEvent, None]:
@@ -202,6 +217,28 @@ class ChatService:
         if able is None:
             raise VisionUnavailable(model=admitted.model.name)
         raise VisionUnsupported(model=admitted.model.name, vision_model=able.name)
+
+    def _check_input(self, text: str, *, has_files: bool = False) -> None:
+        if not text and not has_files:
+            raise EmptyInput()
+        if len(text) > self._config.max_input_chars:
+            raise InputTooLong(length=len(text), limit=self._config.max_input_chars)
+
+    async def _interrupted(
+        self, uow: UnitOfWork, request: ChatRequest, admitted: Admitted
+    ) -> tuple[str, str]:
+        """The interrupted (request id, question) a /retry asks again. Only read here:
+        ``Billing.hold_in`` takes it in the same transaction as the new hold, so two
+        /retry at once answer it once, and a refused one (credits) leaves it on offer."""
+        found = await uow.leases.retry_question(
+            request.caller.platform,
+            request.retry_from or request.chat_id,
+            admitted.account.id,
+            request.retry_of,
+        )
+        if found is None:
+            raise NothingToRetry()
+        return found
 
     def _prompt(self, window: list[StoredMessage], text: str) -> list[ChatMessage]:
         return [
@@ -305,14 +342,12 @@ def _trim_notes(files: Prepared | None) -> list[Notice]:
     ]
 
 
-async def _close_when_admitted(admission: asyncio.Future[ChatReply]) -> None:
-    try:
-        reply = await admission
-    except CoreError as exc:  # refused: nothing was reserved, and nobody is left to tell
-        logger.info("caller left before its refusal (%s)", exc.key)
-        return
-    logger.info("caller left during admission: request %s closed unread", reply.request_id)
-    await reply.aclose()
+def _produced(progress: _Progress, messages: list[ChatMessage]) -> int:
+    """What the answer has cost so far, priced like a cut stream; 0 before any text."""
+    if not progress.text:
+        return 0
+    usage = Usage(estimate_prompt_tokens(messages), estimate_tokens(progress.text))
+    return chat_cost(progress.model, usage)
 
 
 def _settlement(

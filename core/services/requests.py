@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from core.text_input import clean_text
-from core.types import IdentityKey
+from core.types import IdentityKey, KeyLimits
 
 
 def new_request_id() -> str:
@@ -28,11 +28,16 @@ def _clean_fields(obj: object, *names: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """The person behind a platform event. ``locale`` is the platform's hint, if any."""
+    """The person behind a platform event. ``locale`` is the platform's hint, if any.
+
+    ``api_key`` is set when the request came with an API key: its limits travel with the
+    caller so that the gate and the billing enforce them on every paid path, whichever
+    adapter handler built the request."""
 
     identity: IdentityKey
     display_name: str | None = None
     locale: str | None = None
+    api_key: KeyLimits | None = None
 
     def __post_init__(self) -> None:
         _clean_fields(self, "display_name", "locale")
@@ -74,8 +79,15 @@ class Attachment:
 
 @dataclass(frozen=True, slots=True)
 class ChatRequest(PaidRequest):
+    """With ``retry`` the text is ignored: the question is the account's most recent one
+    that a dead worker interrupted in ``retry_from`` (default ``chat_id``) or a thread of
+    it; ``retry_of`` names that very request (a Retry button)."""
+
     text: str = ""
     attachments: tuple[Attachment, ...] = ()
+    retry: bool = False
+    retry_of: str | None = None
+    retry_from: str | None = None
 
     def __post_init__(self) -> None:
         PaidRequest.__post_init__(self)

@@ -6,7 +6,7 @@ One ``MemoryUnitOfWork`` holds every repository, like ``storage.uow.SqlUnitOfWor
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -20,9 +20,12 @@ from core.ports import (
     CredentialRepository,
     DirectoryRepository,
     EventRepository,
+    GatewayFile,
+    GatewayFileRepository,
     IdempotencyRepository,
     LeaseRepository,
     LedgerRepository,
+    OrphanedHold,
     PendingSettlement,
     RefreshTokenRepository,
     SecurityRepository,
@@ -52,6 +55,7 @@ from tests.fakes.memory_auth import (
     MemorySecurity,
 )
 from tests.fakes.memory_store import (
+    HoldOwner,
     MemoryStore,
     Repository,
     Undo,
@@ -381,26 +385,139 @@ class MemoryLeaseRepository(Repository):
         if worker_id in self._store.leases:
             put(self._store.leases, worker_id, datetime.now(UTC), self._undo)
 
-    async def own(self, request_id: str, worker_id: str, platform: str, chat_id: str) -> None:
+    async def own(
+        self,
+        request_id: str,
+        worker_id: str,
+        platform: str,
+        chat_id: str,
+        account_id: int,
+        question: str | None = None,
+    ) -> None:
         if request_id not in self._store.hold_owners:
-            put(self._store.hold_owners, request_id, worker_id, self._undo)
-            put(self._store.hold_targets, request_id, (platform, chat_id), self._undo)
+            owner = HoldOwner(worker_id, platform, chat_id, account_id, question, datetime.now(UTC))
+            put(self._store.hold_owners, request_id, owner, self._undo)
 
-    async def target_of(self, request_id: str) -> tuple[str, str] | None:
-        return self._store.hold_targets.get(request_id)
+    def _change(self, request_id: str, **values: object) -> None:
+        owner = self._store.hold_owners[request_id]
+        put(self._store.hold_owners, request_id, replace(owner, **values), self._undo)
 
-    async def orphaned_holds(self, now: datetime) -> list[LedgerEntry]:
+    async def record_progress(self, produced: Mapping[str, int]) -> None:
+        for request_id, value in produced.items():
+            if request_id in self._store.hold_owners:
+                self._change(request_id, produced=value)
+
+    async def orphaned_holds(self, now: datetime) -> list[OrphanedHold]:
         now = _utc(now)
         settled = {e.request_id for _, e in self._store.ledger if e.kind is LedgerKind.SETTLE}
         dead = {w for w, expires in self._store.leases.items() if expires < now}
-        return [
-            e
-            for _, e in self._store.ledger
-            if e.kind is LedgerKind.HOLD
-            and e.request_id is not None
-            and e.request_id not in settled
-            and self._store.hold_owners.get(e.request_id) in dead
+        orphans = []
+        for _, e in self._store.ledger:
+            owner = self._store.hold_owners.get(e.request_id or "")
+            if (
+                e.kind is LedgerKind.HOLD
+                and e.request_id not in settled
+                and owner is not None
+                and owner.worker_id in dead
+            ):
+                retryable = owner.question is not None
+                orphans.append(
+                    OrphanedHold(e, owner.platform, owner.chat_id, owner.produced, retryable)
+                )
+        return orphans
+
+    async def offer_retry(self, request_id: str) -> None:
+        owner = self._store.hold_owners.get(request_id)
+        if owner is not None and owner.question is not None:
+            self._change(request_id, retry_offered=True)
+
+    async def retry_question(
+        self, platform: str, chat_id: str, account_id: int, request_id: str | None = None
+    ) -> tuple[str, str] | None:
+        offered = [
+            (owner.created_at, rid, owner.question)
+            for rid, owner in self._store.hold_owners.items()
+            if (owner.platform, owner.account_id) == (platform, account_id)
+            and (owner.chat_id == chat_id or owner.chat_id.startswith(f"{chat_id}:"))
+            and owner.retry_offered
+            and owner.question is not None
+            and request_id in (None, rid)
         ]
+        if not offered:
+            return None
+        _, rid, question = max(offered, key=lambda o: (o[0], o[1]))
+        assert question is not None
+        return rid, question
+
+    async def take_retry(self, request_id: str) -> bool:
+        owner = self._store.hold_owners.get(request_id)
+        if owner is None or not owner.retry_offered:
+            return False
+        self._change(request_id, retry_offered=False)
+        for key, requested in list(self._store.event_requests.items()):
+            if requested == request_id and key in self._store.abandoned_events:
+                self._store.abandoned_events.discard(key)
+                self._undo.append(partial(self._store.abandoned_events.add, key))
+        return True
+
+    async def withdraw_retry(self, platform: str, event_id: str) -> None:
+        key = (platform, event_id)
+        request_id = self._store.event_requests.get(key)
+        owner = self._store.hold_owners.get(request_id or "")
+        if key in self._store.abandoned_events and owner is not None and owner.retry_offered:
+            self._change(request_id or "", retry_offered=False)
+
+    async def erase(self, account_id: int) -> None:
+        for request_id, owner in list(self._store.hold_owners.items()):
+            if owner.account_id == account_id:
+                del self._store.hold_owners[request_id]
+                self._undo.append(partial(self._store.hold_owners.__setitem__, request_id, owner))
+
+    async def prune(self, before: datetime) -> int:
+        before = _utc(before)
+        old = {r: o for r, o in self._store.hold_owners.items() if o.created_at < before}
+        for request_id in old:
+            del self._store.hold_owners[request_id]
+        self._undo.append(lambda: self._store.hold_owners.update(old))
+        return len(old)
+
+
+class MemoryGatewayFileRepository(Repository):
+    async def add(self, file: GatewayFile) -> None:
+        self._store.require_account(file.account_id)
+        key = (file.provider, file.file_id)
+        if key in self._store.gateway_files:
+            raise ValueError(f"duplicate gateway file {key}")  # the SQL primary key
+        put(
+            self._store.gateway_files,
+            key,
+            replace(file, created_at=_utc(file.created_at)),
+            self._undo,
+        )
+
+    async def get(self, file_id: str, provider: str) -> GatewayFile | None:
+        return self._store.gateway_files.get((provider, file_id))
+
+    async def owned(self, account_id: int) -> list[GatewayFile]:
+        mine = [f for f in self._store.gateway_files.values() if f.account_id == account_id]
+        mine.sort(key=lambda f: f.file_id)
+        mine.sort(key=lambda f: f.created_at, reverse=True)
+        return mine
+
+    async def remove(self, file_id: str, provider: str) -> bool:
+        key = (provider, file_id)
+        if key not in self._store.gateway_files:
+            return False
+        old = self._store.gateway_files.pop(key)
+        self._undo.append(partial(self._store.gateway_files.__setitem__, key, old))
+        return True
+
+    async def move_account(self, from_account: int, to_account: int) -> None:
+        for key, file in list(self._store.gateway_files.items()):
+            if file.account_id == from_account:
+                put(
+                    self._store.gateway_files, key, replace(file, account_id=to_account), self._undo
+                )
 
 
 class MemoryUnitOfWork:
@@ -419,6 +536,7 @@ class MemoryUnitOfWork:
     idempotency: IdempotencyRepository
     directory: DirectoryRepository
     leases: LeaseRepository
+    gateway_files: GatewayFileRepository
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -440,6 +558,7 @@ class MemoryUnitOfWork:
         self.idempotency = MemoryIdempotency(self._store, self._undo)
         self.directory = MemoryDirectory(self._store, self._undo)
         self.leases = MemoryLeaseRepository(self._store, self._undo)
+        self.gateway_files = MemoryGatewayFileRepository(self._store, self._undo)
         return self
 
     async def __aexit__(

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bots.bootstrap import open_app
 from bots.settings import Settings
 from core.errors import CoreError
+from core.ports import KeyOptions
 from core.services.requests import ChatRequest, ImageRequest, SpeechRequest
 from storage.backup.schema import tables
 from storage.db import create_engine
@@ -74,7 +75,7 @@ async def _api_accounts(app: Any) -> None:
     core = app.core
     principal = await core.auth.register("carol", "correct horse battery")
     await core.auth.login("carol", "correct horse battery", "127.0.0.1")
-    await core.profile.create_key(principal, "laptop")
+    await core.api_keys.create(principal, "laptop", KeyOptions())
     await core.auth.logout(principal)
     root = await core.auth.register("root", "another long password")
     await core.admin.grant_to_account(

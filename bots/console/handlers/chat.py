@@ -1,7 +1,8 @@
-"""A plain line, ``/ask`` or ``/file <path> [question]``: admitted first (refusals raise
-before anything is shown), then streamed to the terminal as it is generated; the reply
-settles when the block ends. ``/file`` reads a picture or document from disk (quote a path
-with spaces: ``/file "my notes.pdf" summarise``), refused by its size before reading."""
+"""A plain line, ``/ask``, ``/retry`` or ``/file <path> [question]``: admitted first
+(refusals raise before anything is shown), then streamed to the terminal as it is
+generated; the reply settles when the block ends. ``/file`` reads a picture or document
+from disk (quote a path with spaces: ``/file "my notes.pdf" summarise``), refused by its
+size before reading."""
 
 from __future__ import annotations
 
@@ -15,14 +16,23 @@ from bots.console.mapping import chat_request, split_path
 from bots.files import refusal_before_download
 from core.errors import BadArgument
 from core.i18n import Translator
-from core.services.requests import Attachment
+from core.services.requests import Attachment, ChatRequest
 from core.types import Notice, TextDelta, TextDone
 
 
 async def ask(
     deps: ConsoleDeps, t: Translator, text: str, attachments: tuple[Attachment, ...] = ()
 ) -> None:
-    reply = await deps.core.chat.start(chat_request(deps.caller, text, attachments))
+    await _stream(deps, t, chat_request(deps.caller, text, attachments))
+
+
+async def retry(deps: ConsoleDeps, t: Translator, args: str) -> None:
+    """``/retry``: the question whose answer a dead worker interrupted, asked again once."""
+    await _stream(deps, t, chat_request(deps.caller, "", retry=True))
+
+
+async def _stream(deps: ConsoleDeps, t: Translator, request: ChatRequest) -> None:
+    reply = await deps.core.chat.start(request)
     async with reply:
         async for event in reply.events:
             if isinstance(event, TextDelta):

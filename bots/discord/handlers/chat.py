@@ -1,4 +1,4 @@
-"""/ask: defer publicly, admit the request, then stream the answer into the deferred
+"""/ask and /retry (the interrupted question asked again): defer publicly, admit the request, then stream the answer into the deferred
 response, with a Stop button while it streams. A refusal, or an answer that fails before
 any text, is shown to the person only and nothing is charged. The optional ``file`` (a
 picture or document) is refused before deferring when its kind or size says so."""
@@ -18,6 +18,7 @@ from bots.discord.handlers import answer
 from bots.discord.handlers.common import acknowledge, asker, refuse_now
 from bots.discord.sink import InteractionSink
 from bots.files import refusal_before_download
+from core.i18n import Translator
 from core.observability import bind_request_id
 from core.services.requests import Attachment, ChatRequest
 
@@ -54,6 +55,27 @@ class Chat(commands.Cog):
             text=prompt,
             attachments=files,
         )
+        await self._answer(interaction, request, t)
+
+    @app_commands.command(
+        name="retry", description="Ask again the question whose answer was interrupted"
+    )
+    async def retry(self, interaction: discord.Interaction) -> None:
+        if not await acknowledge(interaction, ephemeral=False):
+            return
+        caller, t = await asker(self.deps, interaction)
+        request = ChatRequest(
+            caller=caller,
+            chat_id=mapping.chat_id(interaction.channel_id),
+            event_id=mapping.interaction_event(interaction.id),
+            retry=True,
+        )
+        await self._answer(interaction, request, t)
+
+    async def _answer(
+        self, interaction: discord.Interaction, request: ChatRequest, t: Translator
+    ) -> None:
+        """Stream the answer into the deferred response (a refusal to the person only)."""
         bind_request_id(request.request_id)
         sink = InteractionSink(
             interaction,

@@ -1,4 +1,4 @@
-"""Slash commands: ``/ask``, ``/image``, ``/tts``, the shared text commands and
+"""Slash commands: ``/ask``, ``/retry``, ``/image``, ``/tts``, the shared text commands and
 ``/admin <grant|setrole|ban|unban|user|stats> …``.
 
 Each handler acks first, before any database or model work (Slack allows 3 s), then
@@ -25,7 +25,7 @@ from core.errors import CoreError
 logger = logging.getLogger(__name__)
 
 SHARED = ("balance", "reset", "history", "model", "lang", "link", "help", "start")
-PAID = ("ask", "image", "tts")
+PAID = ("ask", "retry", "image", "tts")
 SLASH_COMMANDS = (*PAID, *SHARED[:6], "admin")
 
 CommandListener = Callable[[AsyncAck, dict[str, Any], AsyncRespond], Awaitable[None]]
@@ -51,6 +51,8 @@ def on_command(deps: SlackDeps) -> CommandListener:
                 text = mapping.plain_text(args)
                 if name == "ask":
                     await chat.ask(deps, target, caller, text, event)
+                elif name == "retry":
+                    await chat.ask(deps, target, caller, "/retry", event, retry=True)
                 else:
                     await media.image_or_speech(deps, name, target, caller, t, text, event)
                 return

@@ -88,16 +88,21 @@ async def answer(
     *,
     before: tuple[ReplyEvent, ...] = (),
     attachments: tuple[Attachment, ...] = (),
+    retry: bool = False,
+    retry_of: str | None = None,
 ) -> None:
     """Admit the question, then stream the answer into the chat. Refusals propagate
     before anything is shown; "typing…" runs until the first text (unless ``before``
-    already shows something, e.g. a voice note's transcript)."""
+    already shows something, e.g. a voice note's transcript). With ``retry`` the
+    question is the interrupted one the core keeps (``ChatRequest.retry``)."""
     request = ChatRequest(
         caller=caller,
         chat_id=conversation_id(message),
         text=text,
         event_id=event_id,
         attachments=attachments,
+        retry=retry,
+        retry_of=retry_of,
     )
     bind_request_id(request.request_id)
     sink = tg.sink(message, request.request_id, stop_label=stop_label(t))
