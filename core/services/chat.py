@@ -192,7 +192,7 @@ class ChatService:
 
         async def events() -> AsyncGenerator[ReplyEvent, None]:
             progress.started = True
-            for note in _trim_notes(files):
+            for note in _trim_notes(files, self._config.document_tokens):
                 yield note
             async for event in self._from_upstream(hold.request_id, messages, progress):
                 yield event
@@ -331,12 +331,12 @@ class ChatService:
                 return
 
 
-def _trim_notes(files: Prepared | None) -> list[Notice]:
+def _trim_notes(files: Prepared | None, budget: int) -> list[Notice]:
     """Tell the person which documents were cut to the token budget before sending."""
     if files is None:
         return []
     return [
-        Notice("reply.document_trimmed", {"name": d.name, "tokens": str(d.tokens)})
+        Notice("reply.document_trimmed", {"name": d.name, "tokens": str(budget)})
         for d in files.documents
         if d.trimmed
     ]

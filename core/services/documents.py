@@ -42,8 +42,14 @@ class DocumentText:
     tokens: int
 
 
+# No token is longer than this many characters in practice: reading a PDF or trimming a
+# text never looks past ``document_tokens`` times this.
+MAX_CHARS_PER_TOKEN = 16
+
+
 def extract_text(item: Attachment, config: CoreConfig) -> DocumentText:
-    budget_bytes = config.document_tokens * 4  # estimate_tokens counts 4 bytes a token
+    budget = config.document_tokens
+    budget_bytes = budget * MAX_CHARS_PER_TOKEN
     is_pdf = (item.mime or "").startswith("application/pdf") or PurePath(
         item.name.lower()
     ).suffix == ".pdf"
@@ -51,11 +57,24 @@ def extract_text(item: Attachment, config: CoreConfig) -> DocumentText:
         text = _pdf_text(item, config.max_document_pages, budget_bytes)
     else:
         text = _plain_text(item)
-    encoded = text.encode("utf-8")
-    trimmed = len(encoded) > budget_bytes
-    if trimmed:
-        text = encoded[:budget_bytes].decode("utf-8", errors="ignore")
-    return DocumentText(item.name, text, trimmed, estimate_tokens(text))
+    tokens = estimate_tokens(text[: budget * MAX_CHARS_PER_TOKEN + 1])
+    if tokens <= budget and len(text) <= budget * MAX_CHARS_PER_TOKEN:
+        return DocumentText(item.name, text, False, tokens)
+    text = _prefix_within(text, budget)
+    return DocumentText(item.name, text, True, estimate_tokens(text))
+
+
+def _prefix_within(text: str, budget: int) -> str:
+    """The longest prefix of ``text`` of at most ``budget`` tokens, by bisection on its
+    length (whatever ``estimate_tokens`` counts with: about twenty counts of short text)."""
+    low, high = 0, min(len(text), budget * MAX_CHARS_PER_TOKEN)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if estimate_tokens(text[:middle]) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low]
 
 
 def _plain_text(item: Attachment) -> str:

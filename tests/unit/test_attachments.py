@@ -25,7 +25,7 @@ from core.errors import (
     VisionUnsupported,
 )
 from core.models_config import ModelsFileError, parse_models
-from core.money import MICRO
+from core.money import MICRO, estimate_tokens
 from core.services import Core
 from core.services.attachments import (
     FileKind,
@@ -157,7 +157,10 @@ def test_pdf_text_is_extracted_page_by_page() -> None:
 def test_long_text_is_trimmed_to_the_budget() -> None:
     text = "word " * 10_000
     doc = extract_text(Attachment("a.txt", text.encode()), CoreConfig(document_tokens=100))
-    assert doc.trimmed and len(doc.text.encode()) == 400 and doc.tokens == 100
+    assert doc.trimmed and text.startswith(doc.text) and 90 <= doc.tokens <= 100
+    assert estimate_tokens(text[: len(doc.text) + 8]) > 100  # the longest prefix that fits
+    short = extract_text(Attachment("b.txt", b"just this"), CoreConfig(document_tokens=100))
+    assert not short.trimmed and short.text == "just this"
 
 
 @pytest.mark.parametrize(
@@ -233,7 +236,8 @@ async def test_document_text_is_sent_trimmed_with_a_note(llm, store) -> None:
     sent = llm.requests_to("/chat/completions")[0].body["messages"][-1]["content"]
     assert sent.startswith('What is the number?\n\n<document name="notes.md">\n')
     assert "The secret number is 42." in sent and "[trimmed:" in sent
-    assert len(sent) < 400  # 50 tokens of the document, not 3,500 characters
+    document = sent.split('<document name="notes.md">\n', 1)[1].split("\n</document>")[0]
+    assert long_text.startswith(document) and estimate_tokens(document) <= 50 < len(document) // 4
     notice = events[0]
     assert isinstance(notice, Notice) and notice.key == "reply.document_trimmed"
     assert notice.params == {"name": "notes.md", "tokens": "50"}
