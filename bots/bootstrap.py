@@ -67,6 +67,11 @@ def core_config(settings: Settings) -> CoreConfig:
         max_input_chars=settings.max_input_chars,
         max_audio_bytes=settings.max_audio_mb * 1024 * 1024,
         max_audio_seconds=settings.max_audio_seconds,
+        max_image_bytes=int(settings.max_image_mb * 1024 * 1024),
+        image_max_side=settings.image_max_side,
+        max_document_bytes=int(settings.max_document_mb * 1024 * 1024),
+        max_document_pages=settings.max_document_pages,
+        document_tokens=settings.document_tokens,
         system_prompt=settings.system_prompt or DEFAULT_SYSTEM_PROMPT,
     )
 

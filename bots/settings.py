@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     max_input_chars: int = Field(12_000, gt=0)
     max_audio_mb: int = Field(20, gt=0)
     max_audio_seconds: int = Field(600, gt=0)
+    max_image_mb: float = Field(10, gt=0)
+    image_max_side: int = Field(1024, ge=64, le=4096)
+    max_document_mb: float = Field(10, gt=0)
+    max_document_pages: int = Field(50, gt=0)
+    document_tokens: int = Field(8_000, gt=0)
     system_prompt: str | None = None
     auto_migrate: bool = True
     upstream_connect_timeout: float = Field(10.0, gt=0)

@@ -66,6 +66,7 @@ class ModelSpec:
     per_minute: int = 0
     image_size: str = "1024x1024"
     voice: str = "alloy"
+    vision: bool = False  # a chat model that takes image content parts
 
     def allows(self, role: Role) -> bool:
         return role in self.roles
@@ -82,6 +83,12 @@ class ModelCatalog:
 
     def usable(self, role: Role, kind: Feature) -> list[ModelSpec]:
         return [m for m in self.models.values() if m.kind is kind and m.allows(role)]
+
+    def vision_model_for(self, role: Role) -> ModelSpec | None:
+        """A chat model this role may use that takes pictures (the default first)."""
+        default = self.default_for(Feature.CHAT)
+        candidates = ([default] if default else []) + self.usable(role, Feature.CHAT)
+        return next((m for m in candidates if m.vision and m.allows(role)), None)
 
     def default_for(self, kind: Feature) -> ModelSpec | None:
         name = self.defaults.get(kind)
@@ -184,8 +191,12 @@ def _model(name: str, body: dict[str, object], providers: dict[str, ProviderSpec
     max_tokens = body.get("max_output_tokens", 1024)
     if not isinstance(max_tokens, int) or max_tokens <= 0:
         raise ModelsFileError(f"{where}.max_output_tokens must be a positive integer")
+    vision = body.get("vision", False)
+    if not isinstance(vision, bool) or (vision and kind is not Feature.CHAT):
+        raise ModelsFileError(f"{where}.vision must be true or false, on chat models only")
     return ModelSpec(
         name=name,
+        vision=vision,
         kind=kind,
         provider=provider,
         upstream=str(body.get("upstream", name)),

@@ -6,6 +6,7 @@ Money is an ``int`` of micro-credits (see ``core.money``).
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -181,9 +182,27 @@ class StatsRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ImagePart:
+    """A picture sent with a question, already downscaled (see ``core.services.images_in``).
+    ``width``/``height`` are its pixels, which the hold's token estimate is built from."""
+
+    data: bytes
+    mime: str
+    width: int
+    height: int
+
+    def data_url(self) -> str:
+        return f"data:{self.mime};base64,{base64.b64encode(self.data).decode('ascii')}"
+
+
+@dataclass(frozen=True, slots=True)
 class ChatMessage:
+    """``content`` is the text; ``images`` (user messages only) go as image content parts
+    after it. A message without images is sent as a plain string, as before."""
+
     role: str  # "system" | "user" | "assistant"
     content: str
+    images: tuple[ImagePart, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from bots.api.errors import errors_middleware
 from bots.api.handlers import (
     auth,
     chat,
+    files,
     keys,
     misc,
     openai,
@@ -35,6 +36,7 @@ def routes() -> list[Endpoint]:
     return [
         *auth.routes(),
         *chat.routes(),
+        *files.routes(),
         *users.routes(),
         *keys.routes(),
         *openai.routes(),

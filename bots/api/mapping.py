@@ -17,6 +17,7 @@ from core.ports import KeyOptions
 from core.services.gateway import GatewayChatRequest
 from core.services.profile import ProfileChange
 from core.services.requests import (
+    Attachment,
     Caller,
     ChatRequest,
     ImageRequest,
@@ -94,6 +95,20 @@ def ask_request(caller: Caller, body: mc.AskRequest, event_id: str | None) -> Ch
             text=body.text,
             model=body.model,
             event_id=event_id,
+        )
+    )
+
+
+def ask_files_request(
+    caller: Caller, fields: mc.AskFilesFields, files: tuple[Attachment, ...]
+) -> ChatRequest:
+    return bound(
+        ChatRequest(
+            caller=caller,
+            chat_id=fields.chat_id or "api",
+            text=fields.text,
+            model=fields.model,
+            attachments=files,
         )
     )
 

@@ -41,7 +41,13 @@ async def noted(
     for event in before:
         yield event
     async for event in events:
-        yield with_outcome_note(event, t) if isinstance(event, TextDone) else event
+        if isinstance(event, TextDone):
+            yield with_outcome_note(event, t)
+        elif isinstance(event, Notice) and not event.text:
+            # The core's own notes (a trimmed document) carry a key; the words are ours.
+            yield Notice(event.key, event.params, t(event.key, **event.params))
+        else:
+            yield event
 
 
 async def one(event: ReplyEvent) -> AsyncIterator[ReplyEvent]:

@@ -14,11 +14,20 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
 
-from core.errors import EmptyInput, InputTooLong, NothingToRetry, UpstreamBadRequest, UpstreamError
+from core.errors import (
+    EmptyInput,
+    InputTooLong,
+    NothingToRetry,
+    UpstreamBadRequest,
+    UpstreamError,
+    VisionUnavailable,
+    VisionUnsupported,
+)
 from core.models_config import ModelCatalog, ModelSpec
 from core.money import estimate_tokens, price_of
 from core.observability import bind_request_id
 from core.ports import ModelProvider, StopSignals, UnitOfWork, UnitOfWorkFactory
+from core.services.attachments import Prepared, image_tokens, prepare, stored_marker
 from core.services.billing import Billing, Hold, Settlement
 from core.services.chat_reply import ChatReply, admit_to_the_end
 from core.services.config import CoreConfig
@@ -31,6 +40,7 @@ from core.types import (
     ChatMessage,
     ConversationKey,
     Feature,
+    Notice,
     Outcome,
     ReplyEvent,
     StoredMessage,
@@ -44,7 +54,8 @@ logger = logging.getLogger(__name__)
 
 def estimate_prompt_tokens(messages: Sequence[ChatMessage]) -> int:
     # The chat format adds a few tokens of framing per message.
-    return sum(estimate_tokens(m.content) + 4 for m in messages)
+    text = sum(estimate_tokens(m.content) + 4 for m in messages)
+    return text + sum(image_tokens(image) for m in messages for image in m.images)
 
 
 def chat_cost(model: ModelSpec, usage: Usage) -> int:
@@ -121,19 +132,26 @@ class ChatService:
     async def _admit(self, request: ChatRequest) -> ChatReply:
         text = request.text.strip()
         if not request.retry:
-            self._check_input(text)
+            self._check_input(text, has_files=bool(request.attachments))
+        # Files are checked, shrunk and read before admission: a refusal costs nothing.
+        files = await prepare(request.attachments, self._config) if request.attachments else None
+        # What the conversation keeps: the words, with a marker per file (never the bytes).
+        stored = stored_marker(request.attachments, text)
 
         async def reserve(
             uow: UnitOfWork, admitted: Admitted
         ) -> tuple[ConversationKey, list[ChatMessage], Hold, str]:
-            question, retry_of = text, None
+            question, retry_of = stored, None
             if request.retry:
                 retry_of, question = await self._interrupted(uow, request, admitted)
             conversation = ConversationKey(
                 request.caller.platform, request.chat_id, admitted.account.id
             )
             window = await uow.conversations.window(conversation, self._config.context_messages)
-            messages = self._prompt(window, question)
+            messages = self._prompt(window, files.prompt_text(text) if files else question)
+            if files is not None and files.images:
+                self._check_vision(admitted)
+                messages[-1] = ChatMessage("user", messages[-1].content, files.images)
             worst = Usage(estimate_prompt_tokens(messages), admitted.model.max_output_tokens)
             cost = chat_cost(admitted.model, worst)
             hold = await self._billing.hold_in(
@@ -175,6 +193,8 @@ class ChatService:
 
         async def events() -> AsyncGenerator[ReplyEvent, None]:
             progress.started = True
+            for note in _trim_notes(files, self._config.document_tokens):
+                yield note
             async for event in self._from_upstream(hold.request_id, messages, progress):
                 yield event
             done = await settle()
@@ -190,8 +210,17 @@ class ChatService:
             async for event in reply.events:
                 yield event
 
-    def _check_input(self, text: str) -> None:
-        if not text:
+    def _check_vision(self, admitted: Admitted) -> None:
+        """Raised inside the reservation's transaction, which then rolls back: nothing held."""
+        if admitted.model.vision:
+            return
+        able = self._models.vision_model_for(admitted.account.role)
+        if able is None:
+            raise VisionUnavailable(model=admitted.model.name)
+        raise VisionUnsupported(model=admitted.model.name, vision_model=able.name)
+
+    def _check_input(self, text: str, *, has_files: bool = False) -> None:
+        if not text and not has_files:
             raise EmptyInput()
         if len(text) > self._config.max_input_chars:
             raise InputTooLong(length=len(text), limit=self._config.max_input_chars)
@@ -255,7 +284,16 @@ class ChatService:
     ) -> None:
         """Stream from the model, falling back to the next model only before any output."""
         first = progress.model
-        candidates = [first, *(m for n in first.fallbacks if (m := self._models.get(n)))]
+        # A question with pictures falls back only to models that can see them.
+        pictures = any(m.images for m in messages)
+        candidates = [
+            first,
+            *(
+                m
+                for n in first.fallbacks
+                if (m := self._models.get(n)) and (m.vision or not pictures)
+            ),
+        ]
         produced = False
         for index, model in enumerate(candidates):
             progress.model = model
@@ -290,6 +328,17 @@ class ChatService:
             if await self._stops.is_stopped(request_id):
                 await queue.put(_STOP)
                 return
+
+
+def _trim_notes(files: Prepared | None, budget: int) -> list[Notice]:
+    """Tell the person which documents were cut to the token budget before sending."""
+    if files is None:
+        return []
+    return [
+        Notice("reply.document_trimmed", {"name": d.name, "tokens": str(budget)})
+        for d in files.documents
+        if d.trimmed
+    ]
 
 
 def _produced(progress: _Progress, messages: list[ChatMessage]) -> int:

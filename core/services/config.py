@@ -37,6 +37,12 @@ class CoreConfig:
     max_tts_chars: int = 4_096
     max_audio_bytes: int = 20 * 1024 * 1024
     max_audio_seconds: int = 600
+    max_image_bytes: int = 10 * 1024 * 1024
+    # Pictures are shrunk to fit this many pixels on their longer side before sending.
+    image_max_side: int = 1024
+    max_document_bytes: int = 10 * 1024 * 1024
+    max_document_pages: int = 50
+    document_tokens: int = 8_000
     link_code_ttl_s: int = 600
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     # How often a running stream looks for a Stop flag (a Redis read each time).

@@ -65,12 +65,26 @@ class PaidRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a question (a picture or a document), as downloaded. ``mime`` is
+    what the platform said, if anything; the name's suffix decides otherwise."""
+
+    name: str
+    data: bytes
+    mime: str | None = None
+
+    def __post_init__(self) -> None:
+        _clean_fields(self, "name", "mime")
+
+
+@dataclass(frozen=True, slots=True)
 class ChatRequest(PaidRequest):
     """With ``retry`` the text is ignored: the question is the account's most recent one
     that a dead worker interrupted in ``retry_from`` (default ``chat_id``) or a thread of
     it; ``retry_of`` names that very request (a Retry button)."""
 
     text: str = ""
+    attachments: tuple[Attachment, ...] = ()
     retry: bool = False
     retry_of: str | None = None
     retry_from: str | None = None

@@ -99,6 +99,26 @@ def _argument_pieces(calls: list[dict[str, Any]]) -> list[str]:
     return [arguments[i : i + 8] for i in range(0, len(arguments), 8)] or [""]
 
 
+def _invalid_parts(content: object) -> str | None:
+    """OpenAI's checks of content parts: a known type, and an image URL that is http(s)
+    or a base64 data URL of an image."""
+    if not isinstance(content, list):
+        return None
+    for part in content:
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind == "text" and isinstance(part.get("text"), str):
+            continue
+        if kind == "image_url":
+            url = (part.get("image_url") or {}).get("url")
+            if isinstance(url, str) and (
+                url.startswith(("http://", "https://")) or url.startswith("data:image/")
+            ):
+                continue
+            return "Invalid 'messages[{index}].content': image_url.url must be a URL or a data URL."
+        return "Invalid content part type in 'messages[{index}].content'."
+    return None
+
+
 def _invalid(llm: FakeLLM, body: dict[str, Any]) -> web.Response | None:
     messages = body.get("messages")
     if messages is None:
@@ -115,6 +135,10 @@ def _invalid(llm: FakeLLM, body: dict[str, Any]) -> web.Response | None:
             "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
             "messages",
         )
+    for index, message in enumerate(messages):
+        problem = _invalid_parts(message.get("content"))
+        if problem is not None:
+            return llm.error(400, problem.format(index=index), f"messages.[{index}].content")
     if body.get("stream_options") is not None and not body.get("stream"):
         return llm.error(
             400,

@@ -62,12 +62,29 @@ def content_text(content: object) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+        return " ".join(
+            p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"
+        )
     return ""
 
 
+# What the fake charges for one picture: OpenAI's fixed cost of a low-detail image.
+IMAGE_PART_TOKENS = 85
+
+
+def image_parts(content: object) -> int:
+    if not isinstance(content, list):
+        return 0
+    return sum(1 for p in content if isinstance(p, dict) and p.get("type") == "image_url")
+
+
 def prompt_tokens(messages: list[JSON]) -> int:
-    return sum(len(content_text(m.get("content")).split()) + 3 for m in messages)
+    return sum(
+        len(content_text(m.get("content")).split())
+        + 3
+        + IMAGE_PART_TOKENS * image_parts(m.get("content"))
+        for m in messages
+    )
 
 
 def usage(prompt: int, completion: int) -> JSON:

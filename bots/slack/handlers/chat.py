@@ -17,7 +17,7 @@ from bots.streaming.answer import stream_reply
 from core.errors import CoreError
 from core.i18n import Translator
 from core.observability import bind_request_id
-from core.services.requests import Caller, ChatRequest
+from core.services.requests import Attachment, Caller, ChatRequest
 
 logger = logging.getLogger(__name__)
 
@@ -40,17 +40,19 @@ async def answer(
     chat_id: str,
     text: str,
     event_id: str | None,
+    attachments: tuple[Attachment, ...] = (),
     *,
     retry_from: str | None = None,
 ) -> None:
-    """Stream the answer to ``text`` into ``target``; with ``retry_from``, the answer to
-    the interrupted question asked in that chat (or a thread of it) instead."""
+    """Stream the answer to ``text`` (and its files) into ``target``; with ``retry_from``,
+    the answer to the interrupted question asked in that chat (or a thread of it) instead."""
     t = await translator(deps.core, caller)
     request = ChatRequest(
         caller=caller,
         chat_id=chat_id,
         text=text,
         event_id=event_id,
+        attachments=attachments,
         retry=retry_from is not None,
         retry_from=retry_from,
     )

@@ -14,7 +14,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 
 from bots.slack import mapping
 from bots.slack.deps import SlackDeps
-from bots.slack.handlers import chat, media
+from bots.slack.handlers import chat, files, media
 from bots.slack.mapping import Target
 
 logger = logging.getLogger(__name__)
@@ -66,6 +66,10 @@ async def _answer(deps: SlackDeps, message: mapping.Incoming, bot_user_id: str |
         await media.transcribe_and_answer(deps, target, caller, chat_id, clip, message.event_id)
         return
     text = mapping.plain_text(message.text, bot_user_id)
+    shared = mapping.usable_files(message.files)
+    if shared:
+        await files.answer_with_files(deps, target, caller, chat_id, text, shared, message.event_id)
+        return
     if not text and message.files:
         return  # a non-audio file with no words: nothing to answer
     await chat.answer(deps, target, caller, chat_id, text, mapping.event_id(message.event_id))

@@ -20,7 +20,7 @@ from bots.telegram.render import command_events, stop_label
 from bots.telegram.sink import UntilShown
 from core.i18n import Translator
 from core.observability import bind_request_id
-from core.services.requests import Caller, ChatRequest, new_request_id
+from core.services.requests import Attachment, Caller, ChatRequest, new_request_id
 from core.types import AudioReady, ImageReady, Notice, ReplyEvent
 
 logger = logging.getLogger(__name__)
@@ -87,6 +87,7 @@ async def answer(
     event_id: str,
     *,
     before: tuple[ReplyEvent, ...] = (),
+    attachments: tuple[Attachment, ...] = (),
     retry: bool = False,
     retry_of: str | None = None,
 ) -> None:
@@ -99,6 +100,7 @@ async def answer(
         chat_id=conversation_id(message),
         text=text,
         event_id=event_id,
+        attachments=attachments,
         retry=retry,
         retry_of=retry_of,
     )
