@@ -25,13 +25,16 @@ OUTCOME_NOTES = {Outcome.STOPPED: "reply.stopped", Outcome.CUT: "reply.cut"}
 
 
 def with_outcome_note(done: TextDone, t: Translator) -> TextDone:
-    """The final text, with a note saying the answer was stopped or cut short."""
-    key = OUTCOME_NOTES.get(done.outcome)
-    if key is None:
+    """The final text, with a note saying the answer was stopped or cut short, or
+    shortened because the balance (with the overdraft) paid for no more."""
+    keys = [k for k in (OUTCOME_NOTES.get(done.outcome),) if k is not None]
+    if done.shortened:
+        keys.append("reply.shortened")
+    if not keys:
         return done
-    note = t(key)
+    note = "\n".join(t(key) for key in keys)
     text = f"{done.text.rstrip()}\n\n{note}" if done.text.strip() else note
-    return TextDone(text, done.credits, done.usage, done.outcome)
+    return TextDone(text, done.credits, done.usage, done.outcome, done.shortened)
 
 
 async def noted(

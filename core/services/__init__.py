@@ -3,8 +3,9 @@ composition root (bots/bootstrap.py) is the only place that knows concrete class
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from core.models_config import ModelCatalog
 from core.observability import NO_METRICS, MetricsSink
@@ -21,6 +22,7 @@ from core.ports import (
 )
 from core.services.accounts import AccountService
 from core.services.admin import AdminService
+from core.services.allowances import Allowances
 from core.services.api_keys import ApiKeyService
 from core.services.auth import AuthConfig, AuthService
 from core.services.billing import Billing
@@ -33,6 +35,7 @@ from core.services.media import MediaService
 from core.services.passwords import ScryptHasher
 from core.services.profile import ProfileService
 from core.services.progress import HoldProgress
+from core.services.usage import UsageService
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,7 @@ class Core:
     media: MediaService
     conversations: ConversationService
     admin: AdminService
+    usage: UsageService  # each person's own spending (/usage)
     lifecycle: Lifecycle
     billing: Billing  # for the composition root: replay journaled settlements, stop retrying
     progress: HoldProgress  # what open answers produced, written by the lease heartbeat
@@ -69,14 +73,25 @@ def build_core(
     metrics: MetricsSink = NO_METRICS,
     worker_id: str | None = None,
     journal: SettlementJournal | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> Core:
     """``token_codec`` may be None where nobody signs in over HTTP (no JWT secret).
     ``worker_id`` names this process's lease (core.services.leases) on every hold.
     ``journal`` keeps settlements through a database outage (without one, a settlement
-    the database cannot take raises ``StorageUnavailable``)."""
-    accounts = AccountService(uow, config, links, models)
+    the database cannot take raises ``StorageUnavailable``). ``clock`` is "now" for
+    allowances and usage (CLOCK_FILE in tests), default the system clock."""
+    now = clock or (lambda: datetime.now(UTC))
+    allowances = Allowances(config.allowances, now)
+    accounts = AccountService(uow, config, links, models, allowances)
     gate = Gate(uow, accounts, limiter, models, config)
-    billing = Billing(uow, metrics=metrics, worker_id=worker_id, journal=journal)
+    billing = Billing(
+        uow,
+        metrics=metrics,
+        worker_id=worker_id,
+        journal=journal,
+        overdraft=config.max_overdraft,
+        clock=now,
+    )
     hasher = hasher or ScryptHasher()
     progress = HoldProgress()
     return Core(
@@ -90,6 +105,7 @@ def build_core(
         media=MediaService(gate, billing, providers, config),
         conversations=ConversationService(uow, accounts),
         admin=AdminService(uow, accounts),
+        usage=UsageService(uow, accounts, allowances),
         lifecycle=Lifecycle(gate, stops, health),
         billing=billing,
         progress=progress,

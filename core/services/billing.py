@@ -143,10 +143,13 @@ class Billing:
         journal: SettlementJournal | None = None,
         retry_first_s: float = RETRY_FIRST_S,
         retry_max_s: float = RETRY_MAX_S,
+        overdraft: int = 0,
     ) -> None:
         """Without a ``journal`` a settlement the database cannot take raises
-        ``StorageUnavailable`` (the sweep's own settles work that way)."""
+        ``StorageUnavailable`` (the sweep's own settles work that way). ``overdraft``
+        (sub-units) is how far below zero one reservation may take a balance."""
         self._uow = uow
+        self.overdraft = overdraft
         self._clock = clock or (lambda: datetime.now(UTC))
         self._metrics = metrics
         # The lease this worker renews (core.services.leases); every hold records it so
@@ -176,11 +179,19 @@ class Billing:
         *,
         question: str | None = None,
         retry_of: str | None = None,
+        upfront: int = 0,
+        least: int = 0,
     ) -> Hold:
-        """Record the event, reserve ``cost`` and commit, inside the caller's unit of work
-        (chat reads its context window in the same transaction). ``question`` is kept
-        with the hold's owner (a /retry if its worker dies); ``retry_of`` is the
-        interrupted request this one asks again, taken in the same transaction."""
+        """Record the event, reserve and commit, inside the caller's unit of work (chat
+        reads its context window in the same transaction). ``question`` is kept with the
+        hold's owner (a /retry if its worker dies); ``retry_of`` is the interrupted request
+        this one asks again, taken in the same transaction.
+
+        The hold is ``min(cost, balance + overdraft)``: refused when the balance alone
+        does not cover ``upfront`` (chat: the prompt's estimated cost) or the balance with
+        the overdraft does not cover ``least`` (media: the whole price, known in advance;
+        chat: the prompt and one token). Chat then caps its output to what the hold
+        covers, so no request takes a balance below ``-overdraft``."""
         platform = request.caller.platform
         if request.event_id and not await uow.events.record(
             platform, request.event_id, request.request_id
@@ -191,7 +202,15 @@ class Billing:
             await uow.leases.withdraw_retry(platform, request.event_id)
             if not await uow.events.reclaim(platform, request.event_id, request.request_id):
                 raise DuplicateEvent()
-        reserved = await uow.accounts.reserve(account.id, cost) if cost > 0 else 0
+        reserved = 0
+        if cost > 0:
+            reserved = await uow.accounts.reserve(
+                account.id,
+                cost,
+                overdraft=self.overdraft,
+                upfront=upfront,
+                least=least,
+            )
         if cost > 0 and reserved == 0:
             await uow.usage.record(
                 self._event(

@@ -32,6 +32,7 @@ from core.services.config import CoreConfig
 from core.services.gate import Admitted, Gate
 from core.services.progress import HoldProgress
 from core.services.requests import ChatRequest
+from core.services.spend_cap import least_hold, output_cap, prompt_cost
 from core.types import (
     ChatChunk,
     ChatMessage,
@@ -69,6 +70,15 @@ class _Progress:
     started: bool = False  # the events were read, so the upstream was called
     finished: bool = False
     failed: bool = False
+    # The output limit sent upstream, when the hold (balance + overdraft) cut it below
+    # the model's maximum: an answer that reaches it was shortened by the balance.
+    capped_at: int | None = None
+
+    def shortened(self) -> bool:
+        if self.capped_at is None or not self.finished:
+            return False
+        made = self.usage.completion_tokens if self.usage else estimate_tokens(self.text)
+        return made >= self.capped_at
 
 
 _END = object()
@@ -145,8 +155,9 @@ class ChatService:
             )
             window = await uow.conversations.window(conversation, self._config.context_messages)
             messages = self._prompt(window, question)
-            worst = Usage(estimate_prompt_tokens(messages), admitted.model.max_output_tokens)
-            cost = chat_cost(admitted.model, worst)
+            model = admitted.model
+            prompt_tokens = estimate_prompt_tokens(messages)
+            cost = chat_cost(model, Usage(prompt_tokens, model.max_output_tokens))
             hold = await self._billing.hold_in(
                 uow,
                 admitted.account,
@@ -156,6 +167,9 @@ class ChatService:
                 admitted.model.name,
                 question=question,
                 retry_of=retry_of,
+                # Refused before the upstream when the balance alone cannot pay the prompt.
+                upfront=prompt_cost(model, prompt_tokens),
+                least=least_hold(model, prompt_tokens),
             )
             return conversation, messages, hold, question
 
@@ -168,6 +182,10 @@ class ChatService:
             await admission.aclose()
             raise
         progress = _Progress(model=admitted.model)
+        prompt_tokens = estimate_prompt_tokens(messages)
+        worst = chat_cost(admitted.model, Usage(prompt_tokens, admitted.model.max_output_tokens))
+        # The balance (with the overdraft) bounded the hold: the answer may not cost more.
+        ceiling = hold.reserved if hold.reserved < worst else None
         settled: list[Settlement] = []
         self._progress.track(
             hold.request_id, lambda: min(hold.reserved, _produced(progress, messages))
@@ -177,7 +195,7 @@ class ChatService:
             # Once per request, whichever comes first: the end of the stream (so TextDone
             # carries the charge) or the reply being closed early.
             if not settled:
-                settled.append(_settlement(progress, messages, conversation, text))
+                settled.append(_settlement(progress, messages, conversation, text, ceiling))
                 try:
                     await self._billing.settle(hold, settled[0])
                 finally:
@@ -186,10 +204,13 @@ class ChatService:
 
         async def events() -> AsyncGenerator[ReplyEvent, None]:
             progress.started = True
-            async for event in self._from_upstream(hold.request_id, messages, progress):
+            stream = self._from_upstream(hold.request_id, messages, progress, hold.reserved)
+            async for event in stream:
                 yield event
             done = await settle()
-            yield TextDone(progress.text, done.charge, done.usage, done.outcome)
+            yield TextDone(
+                progress.text, done.charge, done.usage, done.outcome, progress.shortened()
+            )
 
         return ChatReply(hold.request_id, events(), settle, admission)
 
@@ -231,10 +252,10 @@ class ChatService:
         ]
 
     async def _from_upstream(
-        self, request_id: str, messages: list[ChatMessage], progress: _Progress
+        self, request_id: str, messages: list[ChatMessage], progress: _Progress, held: int
     ) -> AsyncGenerator[ReplyEvent, None]:
         queue: asyncio.Queue[object] = asyncio.Queue()
-        pump = asyncio.create_task(self._pump(messages, queue, progress))
+        pump = asyncio.create_task(self._pump(messages, queue, progress, held))
         watcher = asyncio.create_task(self._watch_stop(request_id, queue))
         try:
             while True:
@@ -264,17 +285,28 @@ class ChatService:
             await asyncio.gather(pump, watcher, return_exceptions=True)
 
     async def _pump(
-        self, messages: list[ChatMessage], queue: asyncio.Queue[object], progress: _Progress
+        self,
+        messages: list[ChatMessage],
+        queue: asyncio.Queue[object],
+        progress: _Progress,
+        held: int,
     ) -> None:
-        """Stream from the model, falling back to the next model only before any output."""
+        """Stream from the model, falling back to the next model only before any output.
+
+        Each model is asked for no more output than ``held`` pays for at its own prices
+        (a fallback the hold cannot pay for at all is skipped)."""
         first = progress.model
-        candidates = [first, *(m for n in first.fallbacks if (m := self._models.get(n)))]
+        prompt_tokens = estimate_prompt_tokens(messages)
+        fallbacks = [m for n in first.fallbacks if (m := self._models.get(n))]
+        candidates = [first, *(m for m in fallbacks if output_cap(m, prompt_tokens, held) > 0)]
         produced = False
         for index, model in enumerate(candidates):
             progress.model = model
+            limit = output_cap(model, prompt_tokens, held)
+            progress.capped_at = limit if limit < model.max_output_tokens else None
             try:
                 provider = self._providers[model.provider]
-                stream = provider.stream_chat(model.upstream, messages, model.max_output_tokens)
+                stream = provider.stream_chat(model.upstream, messages, max(limit, 1))
                 async with aclosing(stream) as chunks:
                     async for chunk in chunks:
                         produced = produced or bool(chunk.text)
@@ -324,7 +356,11 @@ def _produced(progress: _Progress, messages: list[ChatMessage]) -> int:
 
 
 def _settlement(
-    progress: _Progress, messages: list[ChatMessage], conversation: ConversationKey, question: str
+    progress: _Progress,
+    messages: list[ChatMessage],
+    conversation: ConversationKey,
+    question: str,
+    ceiling: int | None,
 ) -> Settlement:
     estimated = Usage(estimate_prompt_tokens(messages), estimate_tokens(progress.text))
     if not progress.started:
@@ -340,8 +376,13 @@ def _settlement(
     else:
         # Cut, stopped, or the consumer went away: the prompt was read and the text made.
         usage, outcome = estimated, Outcome.CUT if progress.failed else Outcome.STOPPED
+    charge = chat_cost(progress.model, usage)
+    if ceiling is not None:
+        # The estimate of the prompt may fall short of the upstream's count; the bound
+        # promised (never below -MAX_OVERDRAFT through one request) wins over it.
+        charge = min(charge, ceiling)
     return Settlement(
-        charge=chat_cost(progress.model, usage),
+        charge=charge,
         outcome=outcome,
         usage=usage,
         model=progress.model.name,

@@ -102,8 +102,11 @@ class MediaService:
 
         async def reserve(uow: UnitOfWork, admitted: Admitted) -> Hold:
             model = admitted.model
+            cost = worst_case(model)
+            # A price known in advance cannot be cut short: all of it must fit within the
+            # balance and the overdraft, or the request is refused before the upstream.
             return await self._billing.hold_in(
-                uow, admitted.account, request, worst_case(model), feature, model.name
+                uow, admitted.account, request, cost, feature, model.name, least=cost
             )
 
         async with self._gate.admit(request, feature, reserve) as (admitted, hold):

@@ -66,6 +66,8 @@ def _group_key(dimension: StatsDimension) -> ColumnElement[str]:
     if dimension is StatsDimension.DAY_PLATFORM:
         # `||` on both dialects: SQLite's concat() is too recent to rely on.
         return UtcDay(UsageRow.created_at).op("||")(" ").op("||")(UsageRow.platform)
+    if dimension is StatsDimension.FEATURE_MODEL:
+        return UsageRow.feature.op("||")(" ").op("||")(UsageRow.model)
     columns = {
         StatsDimension.MODEL: UsageRow.model.expression,
         StatsDimension.PLATFORM: UsageRow.platform.expression,
