@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -80,6 +80,9 @@ class Hold:
     # A request made with an API key also holds ``key_reserved`` of that key's budget.
     api_key_id: int | None = None
     key_reserved: int = 0
+    # The balance (with the overdraft) bounded the hold below the worst case: the charge
+    # is capped at ``reserved``, so the balance ends no lower than -MAX_OVERDRAFT.
+    bounded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,13 +262,18 @@ class Billing:
             model,
             api_key_id=key.key_id if key is not None else None,
             key_reserved=cost if key is not None else 0,
+            bounded=reserved < cost,
         )
 
     async def settle(self, hold: Hold, settlement: Settlement) -> bool:
         """Charge ``settlement.charge`` against the hold; False if already settled.
 
+        A hold the balance bounded charges at most what it reserved: an estimate of the
+        prompt that fell short of the upstream's count must not break the overdraft bound.
         With a journal, a database outage does not raise: the settlement is journaled,
         True is returned (it will be written), and the background retry writes it."""
+        if hold.bounded and settlement.charge > hold.reserved:
+            settlement = replace(settlement, charge=hold.reserved)
         try:
             settled = await uncancellable(self._settle_or_journal(hold, settlement))
         finally:

@@ -182,10 +182,6 @@ class ChatService:
             await admission.aclose()
             raise
         progress = _Progress(model=admitted.model)
-        prompt_tokens = estimate_prompt_tokens(messages)
-        worst = chat_cost(admitted.model, Usage(prompt_tokens, admitted.model.max_output_tokens))
-        # The balance (with the overdraft) bounded the hold: the answer may not cost more.
-        ceiling = hold.reserved if hold.reserved < worst else None
         settled: list[Settlement] = []
         self._progress.track(
             hold.request_id, lambda: min(hold.reserved, _produced(progress, messages))
@@ -195,7 +191,7 @@ class ChatService:
             # Once per request, whichever comes first: the end of the stream (so TextDone
             # carries the charge) or the reply being closed early.
             if not settled:
-                settled.append(_settlement(progress, messages, conversation, text, ceiling))
+                settled.append(_settlement(progress, messages, conversation, text))
                 try:
                     await self._billing.settle(hold, settled[0])
                 finally:
@@ -360,7 +356,6 @@ def _settlement(
     messages: list[ChatMessage],
     conversation: ConversationKey,
     question: str,
-    ceiling: int | None,
 ) -> Settlement:
     estimated = Usage(estimate_prompt_tokens(messages), estimate_tokens(progress.text))
     if not progress.started:
@@ -376,13 +371,8 @@ def _settlement(
     else:
         # Cut, stopped, or the consumer went away: the prompt was read and the text made.
         usage, outcome = estimated, Outcome.CUT if progress.failed else Outcome.STOPPED
-    charge = chat_cost(progress.model, usage)
-    if ceiling is not None:
-        # The estimate of the prompt may fall short of the upstream's count; the bound
-        # promised (never below -MAX_OVERDRAFT through one request) wins over it.
-        charge = min(charge, ceiling)
     return Settlement(
-        charge=charge,
+        charge=chat_cost(progress.model, usage),
         outcome=outcome,
         usage=usage,
         model=progress.model.name,

@@ -21,9 +21,12 @@ def least_hold(model: ModelSpec, prompt_tokens: int) -> int:
     return prompt_cost(model, prompt_tokens) + price_of(1, model.output_per_1k)
 
 
-def output_cap(model: ModelSpec, prompt_tokens: int, held: int, wanted: int | None = None) -> int:
-    """The most output tokens (at most ``wanted``, default the model's maximum) whose
-    price, with the prompt's, fits in ``held``; 0 when not even the prompt fits."""
+def output_cap(
+    model: ModelSpec, prompt_tokens: int, held: int, wanted: int | None = None, choices: int = 1
+) -> int:
+    """The most output tokens per choice (at most ``wanted``, default the model's
+    maximum) whose price for ``choices`` answers, with the prompt's, fits in ``held``; 0
+    when not even the prompt fits. The /v1 gateway passes its ``n`` as ``choices``."""
     limit = model.max_output_tokens if wanted is None else min(wanted, model.max_output_tokens)
     left = held - prompt_cost(model, prompt_tokens)
     if left < 0:
@@ -31,4 +34,4 @@ def output_cap(model: ModelSpec, prompt_tokens: int, held: int, wanted: int | No
     if model.output_per_1k <= 0:
         return limit
     # price_of rounds up: n tokens cost ceil(n * p / 1000) <= left  <=>  n <= left*1000 // p.
-    return min(limit, left * 1000 // model.output_per_1k)
+    return min(limit, left * 1000 // model.output_per_1k // max(choices, 1))
