@@ -164,6 +164,13 @@ async def _stats(ctx: CommandContext, t: Translator, args: str) -> Reply:
     return Reply(views.stats_text(t, report), private=True, image=chart)
 
 
+async def _allowance(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    user, value = _target(ctx, args)
+    account = await ctx.core.allowance_admin.set_override(ctx.caller, user, value, ctx.event_id)
+    shown = account.allowance_override or t("cmd.allowance_default")
+    return Reply(t("cmd.allowance_set", account=account.id, allowance=shown), private=True)
+
+
 async def _usage(ctx: CommandContext, t: Translator, args: str) -> Reply:
     """``/usage`` (and ``/usage chart`` for a picture of the last 30 days)."""
     await _seen(ctx)
@@ -190,8 +197,9 @@ COMMANDS: dict[str, Handler] = {
     "unban": _unban,
     "user": _user,
     "stats": _stats,
+    "allowance": _allowance,
 }
-ADMIN_COMMANDS = frozenset({"grant", "setrole", "ban", "unban", "user", "stats"})
+ADMIN_COMMANDS = frozenset({"grant", "setrole", "ban", "unban", "user", "stats", "allowance"})
 
 
 async def run_command(ctx: CommandContext, name: str, args: str) -> Reply | None:

@@ -22,6 +22,7 @@ from core.ports import (
 )
 from core.services.accounts import AccountService
 from core.services.admin import AdminService
+from core.services.allowance_admin import AllowanceAdmin
 from core.services.allowances import Allowances
 from core.services.api_keys import ApiKeyService
 from core.services.auth import AuthConfig, AuthService
@@ -49,6 +50,7 @@ class Core:
     conversations: ConversationService
     admin: AdminService
     usage: UsageService  # each person's own spending (/usage)
+    allowance_admin: AllowanceAdmin  # /allowance: one account's allowance override
     lifecycle: Lifecycle
     billing: Billing  # for the composition root: replay journaled settlements, stop retrying
     progress: HoldProgress  # what open answers produced, written by the lease heartbeat
@@ -93,6 +95,7 @@ def build_core(
         clock=now,
     )
     hasher = hasher or ScryptHasher()
+    admin = AdminService(uow, accounts)
     progress = HoldProgress()
     return Core(
         accounts=accounts,
@@ -104,8 +107,9 @@ def build_core(
         chat=ChatService(uow, gate, billing, providers, models, stops, config, progress),
         media=MediaService(gate, billing, providers, config),
         conversations=ConversationService(uow, accounts),
-        admin=AdminService(uow, accounts),
+        admin=admin,
         usage=UsageService(uow, accounts, allowances),
+        allowance_admin=AllowanceAdmin(uow, admin),
         lifecycle=Lifecycle(gate, stops, health),
         billing=billing,
         progress=progress,

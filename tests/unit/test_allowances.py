@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bots.commands import CommandContext, run_command
+from core.errors import BadArgument, NotAllowed
 from core.money import MICRO
 from core.services.allowances import (
     Allowance,
@@ -193,3 +195,34 @@ async def test_usage_adds_up_by_window_feature_and_model():
     assert usage.next_allowance is not None
     assert usage.next_allowance.at == datetime(2027, 1, 1, tzinfo=UTC)
     assert sum(d.credits for d in usage.days) == sum(spent.values())
+
+
+async def test_allowance_and_usage_commands_through_the_shared_command_table():
+    admin, user = caller("900", name="boss"), caller("1", name="alice")
+    store, clock = MemoryStore(), Clock("2026-12-04T10:00:00+00:00")
+    config = with_config(
+        welcome_credits=0,
+        allowances=policy("user:daily:2"),
+        bootstrap_admins=frozenset({admin.identity}),
+    )
+    async with core_on(
+        memory_uow_factory(store), "http://127.0.0.1:9", config=config, clock=clock
+    ) as core:
+        account = await core.accounts.resolve(user)
+        with pytest.raises(NotAllowed):
+            await run_command(CommandContext(core, user, "c"), "allowance", "1 daily:50")
+        for bad in ("1 hourly:5", "1 daily:-3", "1"):
+            with pytest.raises(BadArgument):
+                await run_command(CommandContext(core, admin, "c"), "allowance", bad)
+        reply = await run_command(CommandContext(core, admin, "c"), "allowance", "1 Daily:50")
+        assert reply is not None and reply.text == f"Account #{account.id}: allowance daily:50."
+        clock.set("2026-12-05T10:00:00+00:00")
+        reply = await run_command(CommandContext(core, user, "c"), "usage", "chart")
+        assert reply is not None and reply.private
+        assert reply.text.splitlines()[0] == "Your spending (balance 50.00 credits):"
+        assert "Next allowance: topped up to 50.00 credits (daily) at 2026-12-06 00:00 UTC." in (
+            reply.text
+        )
+        assert reply.image is not None and reply.image.startswith(b"\x89PNG")
+        reply = await run_command(CommandContext(core, admin, "c"), "allowance", "#1 default")
+        assert reply is not None and "the role's (default)" in reply.text
