@@ -90,6 +90,7 @@ def ask_result(request_id: str, done: TextDone) -> mc.AskResult:
         usage=usage(done.usage),
         charge=format_credits(done.credits),
         charge_micro=done.credits,
+        shortened=done.shortened,
     )
 
 

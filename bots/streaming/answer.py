@@ -24,12 +24,18 @@ logger = logging.getLogger(__name__)
 OUTCOME_NOTES = {Outcome.STOPPED: "reply.stopped", Outcome.CUT: "reply.cut"}
 
 
-def with_outcome_note(done: TextDone, t: Translator) -> TextDone:
-    """The final text, with a note saying the answer was stopped or cut short, or
-    shortened because the balance (with the overdraft) paid for no more."""
+def note_keys(done: TextDone) -> list[str]:
+    """The notes an answer ends with: stopped or cut, and shortened because the balance
+    (with the overdraft) paid for no more. Every adapter shows these, and only these."""
     keys = [k for k in (OUTCOME_NOTES.get(done.outcome),) if k is not None]
     if done.shortened:
         keys.append("reply.shortened")
+    return keys
+
+
+def with_outcome_note(done: TextDone, t: Translator) -> TextDone:
+    """The final text, with its notes (``note_keys``) after it."""
+    keys = note_keys(done)
     if not keys:
         return done
     note = "\n".join(t(key) for key in keys)

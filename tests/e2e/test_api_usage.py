@@ -33,3 +33,16 @@ async def test_own_usage_as_json(sqlite_url: str) -> None:
     assert usage["next_allowance"]["amount_micro"] == 150_000_000
     assert usage["next_allowance"]["at"].endswith("T00:00:00+00:00")
     assert sum(day["credits_micro"] for day in usage["days"]) == sum(charges)
+
+
+async def test_ask_says_when_the_balance_shortened_the_answer(sqlite_url: str) -> None:
+    async with running_api(sqlite_url, welcome_credits="1", max_overdraft="0.5") as api:
+        _, token = await api.user("shortie")
+        api.llm.script(reply=" ".join(["word"] * 300))
+        status, body = await api.call("POST", "/ask", token, json={"text": "everything?"})
+        assert status == 200, body
+        assert body["shortened"] is True and body["outcome"] == "ok"
+        status, balance = await api.call("GET", "/balance", token)
+    assert -500_000 <= balance["balance_micro"] < 0  # never below -MAX_OVERDRAFT
+    (sent,) = [r.body["max_tokens"] for r in api.llm.requests_to("/chat/completions")]
+    assert body["usage"]["completion_tokens"] == sent < 1024
