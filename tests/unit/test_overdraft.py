@@ -8,11 +8,12 @@ import pytest
 from core.errors import InsufficientCredits
 from core.money import MICRO
 from core.services.billing import Billing, Settlement
-from core.services.requests import ChatRequest
+from core.services.requests import ChatRequest, ImageRequest
 from core.services.spend_cap import least_hold, output_cap, prompt_cost
 from core.types import Feature, LedgerEntry, LedgerKind, Outcome, Role
+from tests.fakes.llm_server import FakeLLM
 from tests.fakes.memory import MemoryStore, memory_uow_factory
-from tests.harness import caller, models_for_tests
+from tests.harness import caller, core_on, models_for_tests, with_config
 
 
 async def account_with(store: MemoryStore, balance: int) -> int:
@@ -76,3 +77,25 @@ def test_output_cap_is_what_the_hold_pays_for():
     assert output_cap(model, prompt, 2 * MICRO, choices=2) == 40
     assert output_cap(model, prompt, 2 * MICRO, wanted=10) == 10
     assert output_cap(model, prompt, 399_999) == 0
+
+
+@pytest.mark.parametrize(("overdraft", "allowed"), [(MICRO // 2, False), (MICRO, True)])
+async def test_an_image_must_fit_within_the_balance_and_the_overdraft(overdraft, allowed):
+    """An image costs 40 credits, known in advance: with 39 it passes only when the
+    overdraft covers the last credit, and then ends at -1, not lower."""
+    store = MemoryStore()
+    config = with_config(welcome_credits=39 * MICRO, max_overdraft=overdraft)
+    async with (
+        FakeLLM() as llm,
+        core_on(memory_uow_factory(store), llm.base_url, config=config) as core,
+    ):
+        request = ImageRequest(caller=caller("1"), chat_id="c", prompt="a red square")
+        if allowed:
+            ready = await core.media.image(request)
+            assert ready.credits == 40 * MICRO
+        else:
+            with pytest.raises(InsufficientCredits):
+                await core.media.image(request)
+        account = await core.accounts.resolve(caller("1"))
+    assert account.balance == (-MICRO if allowed else 39 * MICRO)
+    assert len(llm.requests_to("/images/generations")) == (1 if allowed else 0)
