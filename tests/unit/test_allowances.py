@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bots.commands import CommandContext, run_command
+from bots.settings import SettingsError, load_settings
 from core.errors import BadArgument, NotAllowed
 from core.money import MICRO
 from core.services.allowances import (
@@ -226,3 +227,36 @@ async def test_allowance_and_usage_commands_through_the_shared_command_table():
         assert reply.image is not None and reply.image.startswith(b"\x89PNG")
         reply = await run_command(CommandContext(core, admin, "c"), "allowance", "#1 default")
         assert reply is not None and "the role's (default)" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("allowances", "user:hourly:2"),
+        ("allowance_timezone", "Mars/Olympus"),
+        ("allowance_mode", "double"),
+        ("max_overdraft", "-1"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_naming_it(setting: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=f"bad setting {setting.upper()}"):
+        load_settings(_env_file=None, **{setting: value})
+
+
+def test_settings_build_the_policy_and_the_overdraft() -> None:
+    settings = load_settings(
+        _env_file=None,
+        allowances="guest:daily:2,user:monthly:20",
+        allowance_mode="add",
+        allowance_timezone="Europe/Moscow",
+        max_overdraft="0.5",
+    )
+    assert settings.allowance_policy == AllowancePolicy(
+        {
+            Role.GUEST: Allowance(Period.DAILY, 2 * MICRO),
+            Role.USER: Allowance(Period.MONTHLY, 20 * MICRO),
+        },
+        AllowanceMode.ADD,
+        "Europe/Moscow",
+    )
+    assert settings.overdraft_micro == MICRO // 2
