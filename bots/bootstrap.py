@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
+from bots.clock import file_clock
 from bots.jwt_tokens import MIN_SECRET_BYTES, JwtCodec
 from bots.metrics import process_metrics
 from bots.settings import Settings
@@ -61,6 +62,8 @@ def core_config(settings: Settings) -> CoreConfig:
     return CoreConfig(
         new_account_role=settings.new_account_role,
         welcome_credits=settings.welcome_micro,
+        max_overdraft=settings.overdraft_micro,
+        allowances=settings.allowance_policy,
         context_messages=settings.context_messages,
         bootstrap_admins=settings.admins,
         role_limits=settings.role_limits,
@@ -171,6 +174,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             worker_id=worker_id,
             journal=FileSettlementJournal(settings.settlement_journal),
             relays=_relays(stack, settings, catalog),
+            clock=file_clock(settings.clock_file) if settings.clock_file else None,
         )
         stack.push_async_callback(core.billing.aclose)
         await _replay_settlements(core)

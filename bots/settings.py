@@ -8,6 +8,7 @@ import re
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     Field,
@@ -20,6 +21,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.money import MICRO, PriceError, to_micro
+from core.services.allowances import AllowanceMode, AllowancePolicy, parse_allowances
 from core.services.config import DEFAULT_ROLE_LIMITS, RoleLimits, parse_admins
 from core.types import IdentityKey, Role
 
@@ -44,6 +46,14 @@ class Settings(BaseSettings):
     bot_admins: str = ""
     new_account_role: Role = Role.USER
     welcome_credits: str = "100"
+    # Refilling allowances (core.services.allowances): "guest:daily:2,user:daily:20".
+    allowances: str = ""
+    allowance_mode: AllowanceMode = AllowanceMode.TOPUP
+    allowance_timezone: str = "UTC"
+    # How far below zero one request may take a balance, in credits.
+    max_overdraft: str = "1"
+    # Tests only: "now" is read from this file (ISO-8601 UTC) at every use.
+    clock_file: Path | None = None
     context_messages: int = Field(3, ge=0, le=100)
     rate_limits: str = ""
     max_input_chars: int = Field(12_000, gt=0)
@@ -91,7 +101,22 @@ class Settings(BaseSettings):
         parse_admins(value)
         return value
 
-    @field_validator("welcome_credits")
+    @field_validator("allowances")
+    @classmethod
+    def _allowances_parse(cls, value: str) -> str:
+        parse_allowances(value)
+        return value
+
+    @field_validator("allowance_timezone")
+    @classmethod
+    def _zone_known(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("welcome_credits", "max_overdraft")
     @classmethod
     def _credits_parse(cls, value: str) -> str:
         try:
@@ -121,6 +146,16 @@ class Settings(BaseSettings):
     @property
     def welcome_micro(self) -> int:
         return to_micro(self.welcome_credits)
+
+    @property
+    def overdraft_micro(self) -> int:
+        return to_micro(self.max_overdraft)
+
+    @property
+    def allowance_policy(self) -> AllowancePolicy:
+        return AllowancePolicy(
+            parse_allowances(self.allowances), self.allowance_mode, self.allowance_timezone
+        )
 
     @property
     def role_limits(self) -> dict[Role, RoleLimits]:

@@ -50,6 +50,7 @@ class LedgerKind(StrEnum):
     SETTLE = "settle"
     LINK_IN = "link_in"
     LINK_OUT = "link_out"
+    ALLOWANCE = "allowance"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,8 @@ class Account:
     language: str | None
     chat_model: str | None
     created_at: datetime
+    allowance_period: str | None = None  # the last allowance period applied
+    allowance_override: str | None = None  # an admin's "daily:50" / "none" for this account
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +169,8 @@ class StatsDimension(StrEnum):
     DAY_PLATFORM = "day_platform"
     # "YYYY-MM-DD model": the admin console's per-model chart.
     DAY_MODEL = "day_model"
+    # "feature model": a person's own spending (/usage).
+    FEATURE_MODEL = "feature_model"
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +255,9 @@ class TextDone:
     credits: int
     usage: Usage
     outcome: Outcome = Outcome.OK
+    # The output limit was cut to what the balance and the overdraft pay for, and the
+    # answer reached it: the person is told in a line after the answer.
+    shortened: bool = False
 
 
 @dataclass(frozen=True, slots=True)

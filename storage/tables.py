@@ -75,6 +75,11 @@ class AccountRow(Base):
     # What the last reserve took: written by the same UPDATE so RETURNING can report it.
     last_hold: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The last allowance period applied ("daily:2026-12-04"): claimed by one guarded
+    # UPDATE, so each period is applied once whatever the number of workers.
+    allowance_period: Mapped[str | None] = mapped_column(String(32))
+    # An admin's "daily:50" or "none" for this account instead of its role's allowance.
+    allowance_override: Mapped[str | None] = mapped_column(String(64))
 
 
 class IdentityRow(Base):

@@ -49,6 +49,9 @@ class AskResult(Answer):
     usage: Usage
     charge: Credits
     charge_micro: int
+    shortened: bool = Field(
+        False, description="the output limit was cut to what the balance and MAX_OVERDRAFT pay for"
+    )
 
 
 class AskFilesResult(AskResult):

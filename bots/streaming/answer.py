@@ -24,14 +24,23 @@ logger = logging.getLogger(__name__)
 OUTCOME_NOTES = {Outcome.STOPPED: "reply.stopped", Outcome.CUT: "reply.cut"}
 
 
+def note_keys(done: TextDone) -> list[str]:
+    """The notes an answer ends with: stopped or cut, and shortened because the balance
+    (with the overdraft) paid for no more. Every adapter shows these, and only these."""
+    keys = [k for k in (OUTCOME_NOTES.get(done.outcome),) if k is not None]
+    if done.shortened:
+        keys.append("reply.shortened")
+    return keys
+
+
 def with_outcome_note(done: TextDone, t: Translator) -> TextDone:
-    """The final text, with a note saying the answer was stopped or cut short."""
-    key = OUTCOME_NOTES.get(done.outcome)
-    if key is None:
+    """The final text, with its notes (``note_keys``) after it."""
+    keys = note_keys(done)
+    if not keys:
         return done
-    note = t(key)
+    note = "\n".join(t(key) for key in keys)
     text = f"{done.text.rstrip()}\n\n{note}" if done.text.strip() else note
-    return TextDone(text, done.credits, done.usage, done.outcome)
+    return TextDone(text, done.credits, done.usage, done.outcome, done.shortened)
 
 
 async def noted(

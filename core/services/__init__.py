@@ -3,8 +3,9 @@ composition root (bots/bootstrap.py) is the only place that knows concrete class
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from core.models_config import ModelCatalog
 from core.observability import NO_METRICS, MetricsSink
@@ -23,6 +24,8 @@ from core.ports import (
 from core.services.accounts import AccountService
 from core.services.admin import AdminService
 from core.services.admin_console import AdminConsole
+from core.services.allowance_admin import AllowanceAdmin
+from core.services.allowances import Allowances
 from core.services.api_keys import ApiKeyService
 from core.services.auth import AuthConfig, AuthService
 from core.services.billing import Billing
@@ -40,6 +43,7 @@ from core.services.media import MediaService
 from core.services.passwords import ScryptHasher
 from core.services.profile import ProfileService
 from core.services.progress import HoldProgress
+from core.services.usage import UsageService
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +58,8 @@ class Core:
     conversations: ConversationService
     admin: AdminService
     console: AdminConsole  # what the web admin console reads beside ``admin``
+    usage: UsageService  # each person's own spending (/usage)
+    allowance_admin: AllowanceAdmin  # /allowance: one account's allowance override
     lifecycle: Lifecycle
     billing: Billing  # for the composition root: replay journaled settlements, stop retrying
     progress: HoldProgress  # what open answers produced, written by the lease heartbeat
@@ -83,17 +89,29 @@ def build_core(
     worker_id: str | None = None,
     journal: SettlementJournal | None = None,
     relays: Mapping[str, GatewayUpstream] | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> Core:
     """``token_codec`` may be None where nobody signs in over HTTP (no JWT secret).
     ``worker_id`` names this process's lease (core.services.leases) on every hold.
     ``journal`` keeps settlements through a database outage (without one, a settlement
     the database cannot take raises ``StorageUnavailable``). ``relays`` (per provider)
     carry the /v1 pass-through routes; without them those routes answer
-    ``EndpointUnsupported``."""
-    accounts = AccountService(uow, config, links, models)
+    ``EndpointUnsupported``. ``clock`` is "now" for allowances and usage (CLOCK_FILE in
+    tests), default the system clock."""
+    now = clock or (lambda: datetime.now(UTC))
+    allowances = Allowances(config.allowances, now)
+    accounts = AccountService(uow, config, links, models, allowances)
     gate = Gate(uow, accounts, limiter, models, config)
-    billing = Billing(uow, metrics=metrics, worker_id=worker_id, journal=journal)
+    billing = Billing(
+        uow,
+        metrics=metrics,
+        worker_id=worker_id,
+        journal=journal,
+        overdraft=config.max_overdraft,
+        clock=now,
+    )
     hasher = hasher or ScryptHasher()
+    admin = AdminService(uow, accounts)
     progress = HoldProgress()
     paid = PaidRelay(gate, billing, relays or {}, models)
     admin = AdminService(uow, accounts)
@@ -110,6 +128,8 @@ def build_core(
         conversations=ConversationService(uow, accounts),
         admin=admin,
         console=AdminConsole(uow, admin, models, health),
+        usage=UsageService(uow, accounts, allowances),
+        allowance_admin=AllowanceAdmin(uow, admin),
         lifecycle=Lifecycle(gate, stops, health),
         billing=billing,
         progress=progress,

@@ -34,6 +34,7 @@ from core.services.config import CoreConfig
 from core.services.gate import Admitted, Gate
 from core.services.progress import HoldProgress
 from core.services.requests import ChatRequest
+from core.services.spend_cap import least_hold, output_cap, prompt_cost
 from core.services.tasks import cancel_and_wait
 from core.types import (
     ChatChunk,
@@ -74,6 +75,15 @@ class _Progress:
     started: bool = False  # the events were read, so the upstream was called
     finished: bool = False
     failed: bool = False
+    # The output limit sent upstream, when the hold (balance + overdraft) cut it below
+    # the model's maximum: an answer that reaches it was shortened by the balance.
+    capped_at: int | None = None
+
+    def shortened(self) -> bool:
+        if self.capped_at is None or not self.finished:
+            return False
+        made = self.usage.completion_tokens if self.usage else estimate_tokens(self.text)
+        return made >= self.capped_at
 
 
 _END = object()
@@ -152,8 +162,9 @@ class ChatService:
             if files is not None and files.images:
                 self._check_vision(admitted)
                 messages[-1] = ChatMessage("user", messages[-1].content, files.images)
-            worst = Usage(estimate_prompt_tokens(messages), admitted.model.max_output_tokens)
-            cost = chat_cost(admitted.model, worst)
+            model = admitted.model
+            prompt_tokens = estimate_prompt_tokens(messages)
+            cost = chat_cost(model, Usage(prompt_tokens, model.max_output_tokens))
             hold = await self._billing.hold_in(
                 uow,
                 admitted.account,
@@ -163,6 +174,9 @@ class ChatService:
                 admitted.model.name,
                 question=question,
                 retry_of=retry_of,
+                # Refused before the upstream when the balance alone cannot pay the prompt.
+                upfront=prompt_cost(model, prompt_tokens),
+                least=least_hold(model, prompt_tokens),
             )
             return conversation, messages, hold, question
 
@@ -195,10 +209,13 @@ class ChatService:
             progress.started = True
             for note in _trim_notes(files, self._config.document_tokens):
                 yield note
-            async for event in self._from_upstream(hold.request_id, messages, progress):
+            stream = self._from_upstream(hold.request_id, messages, progress, hold.reserved)
+            async for event in stream:
                 yield event
             done = await settle()
-            yield TextDone(progress.text, done.charge, done.usage, done.outcome)
+            yield TextDone(
+                progress.text, done.charge, done.usage, done.outcome, progress.shortened()
+            )
 
         return ChatReply(hold.request_id, events(), settle, admission)
 
@@ -249,10 +266,10 @@ class ChatService:
         ]
 
     async def _from_upstream(
-        self, request_id: str, messages: list[ChatMessage], progress: _Progress
+        self, request_id: str, messages: list[ChatMessage], progress: _Progress, held: int
     ) -> AsyncGenerator[ReplyEvent, None]:
         queue: asyncio.Queue[object] = asyncio.Queue()
-        pump = asyncio.create_task(self._pump(messages, queue, progress))
+        pump = asyncio.create_task(self._pump(messages, queue, progress, held))
         watcher = asyncio.create_task(self._watch_stop(request_id, queue))
         try:
             while True:
@@ -280,26 +297,33 @@ class ChatService:
             await cancel_and_wait(pump, watcher)
 
     async def _pump(
-        self, messages: list[ChatMessage], queue: asyncio.Queue[object], progress: _Progress
+        self,
+        messages: list[ChatMessage],
+        queue: asyncio.Queue[object],
+        progress: _Progress,
+        held: int,
     ) -> None:
-        """Stream from the model, falling back to the next model only before any output."""
+        """Stream from the model, falling back to the next model only before any output.
+
+        Each model is asked for no more output than ``held`` pays for at its own prices
+        (a fallback the hold cannot pay for at all is skipped)."""
         first = progress.model
-        # A question with pictures falls back only to models that can see them.
+        prompt_tokens = estimate_prompt_tokens(messages)
+        # A question with pictures falls back only to models that can see them, and only
+        # to models the hold can pay for at their own prices.
         pictures = any(m.images for m in messages)
-        candidates = [
-            first,
-            *(
-                m
-                for n in first.fallbacks
-                if (m := self._models.get(n)) and (m.vision or not pictures)
-            ),
+        fallbacks = [
+            m for n in first.fallbacks if (m := self._models.get(n)) and (m.vision or not pictures)
         ]
+        candidates = [first, *(m for m in fallbacks if output_cap(m, prompt_tokens, held) > 0)]
         produced = False
         for index, model in enumerate(candidates):
             progress.model = model
+            limit = output_cap(model, prompt_tokens, held)
+            progress.capped_at = limit if limit < model.max_output_tokens else None
             try:
                 provider = self._providers[model.provider]
-                stream = provider.stream_chat(model.upstream, messages, model.max_output_tokens)
+                stream = provider.stream_chat(model.upstream, messages, max(limit, 1))
                 async with aclosing(stream) as chunks:
                     async for chunk in chunks:
                         produced = produced or bool(chunk.text)
@@ -350,7 +374,10 @@ def _produced(progress: _Progress, messages: list[ChatMessage]) -> int:
 
 
 def _settlement(
-    progress: _Progress, messages: list[ChatMessage], conversation: ConversationKey, question: str
+    progress: _Progress,
+    messages: list[ChatMessage],
+    conversation: ConversationKey,
+    question: str,
 ) -> Settlement:
     estimated = Usage(estimate_prompt_tokens(messages), estimate_tokens(progress.text))
     if not progress.started:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.money import MICRO
+from core.services.allowances import AllowancePolicy
 from core.types import IdentityKey, Role
 
 DEFAULT_SYSTEM_PROMPT = (
@@ -30,6 +31,9 @@ DEFAULT_ROLE_LIMITS = {
 class CoreConfig:
     new_account_role: Role = Role.USER
     welcome_credits: int = 100 * MICRO
+    # How far below zero one request may take a balance (sub-units): MAX_OVERDRAFT.
+    max_overdraft: int = MICRO
+    allowances: AllowancePolicy = field(default_factory=AllowancePolicy)
     context_messages: int = 3
     bootstrap_admins: frozenset[IdentityKey] = frozenset()
     role_limits: dict[Role, RoleLimits] = field(default_factory=lambda: dict(DEFAULT_ROLE_LIMITS))

@@ -69,6 +69,8 @@ def _group_key(dimension: StatsDimension) -> ColumnElement[str]:
         return UtcDay(UsageRow.created_at).op("||")(" ").op("||")(UsageRow.platform)
     if dimension is StatsDimension.DAY_MODEL:
         return UtcDay(UsageRow.created_at).op("||")(" ").op("||")(UsageRow.model)
+    if dimension is StatsDimension.FEATURE_MODEL:
+        return UsageRow.feature.op("||")(" ").op("||")(UsageRow.model)
     columns = {
         StatsDimension.MODEL: UsageRow.model.expression,
         StatsDimension.PLATFORM: UsageRow.platform.expression,

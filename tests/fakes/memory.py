@@ -140,15 +140,36 @@ class MemoryAccountRepository(Repository):
     async def set_chat_model(self, account_id: int, model: str | None) -> None:
         self._set(account_id, "chat_model", model)
 
-    async def reserve(self, account_id: int, cost: int) -> int:
-        if cost < 0:
+    async def reserve(
+        self,
+        account_id: int,
+        cost: int,
+        *,
+        overdraft: int = 0,
+        upfront: int = 0,
+        least: int = 0,
+    ) -> int:
+        if min(cost, overdraft, upfront, least) < 0:
             raise ValueError("a reservation cannot be negative")
         row = self._store.accounts.get(account_id)
-        if row is None or row.account.balance <= 0 or row.account.banned:
+        if row is None or row.account.banned:
             return 0
-        taken = min(cost, row.account.balance)
+        balance = row.account.balance
+        if balance <= 0 or balance < upfront or balance + overdraft < least:
+            return 0
+        taken = min(cost, balance + overdraft)
         self._add(row, -taken)
         return taken
+
+    async def claim_allowance(self, account_id: int, period: str) -> int | None:
+        row = self._store.accounts.get(account_id)
+        if row is None or row.account.allowance_period == period:
+            return None
+        self._set(account_id, "allowance_period", period)
+        return row.account.balance
+
+    async def set_allowance_override(self, account_id: int, override: str | None) -> None:
+        self._set(account_id, "allowance_override", override)
 
     async def add_to_balance(self, account_id: int, amount: int) -> int:
         row = self._store.accounts.get(account_id)
@@ -289,6 +310,8 @@ def _stats_key(event: UsageEvent, dimension: StatsDimension) -> str:
         return event.model
     if dimension is StatsDimension.PLATFORM:
         return event.platform
+    if dimension is StatsDimension.FEATURE_MODEL:
+        return f"{event.feature.value} {event.model}"
     return event.feature.value
 
 

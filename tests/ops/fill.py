@@ -29,6 +29,9 @@ def settings_for(url: str, llm: FakeLLM) -> Settings:
         openai_base_url=llm.base_url,
         openai_api_key=TEST_API_KEY,
         welcome_credits="5",
+        # The admin's 40-credit image on 4.67 credits ends at -35.33: a negative balance
+        # in the backup, as before the overdraft was bounded (1 credit by default).
+        max_overdraft="40",
         bot_admins="telegram:42,api:root",
         jwt_secret=JWT_SECRET,
         api_scrypt_n=2**10,

@@ -24,9 +24,9 @@ from core.errors import CoreError
 
 logger = logging.getLogger(__name__)
 
-SHARED = ("balance", "reset", "history", "model", "lang", "link", "help", "start")
+SHARED = ("balance", "reset", "history", "model", "lang", "link", "usage", "help", "start")
 PAID = ("ask", "retry", "image", "tts")
-SLASH_COMMANDS = (*PAID, *SHARED[:6], "admin")
+SLASH_COMMANDS = (*PAID, *SHARED[:7], "admin")
 
 CommandListener = Callable[[AsyncAck, dict[str, Any], AsyncRespond], Awaitable[None]]
 
