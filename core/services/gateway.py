@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from core.errors import BadArgument, UpstreamError
 from core.models_config import ModelSpec
@@ -28,6 +28,7 @@ from core.services.chat_reply import Reply, admit_to_the_end
 from core.services.gate import Admitted, Gate
 from core.services.gateway_usage import Produced, charge_for, usage_to_charge
 from core.services.requests import PaidRequest
+from core.services.spend_cap import least_hold, output_cap, prompt_cost
 from core.tokenizer import count_json, count_messages
 from core.types import Feature, Outcome, Usage
 
@@ -86,11 +87,26 @@ class ChatGatewayService:
 
     async def _admit(self, request: GatewayChatRequest, prompt: int) -> GatewayReply:
         async def reserve(uow: UnitOfWork, admitted: Admitted) -> tuple[Plan, Hold]:
-            plan = plan_for(request.body, admitted.model, prompt)
-            worst = chat_cost(admitted.model, usage_of(plan))
+            model = admitted.model
+            plan = plan_for(request.body, model, prompt)
+            worst = chat_cost(model, usage_of(plan))
             hold = await self._billing.hold_in(
-                uow, admitted.account, request, worst, Feature.CHAT, admitted.model.name
+                uow,
+                admitted.account,
+                request,
+                worst,
+                Feature.CHAT,
+                model.name,
+                # The bounded overdraft: refused before the upstream when the balance alone
+                # cannot pay the prompt; otherwise the output is capped to what was held.
+                upfront=prompt_cost(model, prompt),
+                least=least_hold(model, prompt),
             )
+            choices = answers_of(request.body)
+            per_choice = plan.output_tokens // choices
+            cap = output_cap(model, prompt, hold.reserved, wanted=per_choice, choices=choices)
+            if cap < per_choice:
+                plan = capped(plan, max(cap, 1), choices)
             return plan, hold
 
         admission = AsyncExitStack()
@@ -189,9 +205,23 @@ def plan_for(body: JSONObject, model: ModelSpec, prompt: int | None = None) -> P
     if stream:
         # Usage is asked for always, so billing is exact; the client sees it only if it asked.
         upstream["stream_options"] = {**given_options, "include_usage": True}
-    n = whole(body.get("n")) or 1
     counted = prompt_tokens(body) if prompt is None else prompt
-    return Plan(upstream, stream, wants_usage, counted, limit * n)
+    return Plan(upstream, stream, wants_usage, counted, limit * answers_of(body))
+
+
+def answers_of(body: JSONObject) -> int:
+    """How many answers the request asks for (``n``, default 1)."""
+    return whole(body.get("n")) or 1
+
+
+def capped(plan: Plan, cap: int, choices: int) -> Plan:
+    """``plan`` with its output limit lowered to ``cap`` tokens per answer: what a low
+    balance plus the allowed overdraft pays for. The upstream then ends with
+    ``finish_reason: "length"``, which the client reads as a shortened answer."""
+    body = dict(plan.body)
+    for key in [k for k in LIMIT_KEYS if k in body] or ["max_tokens"]:
+        body[key] = cap
+    return replace(plan, body=body, output_tokens=cap * choices)
 
 
 def usage_of(plan: Plan) -> Usage:

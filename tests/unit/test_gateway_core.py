@@ -179,3 +179,21 @@ def test_long_texts_are_counted_in_pieces_the_package_accepts() -> None:
     # Cut at spaces, the pieces add up to the whole's count, as one call would give it.
     assert count_tokens(sentence * 25_000) == per_repeat * 25_000 + 1
     assert count_tokens("\U0001f600" * 300_000) >= 300_000  # no word boundary at all
+
+
+def test_a_low_balance_caps_the_output_limit_of_every_answer() -> None:
+    from core.services.gateway import answers_of, capped
+    from core.services.spend_cap import output_cap
+
+    body: dict[str, object] = {"model": "m", "messages": HI, "n": 2, "max_tokens": 80}
+    plan = plan_for(body, MODEL, prompt=10)
+    choices = answers_of(body)
+    # The hold pays the prompt (10 tokens at 1 credit/1k) and 50 tokens per answer.
+    held = 10 + 2 * 50 * 2
+    cap = output_cap(MODEL, 10, held, wanted=plan.output_tokens // choices, choices=choices)
+    assert cap == 50
+    shortened = capped(plan, cap, choices)
+    assert shortened.body["max_tokens"] == 50 and shortened.output_tokens == 100
+    assert plan.body["max_tokens"] == 80  # the plan it came from is untouched
+    both = capped(plan_for({**body, "max_completion_tokens": 90}, MODEL, prompt=10), 7, 2)
+    assert both.body["max_tokens"] == both.body["max_completion_tokens"] == 7
