@@ -14,6 +14,7 @@ from bots.runners import ADAPTERS, run_adapters, run_console_app
 from bots.settings import Settings, SettingsError, load_settings
 from core.errors import StorageUnavailable
 from core.models_config import ModelsFileError
+from core.services.personas import PersonasFileError
 
 logger = logging.getLogger("bots")
 
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level, settings.secret_values(), settings.log_format)
     try:
         return asyncio.run(_dispatch(args, settings))
-    except (SettingsError, ModelsFileError, StorageUnavailable) as exc:
+    except (SettingsError, ModelsFileError, PersonasFileError, StorageUnavailable) as exc:
         print(f"switchboard: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -22,6 +22,7 @@ from core.services import Core, build_core
 from core.services.auth import AuthConfig
 from core.services.config import DEFAULT_SYSTEM_PROMPT, CoreConfig
 from core.services.passwords import ScryptHasher
+from core.services.personas import load_personas_file
 from storage.db import create_engine
 from storage.health import StorageHealth
 from storage.kv import KvServices, open_kv
@@ -65,6 +66,8 @@ def core_config(settings: Settings) -> CoreConfig:
         max_audio_bytes=settings.max_audio_mb * 1024 * 1024,
         max_audio_seconds=settings.max_audio_seconds,
         system_prompt=settings.system_prompt or DEFAULT_SYSTEM_PROMPT,
+        context_idle_minutes=settings.context_idle_minutes,
+        quote_depth=settings.quote_depth,
     )
 
 
@@ -116,6 +119,7 @@ async def _replay_settlements(core: Core) -> None:
 @asynccontextmanager
 async def open_app(settings: Settings) -> AsyncIterator[App]:
     catalog = load_models_file(settings.models_file)
+    personas = load_personas_file(settings.personas_file, catalog)
     url = settings.effective_database_url
     async with AsyncExitStack() as stack:
         if settings.auto_migrate:
@@ -138,6 +142,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             health=StorageHealth(engine, kv),
             login_limiter=login_limiter(kv, settings),
             token_codec=jwt_codec(settings),
+            personas=personas,
             hasher=ScryptHasher(n=settings.api_scrypt_n),
             auth_config=AuthConfig(
                 access_ttl_s=settings.api_access_ttl_s, refresh_ttl_s=settings.api_refresh_ttl_s

@@ -161,3 +161,7 @@ class IdempotencyConflict(CoreError):
 
 class NotFound(CoreError):
     key = "api.not_found"
+
+
+class UnknownPersona(CoreError):
+    key = "error.unknown_persona"  # params: persona

@@ -22,6 +22,7 @@ from core.errors import StorageUnavailable
 from core.ports import (
     AccountRepository,
     ApiKeyRepository,
+    ChatSettingsRepository,
     ConversationRepository,
     CredentialRepository,
     DirectoryRepository,
@@ -42,6 +43,7 @@ from storage.db import (
 from storage.repositories import (
     SqlAccountRepository,
     SqlApiKeyRepository,
+    SqlChatSettingsRepository,
     SqlConversationRepository,
     SqlCredentialRepository,
     SqlDirectoryRepository,
@@ -71,6 +73,7 @@ class SqlUnitOfWork:
     idempotency: IdempotencyRepository
     directory: DirectoryRepository
     leases: LeaseRepository
+    chat_settings: ChatSettingsRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -108,6 +111,7 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyRepository(connection)
         self.directory = SqlDirectoryRepository(connection)
         self.leases = SqlLeaseRepository(connection)
+        self.chat_settings = SqlChatSettingsRepository(connection)
         return self
 
     async def __aexit__(

@@ -23,6 +23,7 @@ from core.providers.openai_compat import OpenAICompatibleProvider
 from core.services import Core, build_core
 from core.services.config import CoreConfig, RoleLimits
 from core.services.passwords import ScryptHasher
+from core.services.personas import NO_PERSONAS, PersonaCatalog
 from core.services.requests import Caller
 from core.types import IdentityKey, Role
 from storage.kv.login_limits import MemoryLoginLimiter
@@ -96,6 +97,7 @@ async def core_on(
     token_codec: TokenCodec | None = None,
     login_limiter: LoginLimiter | None = None,
     journal: SettlementJournal | None = None,
+    personas: PersonaCatalog = NO_PERSONAS,
 ) -> AsyncIterator[Core]:
     async with AsyncExitStack() as stack:
         provider = OpenAICompatibleProvider(base_url, TEST_API_KEY, idle_timeout=idle_timeout)
@@ -116,6 +118,7 @@ async def core_on(
             token_codec=token_codec,
             hasher=ScryptHasher(n=2**10),  # fast: these tests are not about hashing cost
             journal=journal,
+            personas=personas,
         )
         stack.push_async_callback(core.billing.aclose)
         yield core

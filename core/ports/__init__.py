@@ -21,6 +21,7 @@ from core.ports.auth import (
     TokenCodec,
     TokenType,
 )
+from core.ports.chat_settings import ChatSettings, ChatSettingsRepository, VoiceMode
 from core.ports.conversations import (
     ConversationRepository,
     EventRepository,
@@ -55,6 +56,8 @@ __all__ = [
     "AccountRepository",
     "ApiKeyRecord",
     "ApiKeyRepository",
+    "ChatSettings",
+    "ChatSettingsRepository",
     "ConversationRepository",
     "Credential",
     "CredentialRepository",
@@ -85,4 +88,5 @@ __all__ = [
     "UnitOfWorkFactory",
     "UsageRepository",
     "UserEntry",
+    "VoiceMode",
 ]

@@ -26,6 +26,10 @@ class ConversationRepository(Protocol):
 
     async def reset(self, conversation: ConversationKey) -> None: ...
 
+    async def transcript(self, conversation: ConversationKey, limit: int) -> list[StoredMessage]:
+        """The last ``limit`` messages of the conversation, reset or not, oldest first."""
+        ...
+
     async def history(self, account_id: int, limit: int) -> list[Exchange]:
         """The last ``limit`` question/answer pairs of the account, newest first."""
         ...

@@ -9,6 +9,7 @@ from typing import Protocol, Self
 
 from core.ports.accounts import AccountRepository, DirectoryRepository, SecurityRepository
 from core.ports.auth import ApiKeyRepository, CredentialRepository, RefreshTokenRepository
+from core.ports.chat_settings import ChatSettingsRepository
 from core.ports.conversations import ConversationRepository, EventRepository, UsageRepository
 from core.ports.leases import LeaseRepository
 from core.ports.ledger import IdempotencyRepository, LedgerRepository
@@ -29,6 +30,7 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyRepository
     directory: DirectoryRepository
     leases: LeaseRepository
+    chat_settings: ChatSettingsRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -24,12 +24,14 @@ from core.services.admin import AdminService
 from core.services.auth import AuthConfig, AuthService
 from core.services.billing import Billing
 from core.services.chat import ChatService
+from core.services.chat_settings import ChatSettingsService
 from core.services.config import CoreConfig
 from core.services.conversation import ConversationService
 from core.services.gate import Gate
 from core.services.lifecycle import Lifecycle
 from core.services.media import MediaService
 from core.services.passwords import ScryptHasher
+from core.services.personas import NO_PERSONAS, PersonaCatalog
 from core.services.profile import ProfileService
 
 
@@ -39,6 +41,7 @@ class Core:
     auth: AuthService
     profile: ProfileService
     chat: ChatService
+    chat_settings: ChatSettingsService
     media: MediaService
     conversations: ConversationService
     admin: AdminService
@@ -65,6 +68,7 @@ def build_core(
     metrics: MetricsSink = NO_METRICS,
     worker_id: str | None = None,
     journal: SettlementJournal | None = None,
+    personas: PersonaCatalog = NO_PERSONAS,
 ) -> Core:
     """``token_codec`` may be None where nobody signs in over HTTP (no JWT secret).
     ``worker_id`` names this process's lease (core.services.leases) on every hold.
@@ -74,13 +78,15 @@ def build_core(
     gate = Gate(uow, accounts, limiter, models, config)
     billing = Billing(uow, metrics=metrics, worker_id=worker_id, journal=journal)
     hasher = hasher or ScryptHasher()
+    chat_settings = ChatSettingsService(uow, accounts, personas)
     return Core(
         accounts=accounts,
         auth=AuthService(
             uow, accounts, token_codec, login_limiter, hasher, auth_config or AuthConfig()
         ),
         profile=ProfileService(uow, accounts, hasher),
-        chat=ChatService(uow, gate, billing, providers, models, stops, config),
+        chat=ChatService(uow, gate, billing, providers, models, stops, config, chat_settings),
+        chat_settings=chat_settings,
         media=MediaService(gate, billing, providers, config),
         conversations=ConversationService(uow, accounts),
         admin=AdminService(uow, accounts),

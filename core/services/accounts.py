@@ -165,6 +165,7 @@ class AccountService:
         await uow.accounts.move_identities(source.id, target.id)
         await uow.conversations.move_account(source.id, target.id)
         await uow.usage.move_account(source.id, target.id)
+        await uow.chat_settings.move_account(source.id, target.id)
         if source.balance:
             tag = f"link:{source.id}:{target.id}:{datetime.now(UTC).timestamp()}"
             await uow.ledger.append(
@@ -188,6 +189,7 @@ class AccountService:
         """Delete the account and everything that is its data (its ledger, messages, usage,
         identities, credentials and tokens)."""
         async with self._uow() as uow:
+            await uow.chat_settings.erase(account_id)
             await uow.directory.erase(account_id)
             await uow.commit()
         logger.info("account %s erased", account_id)

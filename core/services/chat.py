@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from core.errors import CoreError, EmptyInput, InputTooLong, UpstreamBadRequest, UpstreamError
 from core.models_config import ModelCatalog, ModelSpec
@@ -21,9 +22,10 @@ from core.observability import bind_request_id
 from core.ports import ModelProvider, StopSignals, UnitOfWork, UnitOfWorkFactory
 from core.services.billing import Billing, Hold, Settlement, uncancellable
 from core.services.chat_reply import ChatReply
+from core.services.chat_settings import ChatSettingsService, Effective
 from core.services.config import CoreConfig
 from core.services.gate import Admitted, Gate
-from core.services.requests import ChatRequest
+from core.services.requests import ChatRequest, Quote
 from core.types import (
     ChatChunk,
     ChatMessage,
@@ -63,6 +65,32 @@ class _Progress:
     failed: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class _Reserved:
+    conversation: ConversationKey
+    messages: list[ChatMessage]
+    hold: Hold
+    model: ModelSpec
+    effective: Effective
+
+
+def with_quotes(text: str, quoted: Sequence[Quote], limit: int) -> str:
+    """The question after the messages it replies to (oldest first, each a quote block),
+    the quotes cut to ``limit`` characters in all. Only the question itself is stored."""
+    blocks: list[str] = []
+    room = limit
+    for quote in quoted:  # nearest first: the nearest is kept when room runs out
+        body = quote.text.strip()[:room]
+        if not body:
+            continue
+        room -= len(body)
+        who = f"{quote.author} wrote" if quote.author else "Quoted message"
+        blocks.append(f"[{who}:]\n" + "\n".join(f"> {line}" for line in body.splitlines()))
+    if not blocks:
+        return text
+    return "\n\n".join([*reversed(blocks), text])
+
+
 _END = object()
 _STOP = object()
 
@@ -77,8 +105,10 @@ class ChatService:
         models: ModelCatalog,
         stops: StopSignals,
         config: CoreConfig,
+        settings: ChatSettingsService,
     ) -> None:
         self._uow = uow
+        self._settings = settings
         self._gate = gate
         self._billing = billing
         self._providers = providers
@@ -124,30 +154,30 @@ class ChatService:
         if len(text) > self._config.max_input_chars:
             raise InputTooLong(length=len(text), limit=self._config.max_input_chars)
 
-        async def reserve(
-            uow: UnitOfWork, admitted: Admitted
-        ) -> tuple[ConversationKey, list[ChatMessage], Hold]:
-            conversation = ConversationKey(
-                request.caller.platform, request.chat_id, admitted.account.id
-            )
-            window = await uow.conversations.window(conversation, self._config.context_messages)
-            messages = self._prompt(window, text)
-            worst = Usage(estimate_prompt_tokens(messages), admitted.model.max_output_tokens)
-            cost = chat_cost(admitted.model, worst)
+        async def reserve(uow: UnitOfWork, admitted: Admitted) -> _Reserved:
+            account = admitted.account
+            conversation = ConversationKey(request.caller.platform, request.chat_id, account.id)
+            effective = await self._settings.effective(uow, account, conversation)
+            model = effective.model(account, admitted.model, self._models)
+            window = await self._window(uow, conversation)
+            system = effective.system_prompt(self._config.system_prompt)
+            messages = self._prompt(system, window, text, request.quoted)
+            worst = Usage(estimate_prompt_tokens(messages), model.max_output_tokens)
             hold = await self._billing.hold_in(
-                uow, admitted.account, request, cost, Feature.CHAT, admitted.model.name
+                uow, account, request, chat_cost(model, worst), Feature.CHAT, model.name
             )
-            return conversation, messages, hold
+            return _Reserved(conversation, messages, hold, model, effective)
 
         admission = AsyncExitStack()
         try:
-            admitted, (conversation, messages, hold) = await admission.enter_async_context(
+            _, reserved = await admission.enter_async_context(
                 self._gate.admit(request, Feature.CHAT, reserve)
             )
         except BaseException:
             await admission.aclose()
             raise
-        progress = _Progress(model=admitted.model)
+        conversation, messages, hold = reserved.conversation, reserved.messages, reserved.hold
+        progress = _Progress(model=reserved.model)
         settled: list[Settlement] = []
 
         async def settle() -> Settlement:
@@ -165,7 +195,7 @@ class ChatService:
             done = await settle()
             yield TextDone(progress.text, done.charge, done.usage, done.outcome)
 
-        return ChatReply(hold.request_id, events(), settle, admission)
+        return ChatReply(hold.request_id, events(), settle, admission, reserved.effective)
 
     async def ask(self, request: ChatRequest) -> AsyncGenerator[ReplyEvent, None]:
         """``start`` and its events as one generator: refusals are raised at the first
@@ -175,11 +205,25 @@ class ChatService:
             async for event in reply.events:
                 yield event
 
-    def _prompt(self, window: list[StoredMessage], text: str) -> list[ChatMessage]:
+    async def _window(self, uow: UnitOfWork, conversation: ConversationKey) -> list[StoredMessage]:
+        """The stored context, reset first when it went quiet for ``context_idle_minutes``
+        (in the admission's transaction: a refused question leaves it as it was)."""
+        window = await uow.conversations.window(conversation, self._config.context_messages)
+        idle = self._config.context_idle_minutes
+        if idle > 0 and window:
+            last = window[-1].created_at
+            if last is not None and datetime.now(UTC) - last > timedelta(minutes=idle):
+                await uow.conversations.reset(conversation)
+                return []
+        return window
+
+    def _prompt(
+        self, system: str, window: list[StoredMessage], text: str, quoted: Sequence[Quote]
+    ) -> list[ChatMessage]:
         return [
-            ChatMessage("system", self._config.system_prompt),
+            ChatMessage("system", system),
             *(ChatMessage(m.role, m.content) for m in window),
-            ChatMessage("user", text),
+            ChatMessage("user", with_quotes(text, quoted, self._config.max_input_chars)),
         ]
 
     async def _from_upstream(

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Self
 
 from core.services.billing import uncancellable
+from core.services.chat_settings import DEFAULT_EFFECTIVE, Effective
 from core.types import ReplyEvent
 
 
@@ -24,8 +25,12 @@ class ChatReply:
         events: AsyncGenerator[ReplyEvent, None],
         settle: Callable[[], Awaitable[object]],
         admission: AsyncExitStack,
+        settings: Effective = DEFAULT_EFFECTIVE,
     ) -> None:
         self.request_id = request_id
+        # The person's settings it was answered with: the adapter reads ``show_cost`` and
+        # ``speaks`` to add the cost line and the spoken answer.
+        self.settings = settings
         self._events = events
         self._settle = settle
         self._admission = admission

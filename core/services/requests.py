@@ -60,8 +60,20 @@ class PaidRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class Quote:
+    """A message the question replies to (someone else's or the bot's), nearest first."""
+
+    text: str
+    author: str | None = None
+
+    def __post_init__(self) -> None:
+        _clean_fields(self, "text", "author")
+
+
+@dataclass(frozen=True, slots=True)
 class ChatRequest(PaidRequest):
     text: str = ""
+    quoted: tuple[Quote, ...] = ()
 
     def __post_init__(self) -> None:
         PaidRequest.__post_init__(self)

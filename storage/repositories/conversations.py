@@ -56,6 +56,30 @@ class SqlConversationRepository(SqlRepository):
             for row in reversed(rows)
         ]
 
+    async def transcript(self, conversation: ConversationKey, limit: int) -> list[StoredMessage]:
+        if limit <= 0:
+            return []
+        statement = (
+            select(MessageRow)
+            .where(
+                MessageRow.platform == conversation.platform,
+                MessageRow.chat_id == conversation.chat_id,
+                MessageRow.account_id == conversation.account_id,
+            )
+            .order_by(MessageRow.id.desc())
+            .limit(limit)
+        )
+        rows = list((await self._execute(statement)).all())
+        return [
+            StoredMessage(
+                role=row.role,
+                content=row.content,
+                request_id=row.request_id,
+                created_at=row.created_at,
+            )
+            for row in reversed(rows)
+        ]
+
     async def reset(self, conversation: ConversationKey) -> None:
         await self._execute(
             update(MessageRow)

@@ -16,6 +16,7 @@ from typing import Any, Self
 from core.ports import (
     AccountRepository,
     ApiKeyRepository,
+    ChatSettingsRepository,
     ConversationRepository,
     CredentialRepository,
     DirectoryRepository,
@@ -51,6 +52,7 @@ from tests.fakes.memory_auth import (
     MemoryRefreshTokens,
     MemorySecurity,
 )
+from tests.fakes.memory_chat_settings import MemoryChatSettings
 from tests.fakes.memory_store import (
     MemoryStore,
     Repository,
@@ -236,6 +238,12 @@ class MemoryConversationRepository(Repository):
         rows = [r for r in self._store.messages if r.conversation == conversation and r.in_window]
         return [r.message for r in rows[-limit:]]
 
+    async def transcript(self, conversation: ConversationKey, limit: int) -> list[StoredMessage]:
+        if limit <= 0:
+            return []
+        rows = [r for r in self._store.messages if r.conversation == conversation]
+        return [r.message for r in rows[-limit:]]
+
     async def reset(self, conversation: ConversationKey) -> None:
         for row in self._store.messages:
             if row.conversation == conversation and row.in_window:
@@ -419,6 +427,7 @@ class MemoryUnitOfWork:
     idempotency: IdempotencyRepository
     directory: DirectoryRepository
     leases: LeaseRepository
+    chat_settings: ChatSettingsRepository
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -440,6 +449,7 @@ class MemoryUnitOfWork:
         self.idempotency = MemoryIdempotency(self._store, self._undo)
         self.directory = MemoryDirectory(self._store, self._undo)
         self.leases = MemoryLeaseRepository(self._store, self._undo)
+        self.chat_settings = MemoryChatSettings(self._store, self._undo)
         return self
 
     async def __aexit__(

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from core.ports import ApiKeyRecord, Credential, GrantRecord, RefreshRecord
+from core.ports import ApiKeyRecord, ChatSettings, Credential, GrantRecord, RefreshRecord
 from core.types import (
     Account,
     ConversationKey,
@@ -78,6 +78,7 @@ class MemoryStore:
         self.hold_owners: dict[str, str] = {}  # request id -> worker id
         self.hold_targets: dict[str, tuple[str, str]] = {}  # request id -> platform, chat
         self.security_versions: dict[int, int] = {}
+        self.chat_settings: dict[ConversationKey, ChatSettings] = {}
         # Signing in over HTTP (tests/fakes/memory_auth.py).
         self.credentials: dict[str, Credential] = {}
         self.refresh: dict[str, RefreshRecord] = {}

@@ -12,12 +12,13 @@ from bots.slack.deps import SlackDeps
 from bots.slack.errors import mapped, refusal
 from bots.slack.mapping import Target
 from bots.slack.sink import SlackSink, tell
-from bots.streaming import DeliveryFailed
-from bots.streaming.answer import stream_reply
+from bots.streaming import DeliveryFailed, relay
+from bots.streaming.answer import Answered, one, stream_reply
+from bots.voice_replies import spoken_answer
 from core.errors import CoreError
 from core.i18n import Translator
 from core.observability import bind_request_id
-from core.services.requests import Caller, ChatRequest
+from core.services.requests import Caller, ChatRequest, Quote
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +35,22 @@ async def refuse(deps: SlackDeps, target: Target, t: Translator, exc: CoreError)
 
 
 async def answer(
-    deps: SlackDeps, target: Target, caller: Caller, chat_id: str, text: str, event_id: str | None
+    deps: SlackDeps,
+    target: Target,
+    caller: Caller,
+    chat_id: str,
+    text: str,
+    event_id: str | None,
+    *,
+    quoted: tuple[Quote, ...] = (),
+    voice_input: bool = False,
 ) -> None:
-    """Stream the answer to ``text`` into ``target``."""
+    """Stream the answer to ``text`` into ``target``; a spoken answer (``/voice``)
+    follows as an audio file in the same place."""
     t = await translator(deps.core, caller)
-    request = ChatRequest(caller=caller, chat_id=chat_id, text=text, event_id=event_id)
+    request = ChatRequest(
+        caller=caller, chat_id=chat_id, text=text, event_id=event_id, quoted=quoted
+    )
     bind_request_id(request.request_id)
     try:
         reply = await deps.core.chat.start(request)
@@ -55,7 +67,15 @@ async def answer(
         on_native_refused=deps.streaming.refused,
     )
     pacer = deps.pacers.for_team(target.team_id, native=sink.limits.native_preview)
-    await stream_reply(reply, sink, pacer, t)
+    answered = Answered()
+    await stream_reply(reply, sink, pacer, t, answered=answered)
+    try:
+        voice = await spoken_answer(deps.core, request, reply, answered, voice_input=voice_input)
+    except CoreError as exc:  # the spoken answer refused (credits, role): the text stands
+        await refuse(deps, target, t, exc)
+        return
+    if voice is not None:
+        await relay(one(voice), sink, pacer, with_stop=False)
 
 
 async def ask(
