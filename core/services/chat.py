@@ -157,7 +157,9 @@ class ChatService:
         async def reserve(uow: UnitOfWork, admitted: Admitted) -> _Reserved:
             account = admitted.account
             conversation = ConversationKey(request.caller.platform, request.chat_id, account.id)
-            effective = await self._settings.effective(uow, account, conversation)
+            where = request.settings_chat_id or request.chat_id
+            scope = ConversationKey(request.caller.platform, where, account.id)
+            effective = await self._settings.effective(uow, account, scope)
             model = effective.model(account, admitted.model, self._models)
             window = await self._window(uow, conversation)
             system = effective.system_prompt(self._config.system_prompt)

@@ -74,10 +74,13 @@ class Quote:
 class ChatRequest(PaidRequest):
     text: str = ""
     quoted: tuple[Quote, ...] = ()
+    # Where the person's persona and instructions are kept, when not ``chat_id``: a Slack
+    # thread is a conversation of its own, but takes the settings of its channel.
+    settings_chat_id: str | None = None
 
     def __post_init__(self) -> None:
         PaidRequest.__post_init__(self)
-        _clean_fields(self, "text")
+        _clean_fields(self, "text", "settings_chat_id")
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,13 @@ async def answer(
     follows as an audio file in the same place."""
     t = await translator(deps.core, caller)
     request = ChatRequest(
-        caller=caller, chat_id=chat_id, text=text, event_id=event_id, quoted=quoted
+        caller=caller,
+        chat_id=chat_id,
+        text=text,
+        event_id=event_id,
+        quoted=quoted,
+        # Set with slash commands, which Slack runs at the channel: threads take them.
+        settings_chat_id=mapping.chat_id(target.team_id, target.channel, None),
     )
     bind_request_id(request.request_id)
     try:
