@@ -74,6 +74,20 @@ class _Reserved:
     effective: Effective
 
 
+def _words(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def _in_window(quote: Quote, window: Sequence[StoredMessage]) -> bool:
+    """A quote the context already carries (a reply to the bot's last answer): sent once.
+    Compared by letters and digits only: the platform shows the answer formatted, perhaps
+    with a cost line or a note after it."""
+    quoted = _words(quote.text)
+    return bool(quoted) and any(
+        (said := _words(m.content)) and (quoted in said or said in quoted) for m in window
+    )
+
+
 def with_quotes(text: str, quoted: Sequence[Quote], limit: int) -> str:
     """The question after the messages it replies to (oldest first, each a quote block),
     the quotes cut to ``limit`` characters in all. Only the question itself is stored."""
@@ -85,7 +99,8 @@ def with_quotes(text: str, quoted: Sequence[Quote], limit: int) -> str:
             continue
         room -= len(body)
         who = f"{quote.author} wrote" if quote.author else "Quoted message"
-        blocks.append(f"[{who}:]\n" + "\n".join(f"> {line}" for line in body.splitlines()))
+        quoted = (f"> {line}".rstrip() for line in body.splitlines())
+        blocks.append(f"[{who}:]\n" + "\n".join(quoted))
     if not blocks:
         return text
     return "\n\n".join([*reversed(blocks), text])
@@ -163,7 +178,8 @@ class ChatService:
             model = effective.model(account, admitted.model, self._models)
             window = await self._window(uow, conversation)
             system = effective.system_prompt(self._config.system_prompt)
-            messages = self._prompt(system, window, text, request.quoted)
+            quoted = [q for q in request.quoted if not _in_window(q, window)]
+            messages = self._prompt(system, window, text, quoted)
             worst = Usage(estimate_prompt_tokens(messages), model.max_output_tokens)
             hold = await self._billing.hold_in(
                 uow, account, request, chat_cost(model, worst), Feature.CHAT, model.name

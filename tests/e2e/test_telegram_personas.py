@@ -116,8 +116,18 @@ async def test_group_quotes_and_per_chat_persona(
         say(server, GROUP, "and where?", user_id=BOB, reply_to_message=bot_message)
         await until(lambda: len(texts(server, GROUP)) == 3, what="the reply to the bot")
         asked = llm.requests_to("/chat/completions")[-1].body["messages"]
+        # Bob's context has that answer already: not sent twice.
         assert asked[-3] == {"role": "user", "content": "when is it?"}
-        assert asked[-1]["content"].startswith("[assistant wrote:]\n> Echo: ")
+        assert asked[-1] == {"role": "user", "content": "and where?"}
+        # Alice's context has not: the bot's answer to Bob goes with her question.
+        say(server, GROUP, "really?", user_id=ALICE, reply_to_message=bot_message)
+        await until(lambda: len(texts(server, GROUP)) == 4, what="Alice's reply to the bot")
+        asked = llm.requests_to("/chat/completions")[-1].body["messages"]
+        assert [m["role"] for m in asked] == ["system", "user"]
+        assert asked[-1]["content"] == (
+            "[assistant wrote:]\n> Echo: [User wrote:]\n> The meeting moved to Friday 3pm."
+            "\n>\n> when is it?\n\nreally?"
+        )
 
 
 async def test_voice_auto_answers_voice_with_voice_and_text_with_text(

@@ -7,7 +7,7 @@ import asyncio
 import logging
 from contextlib import suppress
 
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.chat_action import ChatActionSender
 
@@ -27,6 +27,7 @@ from core.types import AudioReady, ImageReady, Notice, ReplyEvent
 logger = logging.getLogger(__name__)
 
 TYPING_EVERY_S = 5.0  # Telegram shows a chat action for about five seconds
+FILE_ATTEMPTS = 3
 
 
 def action(message: Message, kind: str) -> ChatActionSender:
@@ -148,5 +149,14 @@ async def deliver(tg: TelegramDeps, message: Message, t: Translator, reply: Repl
 
 
 async def _send_file(message: Message, chat_id: int, file: Attachment) -> None:
+    """Sent right after the text, outside the relay: a flood 429 is waited out in full
+    (the text before it has just used the chat's budget)."""
     document = BufferedInputFile(file.data, filename=file.filename)
-    await bot_of(message).send_document(chat_id=chat_id, document=document)
+    for attempt in range(FILE_ATTEMPTS):
+        try:
+            await bot_of(message).send_document(chat_id=chat_id, document=document)
+            return
+        except TelegramRetryAfter as exc:
+            if attempt == FILE_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(exc.retry_after)
