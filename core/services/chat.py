@@ -99,8 +99,8 @@ def with_quotes(text: str, quoted: Sequence[Quote], limit: int) -> str:
             continue
         room -= len(body)
         who = f"{quote.author} wrote" if quote.author else "Quoted message"
-        quoted = (f"> {line}".rstrip() for line in body.splitlines())
-        blocks.append(f"[{who}:]\n" + "\n".join(quoted))
+        lines = (f"> {line}".rstrip() for line in body.splitlines())
+        blocks.append(f"[{who}:]\n" + "\n".join(lines))
     if not blocks:
         return text
     return "\n\n".join([*reversed(blocks), text])
