@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
 from core.types import ConversationKey, Exchange, StoredMessage
@@ -63,7 +63,10 @@ class SqlConversationRepository(SqlRepository):
             select(MessageRow)
             .where(
                 MessageRow.platform == conversation.platform,
-                MessageRow.chat_id == conversation.chat_id,
+                or_(
+                    MessageRow.chat_id == conversation.chat_id,
+                    MessageRow.chat_id.startswith(f"{conversation.chat_id}:", autoescape=True),
+                ),
                 MessageRow.account_id == conversation.account_id,
             )
             .order_by(MessageRow.id.desc())

@@ -4,7 +4,7 @@ chats apart, rollback without commit, and linking and erasure moving or removing
 from __future__ import annotations
 
 from core.ports import ChatSettings, VoiceMode
-from core.types import Account, ConversationKey, Role
+from core.types import Account, ConversationKey, Role, StoredMessage
 from tests.contract.conftest import UowFactory
 
 
@@ -73,3 +73,34 @@ async def test_erase_removes_only_that_account(uow: UowFactory) -> None:
         await tx.commit()
     assert await _get(uow, ConversationKey("console", "console", gone.id)) == ChatSettings()
     assert (await _get(uow, ConversationKey("console", "console", kept.id))).show_cost
+
+
+async def test_transcript_has_the_chat_and_its_threads_in_order(uow: UowFactory) -> None:
+    account, other = await _account(uow), await _account(uow)
+    chat = ConversationKey("slack", "T1:C1", account.id)
+    thread = ConversationKey("slack", "T1:C1:1700.1", account.id)
+    async with uow() as tx:
+        await tx.conversations.append(chat, StoredMessage("user", "one", "r1"))
+        await tx.conversations.append(thread, StoredMessage("user", "two", "r2"))
+        await tx.conversations.reset(thread)
+        await tx.conversations.append(thread, StoredMessage("assistant", "three", "r2"))
+        # Not this chat: a look-alike prefix, another channel, another person.
+        await tx.conversations.append(
+            ConversationKey("slack", "T1:C10", account.id), StoredMessage("user", "x", "r3")
+        )
+        await tx.conversations.append(
+            ConversationKey("slack", "T1:C1", other.id), StoredMessage("user", "y", "r4")
+        )
+        await tx.conversations.append(
+            ConversationKey("slack", "T1:C%", account.id), StoredMessage("user", "z", "r5")
+        )
+        await tx.commit()
+    async with uow() as tx:
+        everything = await tx.conversations.transcript(chat, 10)
+        last_two = await tx.conversations.transcript(chat, 2)
+        wildcard = await tx.conversations.transcript(
+            ConversationKey("slack", "T1:C%", account.id), 10
+        )
+    assert [m.content for m in everything] == ["one", "two", "three"]
+    assert [m.content for m in last_two] == ["two", "three"]
+    assert [m.content for m in wildcard] == ["z"]

@@ -241,7 +241,18 @@ class MemoryConversationRepository(Repository):
     async def transcript(self, conversation: ConversationKey, limit: int) -> list[StoredMessage]:
         if limit <= 0:
             return []
-        rows = [r for r in self._store.messages if r.conversation == conversation]
+
+        def inside(key: ConversationKey) -> bool:
+            same = (key.platform, key.account_id) == (
+                conversation.platform,
+                conversation.account_id,
+            )
+            chat = key.chat_id
+            return same and (
+                chat == conversation.chat_id or chat.startswith(f"{conversation.chat_id}:")
+            )
+
+        rows = [r for r in self._store.messages if inside(r.conversation)]
         return [r.message for r in rows[-limit:]]
 
     async def reset(self, conversation: ConversationKey) -> None:
