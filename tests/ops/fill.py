@@ -57,6 +57,9 @@ async def fill_through_use_cases(url: str) -> None:
         await core.admin.grant(ADMIN, f"#{account.id}", "12345.678901", "for testing")
         await core.admin.set_role(ADMIN, f"#{account.id}", "admin")
         await core.accounts.set_language(alice, "ru")
+        await core.chat_settings.choose_persona(alice, "c1", "tutor")
+        await core.chat_settings.set_instructions(alice, "c1", "Кратко, пожалуйста.")
+        await core.chat_settings.set_cost_line(alice, True)
         # Linking: bob's Slack account joins a Discord one (a merged_into row).
         dave = caller("777", "discord", name="dave")
         code = await core.accounts.create_link_code(dave)
