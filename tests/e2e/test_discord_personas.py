@@ -79,3 +79,36 @@ async def test_reply_chain_goes_upstream_up_to_quote_depth(sqlite_url: str) -> N
         assert asked == (
             "[Bob wrote:]\n> Actually the 12th.\n\n[Bob wrote:]\n> Final: the 14th.\n\nwhich date?"
         )
+
+
+async def test_voice_auto_answers_a_voice_message_with_audio(sqlite_url: str) -> None:
+    async with discord_env(sqlite_url) as env:
+        fake, dm = env.fake, env.dm_channel_id
+        chosen = await env.slash("voice", {"mode": "auto"}, dm=True)
+        assert (await _private(env, chosen)).startswith("Voice replies: auto")
+        env.llm.script(transcript="what is two plus two")
+        voice = fake.store_file(
+            dm, "voice-message.ogg", "audio/ogg", b"OggS" + b"\0" * 2000, duration_secs=3.0
+        )
+        await fake.user_message(env.alice, "", channel_id=dm, attachments=[voice])
+        await eventually(
+            lambda: any(m["attachments"] for m in fake.channel_messages(dm)), what="the audio"
+        )
+        posted = fake.channel_messages(dm)
+        assert [m["content"] for m in posted[:2]] == [
+            "Transcript: what is two plus two",
+            "Echo: what is two plus two",
+        ]
+        assert posted[-1]["attachments"][0]["filename"].endswith(".ogg")
+        (speech,) = env.llm.requests_to("/audio/speech")
+        assert speech.body["input"] == "Echo: what is two plus two"
+        # A typed question gets text only.
+        await fake.user_message(env.alice, "typed", channel_id=dm)
+        await eventually(
+            lambda: (
+                len(fake.channel_messages(dm)) == 4
+                and not fake.channel_messages(dm)[3]["components"]
+            ),
+            what="the typed answer, finished",
+        )
+        assert len(env.llm.requests_to("/audio/speech")) == 1

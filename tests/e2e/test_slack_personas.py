@@ -49,3 +49,22 @@ async def test_channel_settings_apply_in_threads_with_the_parent_quoted(sqlite_u
         assert exported[0].channel == f"D{ALICE}"  # the DM conversations.open gave
         markdown = exported[0].data.decode()
         assert "## You" in markdown and "\nwhy?\n" in markdown
+
+
+async def test_voice_on_uploads_the_spoken_answer_after_the_text(sqlite_url: str) -> None:
+    async with slack_stack(sqlite_url) as s:
+        s.llm.script(reply="Spoken and written.")
+        await s.poster.command("/voice", "on", user=ALICE, channel=CHANNEL)
+        await eventually(lambda: s.slack.responses, what="/voice on")
+        assert s.slack.responses[0]["text"].startswith("Voice replies: on")
+        await s.poster.event(s.message_event("say it"))
+        audio = await eventually(
+            lambda: [f for f in s.slack.files.values() if f.channel and f.data],
+            what="the spoken answer",
+        )
+        assert audio[0].filename.endswith(".ogg") and audio[0].data[:4] == b"OggS"
+        (speech,) = s.llm.requests_to("/audio/speech")
+        assert speech.body["input"] == "Spoken and written."
+        await s.poster.command("/voice", "sideways", user=ALICE, channel=CHANNEL)
+        await eventually(lambda: len(s.slack.responses) == 2, what="the refusal")
+        assert "/voice on|off|auto" in s.slack.responses[1]["text"]
