@@ -78,7 +78,7 @@ def build_core(
     gate = Gate(uow, accounts, limiter, models, config)
     billing = Billing(uow, metrics=metrics, worker_id=worker_id, journal=journal)
     hasher = hasher or ScryptHasher()
-    chat_settings = ChatSettingsService(uow, accounts, personas)
+    chat_settings = ChatSettingsService(uow, accounts, personas, models)
     return Core(
         accounts=accounts,
         auth=AuthService(

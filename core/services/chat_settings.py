@@ -17,7 +17,7 @@ from core.services.accounts import AccountService
 from core.services.events import record_event
 from core.services.personas import Persona, PersonaCatalog
 from core.services.requests import Caller
-from core.types import Account, ConversationKey
+from core.types import Account, ConversationKey, Feature
 
 MAX_INSTRUCTIONS_CHARS = 2_000
 # Words that go back to no persona (the bot's own system prompt only).
@@ -72,11 +72,16 @@ class SettingsView:
 
 class ChatSettingsService:
     def __init__(
-        self, uow: UnitOfWorkFactory, accounts: AccountService, personas: PersonaCatalog
+        self,
+        uow: UnitOfWorkFactory,
+        accounts: AccountService,
+        personas: PersonaCatalog,
+        models: ModelCatalog,
     ) -> None:
         self._uow = uow
         self._accounts = accounts
         self._personas = personas
+        self._models = models
 
     async def effective(self, uow: UnitOfWork, account: Account, key: ConversationKey) -> Effective:
         here = await uow.chat_settings.get(key)
@@ -124,7 +129,11 @@ class ChatSettingsService:
         await self._change(caller, key, event_id, lambda s: replace(s, instructions=cleaned))
 
     async def set_voice(self, caller: Caller, mode: VoiceMode, event_id: str | None = None) -> None:
+        """Refused (``NotAllowed``) for a role no speech model serves: every answer would
+        otherwise end in that refusal."""
         account = await self._usable(caller)
+        if mode is not VoiceMode.OFF and not self._models.usable(account.role, Feature.TTS):
+            raise NotAllowed()
         await self._change(
             caller, person_wide(account.id), event_id, lambda s: replace(s, voice=mode)
         )

@@ -219,3 +219,16 @@ def test_the_shipped_personas_file_parses(tmp_path):
     bad.write_text('[personas.x]\nsystem_prompt = "y"\nroles = ["captain"]\n')
     with pytest.raises(PersonasFileError, match=r"personas.x.roles"):
         load_personas_file(bad, models_for_tests())
+
+
+async def test_voice_replies_are_refused_to_a_role_without_speech(llm, store):
+    async with core_on(memory_uow_factory(store), llm.base_url) as core:
+        account = await core.accounts.resolve(caller("1"))
+        async with memory_uow_factory(store)() as uow:
+            await uow.accounts.set_role(account.id, Role.GUEST)  # "voice" is for user, admin
+            await uow.commit()
+        with pytest.raises(NotAllowed):
+            await core.chat_settings.set_voice(caller("1"), VoiceMode.AUTO)
+        await core.chat_settings.set_voice(caller("1"), VoiceMode.OFF)
+        view = await core.chat_settings.view(caller("1"), "dm")
+    assert view.effective.voice is VoiceMode.OFF
