@@ -3,6 +3,7 @@ chat (a group can differ from a DM), voice replies and the cost line for the per
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -30,6 +31,11 @@ class ChatSettings:
 class ChatSettingsRepository(Protocol):
     async def get(self, key: ConversationKey) -> ChatSettings:
         """The settings stored under ``key``; the defaults when nothing is stored."""
+        ...
+
+    async def get_many(self, keys: Sequence[ConversationKey]) -> list[ChatSettings]:
+        """``get`` for several keys of one account in one statement, in the keys' order
+        (the chat's row and the person's row are read on every chat request)."""
         ...
 
     async def put(self, key: ConversationKey, settings: ChatSettings) -> None:

@@ -84,8 +84,7 @@ class ChatSettingsService:
         self._models = models
 
     async def effective(self, uow: UnitOfWork, account: Account, key: ConversationKey) -> Effective:
-        here = await uow.chat_settings.get(key)
-        mine = await uow.chat_settings.get(person_wide(account.id))
+        here, mine = await uow.chat_settings.get_many([key, person_wide(account.id)])
         persona = self._personas.get(here.persona) if here.persona else None
         if persona is not None and not persona.allows(account.role):
             persona = None  # an admin narrowed its roles since it was chosen

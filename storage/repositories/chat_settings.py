@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, delete, exists, select, update
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
 from core.ports import ChatSettings, VoiceMode
@@ -21,15 +23,22 @@ def _where(key: ConversationKey) -> ColumnElement[bool]:
 
 class SqlChatSettingsRepository(SqlRepository):
     async def get(self, key: ConversationKey) -> ChatSettings:
-        row = (await self._execute(select(ChatSettingRow).where(_where(key)))).first()
-        if row is None:
-            return ChatSettings()
-        return ChatSettings(
-            persona=row.persona,
-            instructions=row.instructions,
-            voice=VoiceMode(row.voice),
-            show_cost=row.show_cost,
-        )
+        return (await self.get_many([key]))[0]
+
+    async def get_many(self, keys: Sequence[ConversationKey]) -> list[ChatSettings]:
+        if not keys:
+            return []
+        statement = select(ChatSettingRow).where(or_(*(_where(key) for key in keys)))
+        found = {
+            ConversationKey(row.platform, row.chat_id, row.account_id): ChatSettings(
+                persona=row.persona,
+                instructions=row.instructions,
+                voice=VoiceMode(row.voice),
+                show_cost=row.show_cost,
+            )
+            for row in (await self._execute(statement)).all()
+        }
+        return [found.get(key, ChatSettings()) for key in keys]
 
     async def put(self, key: ConversationKey, settings: ChatSettings) -> None:
         values = {

@@ -40,6 +40,9 @@ async def test_defaults_upsert_and_chats_kept_apart(uow: UowFactory) -> None:
     second = ChatSettings(persona=None, instructions=None, voice=VoiceMode.AUTO, show_cost=True)
     await _put(uow, dm, second)
     assert await _get(uow, dm) == second
+    async with uow() as tx:
+        both = await tx.chat_settings.get_many([group, dm, group])
+    assert both == [ChatSettings(), second, ChatSettings()]
 
 
 async def test_not_committed_is_rolled_back(uow: UowFactory) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from core.ports import ChatSettings
@@ -12,6 +13,9 @@ from tests.fakes.memory_store import Repository, put
 class MemoryChatSettings(Repository):
     async def get(self, key: ConversationKey) -> ChatSettings:
         return self._store.chat_settings.get(key, ChatSettings())
+
+    async def get_many(self, keys: Sequence[ConversationKey]) -> list[ChatSettings]:
+        return [await self.get(key) for key in keys]
 
     async def put(self, key: ConversationKey, settings: ChatSettings) -> None:
         self._store.require_account(key.account_id)
