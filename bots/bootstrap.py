@@ -22,7 +22,7 @@ from core.services import Core, build_core
 from core.services.auth import AuthConfig
 from core.services.config import DEFAULT_SYSTEM_PROMPT, CoreConfig
 from core.services.passwords import ScryptHasher
-from core.services.personas import load_personas_file
+from core.services.personas import load_personas_file, merged
 from storage.db import create_engine
 from storage.health import StorageHealth
 from storage.kv import KvServices, open_kv
@@ -119,7 +119,11 @@ async def _replay_settlements(core: Core) -> None:
 @asynccontextmanager
 async def open_app(settings: Settings) -> AsyncIterator[App]:
     catalog = load_models_file(settings.models_file)
-    personas = load_personas_file(settings.personas_file, catalog)
+    # Personas may sit in the models file too; the personas file's win on a name clash.
+    personas = merged(
+        load_personas_file(settings.models_file, catalog),
+        load_personas_file(settings.personas_file, catalog),
+    )
     url = settings.effective_database_url
     async with AsyncExitStack() as stack:
         if settings.auto_migrate:

@@ -56,6 +56,14 @@ def load_personas_file(path: str | Path, models: ModelCatalog) -> PersonaCatalog
     return parse_personas(data, models)
 
 
+def merged(*catalogs: PersonaCatalog) -> PersonaCatalog:
+    """One catalog from several; a later catalog's persona wins over an earlier one's."""
+    personas: dict[str, Persona] = {}
+    for catalog in catalogs:
+        personas.update(catalog.personas)
+    return PersonaCatalog(personas)
+
+
 def parse_personas(data: Mapping[str, object], models: ModelCatalog) -> PersonaCatalog:
     table = data.get("personas", {})
     if not isinstance(table, dict):

@@ -13,7 +13,12 @@ from core.errors import DuplicateEvent, InputTooLong, NotAllowed, UnknownPersona
 from core.models_config import load_models_file
 from core.ports import VoiceMode
 from core.services.config import DEFAULT_SYSTEM_PROMPT
-from core.services.personas import PersonasFileError, load_personas_file, parse_personas
+from core.services.personas import (
+    PersonasFileError,
+    load_personas_file,
+    merged,
+    parse_personas,
+)
 from core.services.requests import ChatRequest, Quote
 from core.types import ConversationKey, Role, StoredMessage, TextDone
 from tests.fakes.llm_server import FakeLLM
@@ -232,3 +237,15 @@ async def test_voice_replies_are_refused_to_a_role_without_speech(llm, store):
         await core.chat_settings.set_voice(caller("1"), VoiceMode.OFF)
         view = await core.chat_settings.view(caller("1"), "dm")
     assert view.effective.voice is VoiceMode.OFF
+
+
+def test_personas_in_the_models_file_are_merged_under_the_personas_file():
+    in_models = parse_personas(
+        tomllib.loads(
+            '[personas.pirate]\nsystem_prompt = "Arr."\n[personas.chef]\nsystem_prompt = "Cook."\n'
+        ),
+        models_for_tests(),
+    )
+    both = merged(in_models, catalog())
+    assert both.personas["pirate"].system_prompt == "Speak like a pirate."
+    assert both.personas["chef"].system_prompt == "Cook."
