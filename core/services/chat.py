@@ -79,13 +79,12 @@ def _words(text: str) -> str:
 
 
 def _in_window(quote: Quote, window: Sequence[StoredMessage]) -> bool:
-    """A quote the context already carries (a reply to the bot's last answer): sent once.
-    Compared by letters and digits only: the platform shows the answer formatted, perhaps
-    with a cost line or a note after it."""
+    """A quote of one of the bot's answers the context already carries: sent once.
+    Compared by letters and digits only, since the platform shows the answer formatted:
+    the quote is part of the answer, or the answer with a cost line or note after it."""
     quoted = _words(quote.text)
-    return bool(quoted) and any(
-        (said := _words(m.content)) and (quoted in said or said in quoted) for m in window
-    )
+    answers = (_words(m.content) for m in window if m.role == "assistant")
+    return bool(quoted) and any(a and (quoted in a or quoted.startswith(a)) for a in answers)
 
 
 def with_quotes(text: str, quoted: Sequence[Quote], limit: int) -> str:

@@ -249,3 +249,13 @@ def test_personas_in_the_models_file_are_merged_under_the_personas_file():
     both = merged(in_models, catalog())
     assert both.personas["pirate"].system_prompt == "Speak like a pirate."
     assert both.personas["chef"].system_prompt == "Cook."
+
+
+async def test_a_quote_of_an_answer_in_the_context_is_sent_once(llm, store):
+    llm.script(reply="**Paris** is the capital.")
+    async with core_on(memory_uow_factory(store), llm.base_url) as core:
+        await collect(core.chat.ask(ask("hi")))
+        shown = Quote("Paris is the capital.\n\nCost: 0.01 credits.", author="assistant")
+        other = Quote("hi everyone, Paris is lovely", author="Bob")
+        await collect(core.chat.ask(ask("sure?", quoted=(shown, other))))
+    assert sent(llm)[-1]["content"] == "[Bob wrote:]\n> hi everyone, Paris is lovely\n\nsure?"
