@@ -42,7 +42,8 @@ def cost_line(t: Translator, credits: int) -> str:
 
 
 def with_cost_line(done: TextDone, t: Translator) -> TextDone:
-    text = f"{done.text.rstrip()}\n\n_{cost_line(t, done.credits)}_"
+    line = f"_{cost_line(t, done.credits)}_"
+    text = f"{done.text.rstrip()}\n\n{line}" if done.text.strip() else line
     return TextDone(text, done.credits, done.usage, done.outcome)
 
 
