@@ -97,8 +97,16 @@ async def soak(url: str, redis_url: str | None, minutes: float) -> list[tuple[in
                         flush=True,
                     )
 
+        workers = [asyncio.create_task(worker(w)) for w in range(CONCURRENCY)]
         try:
-            await asyncio.gather(*(worker(w) for w in range(CONCURRENCY)))
+            # A worker still busy two minutes past the deadline is stuck on one answer:
+            # show where (earlier long runs did not exit) instead of hanging silently.
+            _, stuck = await asyncio.wait(workers, timeout=minutes * 60 + 120)
+            if stuck:
+                report_stuck(stuck)
+            for task in workers:
+                if task.done():
+                    task.result()  # a worker that failed fails the soak
         finally:
             await provider.aclose()
             await kv.aclose()
@@ -106,6 +114,19 @@ async def soak(url: str, redis_url: str | None, minutes: float) -> list[tuple[in
             if redis_url:
                 await drop_redis_prefix(redis_url, prefix)
     return samples
+
+
+def report_stuck(stuck: set[asyncio.Task[None]]) -> None:
+    print(f"{len(stuck)} worker(s) stuck past the deadline; where they wait:", flush=True)
+    for task in stuck:
+        task.print_stack(limit=30)
+    for task in asyncio.all_tasks():
+        if task not in stuck and task is not asyncio.current_task():
+            print(f"-- other task {task.get_name()}", flush=True)
+            task.print_stack(limit=10)
+    for task in stuck:
+        task.cancel()
+    raise SystemExit(1)
 
 
 def report(samples: list[tuple[int, float, int]]) -> None:

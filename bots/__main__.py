@@ -9,6 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
+from bots.jwt_secret_file import with_jwt_secret
 from bots.logging_setup import configure_logging
 from bots.runners import ADAPTERS, run_adapters, run_console_app
 from bots.settings import Settings, SettingsError, load_settings
@@ -35,12 +36,17 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    note = None
     try:
         settings = load_settings()
+        if args.command == "run" and "api" in args.adapters:
+            settings, note = with_jwt_secret(settings)
     except SettingsError as exc:
         print(f"switchboard: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.secret_values(), settings.log_format)
+    if note:
+        logger.info("%s", note)
     try:
         return asyncio.run(_dispatch(args, settings))
     except (SettingsError, ModelsFileError, PersonasFileError, StorageUnavailable) as exc:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import uuid
@@ -11,13 +12,16 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
+from bots.clock import file_clock
 from bots.jwt_tokens import MIN_SECRET_BYTES, JwtCodec
 from bots.metrics import process_metrics
 from bots.settings import Settings
 from bots.streaming import Pacer, ScheduledPacer
+from core import tokenizer
 from core.models_config import ModelCatalog, load_models_file
 from core.ports import InterruptionNotices, LoginLimiter, UnitOfWorkFactory
 from core.providers.openai_compat import OpenAICompatibleProvider
+from core.providers.relay import Relay
 from core.services import Core, build_core
 from core.services.auth import AuthConfig
 from core.services.config import DEFAULT_SYSTEM_PROMPT, CoreConfig
@@ -59,12 +63,19 @@ def core_config(settings: Settings) -> CoreConfig:
     return CoreConfig(
         new_account_role=settings.new_account_role,
         welcome_credits=settings.welcome_micro,
+        max_overdraft=settings.overdraft_micro,
+        allowances=settings.allowance_policy,
         context_messages=settings.context_messages,
         bootstrap_admins=settings.admins,
         role_limits=settings.role_limits,
         max_input_chars=settings.max_input_chars,
         max_audio_bytes=settings.max_audio_mb * 1024 * 1024,
         max_audio_seconds=settings.max_audio_seconds,
+        max_image_bytes=int(settings.max_image_mb * 1024 * 1024),
+        image_max_side=settings.image_max_side,
+        max_document_bytes=int(settings.max_document_mb * 1024 * 1024),
+        max_document_pages=settings.max_document_pages,
+        document_tokens=settings.document_tokens,
         system_prompt=settings.system_prompt or DEFAULT_SYSTEM_PROMPT,
         context_idle_minutes=settings.context_idle_minutes,
         quote_depth=settings.quote_depth,
@@ -93,6 +104,23 @@ async def _providers(
         stack.push_async_callback(provider.aclose)
         providers[spec.name] = provider
     return providers
+
+
+def _relays(stack: AsyncExitStack, settings: Settings, catalog: ModelCatalog) -> dict[str, Relay]:
+    """The /v1 pass-through to each provider, beside its ``OpenAICompatibleProvider``."""
+    relays: dict[str, Relay] = {}
+    for spec in catalog.providers.values():
+        relay = Relay(
+            spec.base_url or settings.openai_base_url,
+            _api_key(settings, spec.api_key_env),
+            connect_timeout=settings.upstream_connect_timeout,
+            idle_timeout=settings.upstream_idle_timeout,
+            total_timeout=settings.upstream_total_timeout,
+            name=spec.name,
+        )
+        stack.push_async_callback(relay.aclose)
+        relays[spec.name] = relay
+    return relays
 
 
 def jwt_codec(settings: Settings) -> JwtCodec | None:
@@ -154,9 +182,13 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             metrics=process_metrics(),
             worker_id=worker_id,
             journal=FileSettlementJournal(settings.settlement_journal),
+            relays=_relays(stack, settings, catalog),
+            clock=file_clock(settings.clock_file) if settings.clock_file else None,
         )
         stack.push_async_callback(core.billing.aclose)
         await _replay_settlements(core)
+        # The tokenizer's tables take most of a second to load: never on a request's time.
+        await asyncio.to_thread(tokenizer.warm)
         logger.info(
             "switchboard ready: database %s, redis %s, %d models",
             engine.url.get_backend_name(),

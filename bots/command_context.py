@@ -24,7 +24,7 @@ class CommandContext:
 
 
 @dataclass(frozen=True, slots=True)
-class Attachment:
+class ReplyFile:
     """A file sent with a command's reply (the /export transcript)."""
 
     filename: str
@@ -37,7 +37,7 @@ class Reply:
     text: str
     private: bool = False  # ephemeral where the platform has it (balances, accounts)
     image: bytes | None = None  # a PNG to send with the text (the /stats chart)
-    file: Attachment | None = None  # sent privately (a DM) with the text
+    file: ReplyFile | None = None  # sent privately (a DM) with the text
 
 
 Handler = Callable[[CommandContext, Translator, str], Awaitable[Reply]]

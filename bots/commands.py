@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bots import views
-from bots.charts import usage_chart
-from bots.command_context import Attachment, CommandContext, Handler, Reply, seen
+from bots.charts import own_usage_chart, usage_chart
+from bots.command_context import CommandContext, Handler, Reply, ReplyFile, seen
 from bots.language import translator
 from bots.personal_commands import PERSONAL_COMMANDS
 from core.i18n import Translator, available_languages
@@ -135,6 +135,23 @@ async def _stats(ctx: CommandContext, t: Translator, args: str) -> Reply:
     return Reply(views.stats_text(t, report), private=True, image=chart)
 
 
+async def _allowance(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    user, value = _target(ctx, args)
+    account = await ctx.core.allowance_admin.set_override(ctx.caller, user, value, ctx.event_id)
+    shown = account.allowance_override or t("cmd.allowance_default")
+    return Reply(t("cmd.allowance_set", account=account.id, allowance=shown), private=True)
+
+
+async def _usage(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    """``/usage`` (and ``/usage chart`` for a picture of the last 30 days)."""
+    await seen(ctx)
+    usage = await ctx.core.usage.own(ctx.caller)
+    chart = None
+    if args.strip().lower() == "chart":
+        chart = await own_usage_chart(usage.days, t("cmd.usage_chart_title"), usage.today.date())
+    return Reply(views.usage_text(t, usage), private=True, image=chart)
+
+
 COMMANDS: dict[str, Handler] = {
     "start": _start,
     "help": _help,
@@ -144,16 +161,18 @@ COMMANDS: dict[str, Handler] = {
     "model": _model,
     "lang": _lang,
     "link": _link,
+    "usage": _usage,
     "grant": _grant,
     "setrole": _setrole,
     "ban": _ban,
     "unban": _unban,
     "user": _user,
     "stats": _stats,
+    "allowance": _allowance,
     **PERSONAL_COMMANDS,
 }
-__all__ = ["ADMIN_COMMANDS", "COMMANDS", "Attachment", "CommandContext", "Reply", "run_command"]
-ADMIN_COMMANDS = frozenset({"grant", "setrole", "ban", "unban", "user", "stats"})
+__all__ = ["ADMIN_COMMANDS", "COMMANDS", "CommandContext", "Reply", "ReplyFile", "run_command"]
+ADMIN_COMMANDS = frozenset({"grant", "setrole", "ban", "unban", "user", "stats", "allowance"})
 
 
 async def run_command(ctx: CommandContext, name: str, args: str) -> Reply | None:

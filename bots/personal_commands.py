@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bots.command_context import Attachment, CommandContext, Handler, Reply, seen
+from bots.command_context import CommandContext, Handler, Reply, ReplyFile, seen
 from core.errors import BadArgument
 from core.i18n import Translator
 from core.money import format_credits
@@ -126,7 +126,7 @@ async def _export(ctx: CommandContext, t: Translator, args: str) -> Reply:
     name = f"conversation-{datetime.now(UTC):%Y%m%d-%H%M}.md"
     data = transcript_markdown(t, messages).encode("utf-8")
     text = t("cmd.export_sent", count=len(messages))
-    return Reply(text, private=True, file=Attachment(name, data))
+    return Reply(text, private=True, file=ReplyFile(name, data))
 
 
 PERSONAL_COMMANDS: dict[str, Handler] = {

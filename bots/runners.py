@@ -100,7 +100,8 @@ async def _take_lease(app: App) -> Coroutine[object, object, None] | None:
     if settings.lease_interval <= 0:
         return None
     sweeper = ReservationSweeper(app.uow, metrics=process_metrics(), notices=app.notices)
-    lease = WorkerLease(app.uow, app.worker_id, timedelta(seconds=settings.lease_ttl), sweeper)
+    ttl = timedelta(seconds=settings.lease_ttl)
+    lease = WorkerLease(app.uow, app.worker_id, ttl, sweeper, progress=app.core.progress)
     # Only renew now: the first sweep comes a beat later, once the adapters have registered
     # where to tell people about answers a dead worker cut off.
     await lease.renew()

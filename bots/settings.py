@@ -4,13 +4,24 @@ A bad value stops start-up with one line naming the setting (see ``load_settings
 
 from __future__ import annotations
 
+import re
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.money import MICRO, PriceError, to_micro
+from core.services.allowances import AllowanceMode, AllowancePolicy, parse_allowances
 from core.services.config import DEFAULT_ROLE_LIMITS, RoleLimits, parse_admins
 from core.types import IdentityKey, Role
 
@@ -36,11 +47,24 @@ class Settings(BaseSettings):
     bot_admins: str = ""
     new_account_role: Role = Role.USER
     welcome_credits: str = "100"
+    # Refilling allowances (core.services.allowances): "guest:daily:2,user:daily:20".
+    allowances: str = ""
+    allowance_mode: AllowanceMode = AllowanceMode.TOPUP
+    allowance_timezone: str = "UTC"
+    # How far below zero one request may take a balance, in credits.
+    max_overdraft: str = "1"
+    # Tests only: "now" is read from this file (ISO-8601 UTC) at every use.
+    clock_file: Path | None = None
     context_messages: int = Field(3, ge=0, le=100)
     rate_limits: str = ""
     max_input_chars: int = Field(12_000, gt=0)
     max_audio_mb: int = Field(20, gt=0)
     max_audio_seconds: int = Field(600, gt=0)
+    max_image_mb: float = Field(10, gt=0)
+    image_max_side: int = Field(1024, ge=64, le=4096)
+    max_document_mb: float = Field(10, gt=0)
+    max_document_pages: int = Field(50, gt=0)
+    document_tokens: int = Field(8_000, gt=0)
     system_prompt: str | None = None
     personas_file: Path = DEFAULT_PERSONAS_FILE
     quote_depth: int = Field(1, ge=0, le=10)
@@ -81,7 +105,22 @@ class Settings(BaseSettings):
         parse_admins(value)
         return value
 
-    @field_validator("welcome_credits")
+    @field_validator("allowances")
+    @classmethod
+    def _allowances_parse(cls, value: str) -> str:
+        parse_allowances(value)
+        return value
+
+    @field_validator("allowance_timezone")
+    @classmethod
+    def _zone_known(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("welcome_credits", "max_overdraft")
     @classmethod
     def _credits_parse(cls, value: str) -> str:
         try:
@@ -111,6 +150,16 @@ class Settings(BaseSettings):
     @property
     def welcome_micro(self) -> int:
         return to_micro(self.welcome_credits)
+
+    @property
+    def overdraft_micro(self) -> int:
+        return to_micro(self.max_overdraft)
+
+    @property
+    def allowance_policy(self) -> AllowancePolicy:
+        return AllowancePolicy(
+            parse_allowances(self.allowances), self.allowance_mode, self.allowance_timezone
+        )
 
     @property
     def role_limits(self) -> dict[Role, RoleLimits]:
@@ -177,7 +226,29 @@ class Settings(BaseSettings):
     api_refresh_ttl_s: int = Field(30 * 24 * 3600, gt=0)
     api_max_body_bytes: int = Field(25 * 1024 * 1024, gt=0)  # multipart (audio uploads)
     api_max_json_bytes: int = Field(1024 * 1024, gt=0)  # JSON bodies
+    # JSON bodies under /v1 (a chat with images as data URLs is large; no character limit).
+    api_v1_max_json_bytes: int = Field(20 * 1024 * 1024, gt=0)
     api_scrypt_n: int = Field(2**15, ge=2**10)  # password hashing cost (r=8, p=1)
+    # Browser clients (bots/api/cors.py): a comma list of origins, or *; empty: no CORS.
+    cors_origins: str = ""
+    cors_allow_credentials: bool = False  # never with *: refused below
+    cors_max_age: int = Field(600, ge=0)  # seconds a browser may cache a preflight
+
+    # ---- Web pages (issue 13) --------------------------------------------------------------
+    web_registration: bool = True  # "Create account" on the sign-in page
+    # Addresses or networks of reverse proxies whose X-Forwarded-For/-Proto are believed
+    # (comma list, e.g. "127.0.0.1,10.0.0.0/8"); from anyone else those headers are ignored.
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    @property
+    def trusted_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return parse_networks(self.trusted_proxies)
 
     # ---- Operations (issue 7): backups, reservation sweep, metrics, logs -------------------
     backup_interval: float = Field(0.0, ge=0)  # seconds between scheduled backups; 0: off
@@ -203,6 +274,25 @@ class Settings(BaseSettings):
     log_format: str = "text"  # text | json
     console_log_file: Path = Path("data") / "console.log"  # the console chat's log
 
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_parse(cls, value: str) -> str:
+        for origin in filter(None, (part.strip() for part in value.split(","))):
+            if origin != "*" and not ORIGIN.match(origin):
+                raise ValueError(f"{origin!r} is not * or scheme://host[:port]")
+        return value
+
+    @field_validator("cors_allow_credentials")
+    @classmethod
+    def _no_credentials_with_wildcard(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and "*" in _origin_set(info.data.get("cors_origins", "")):
+            raise ValueError("must be false when CORS_ORIGINS is * (no credentials for any site)")
+        return value
+
+    @property
+    def cors_origin_set(self) -> frozenset[str]:
+        return _origin_set(self.cors_origins)
+
     @model_validator(mode="after")
     def _lease_ttl_above_interval(self) -> Self:
         if self.lease_interval > 0 and self.lease_ttl < 2 * self.lease_interval:
@@ -215,6 +305,21 @@ class Settings(BaseSettings):
         if value.lower() not in {"text", "json"}:
             raise ValueError("one of text, json")
         return value.lower()
+
+
+def parse_networks(raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """``127.0.0.1, 10.0.0.0/8, ::1`` → networks (a bare address is a /32 or /128)."""
+    try:
+        return tuple(ip_network(p.strip(), strict=False) for p in raw.split(",") if p.strip())
+    except ValueError as exc:
+        raise ValueError(f"{exc}; expected a comma list of addresses or networks") from None
+
+
+ORIGIN = re.compile(r"^https?://[^/\s,]+$", re.IGNORECASE)
+
+
+def _origin_set(raw: str) -> frozenset[str]:
+    return frozenset(part.strip().lower() for part in raw.split(",") if part.strip())
 
 
 def parse_rate_limits(raw: str) -> dict[Role, RoleLimits]:

@@ -75,6 +75,11 @@ class AccountRow(Base):
     # What the last reserve took: written by the same UPDATE so RETURNING can report it.
     last_hold: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The last allowance period applied ("daily:2026-12-04"): claimed by one guarded
+    # UPDATE, so each period is applied once whatever the number of workers.
+    allowance_period: Mapped[str | None] = mapped_column(String(32))
+    # An admin's "daily:50" or "none" for this account instead of its role's allowance.
+    allowance_override: Mapped[str | None] = mapped_column(String(64))
 
 
 class IdentityRow(Base):
@@ -106,6 +111,9 @@ class LedgerRow(Base):
     actor_account_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("accounts.id"))
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # On a hold made with an API key: the sweep refunds that key's budget too. No foreign
+    # key: the ledger outlives a revoked or erased key.
+    api_key_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class MessageRow(Base):
@@ -190,7 +198,14 @@ class HoldOwnerRow(Base):
     worker_id: Mapped[str] = mapped_column(String(64), index=True)
     platform: Mapped[str] = mapped_column(String(32))
     chat_id: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # What dies with a killed worker (0004_hold_progress): the produced-so-far estimate in
+    # micro-credits (written by its lease heartbeat), the question (for /retry) and
+    # whether /retry may ask it again (set by the sweep, cleared when taken).
+    account_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    question: Mapped[str | None] = mapped_column(Text)
+    produced: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    retry_offered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 # ---- signing in over HTTP: credentials, tokens, API keys, idempotent grants ----------
@@ -248,6 +263,14 @@ class ApiKeyRow(Base):
     name: Mapped[str | None] = mapped_column(String(100))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The owner's limits (NULL: none) and the key's use; see core.ports.ApiKeyRepository.
+    budget: Mapped[int | None] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    models: Mapped[str | None] = mapped_column(Text)  # a JSON list of model keys
+    per_minute: Mapped[int | None] = mapped_column(Integer)
+    spent: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    requests: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class IdempotencyRow(Base):
@@ -266,4 +289,20 @@ class IdempotencyRow(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     balance: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# ---- the /v1 gateway ------------------------------------------------------------------
+
+
+class GatewayFileRow(Base):
+    """A file uploaded through /v1/files: the provider's id and the account that owns it."""
+
+    __tablename__ = "gateway_files"
+
+    provider: Mapped[str] = mapped_column(String(64), primary_key=True)
+    file_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

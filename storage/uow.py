@@ -27,6 +27,7 @@ from core.ports import (
     CredentialRepository,
     DirectoryRepository,
     EventRepository,
+    GatewayFileRepository,
     IdempotencyRepository,
     LeaseRepository,
     LedgerRepository,
@@ -48,6 +49,7 @@ from storage.repositories import (
     SqlCredentialRepository,
     SqlDirectoryRepository,
     SqlEventRepository,
+    SqlGatewayFileRepository,
     SqlIdempotencyRepository,
     SqlLeaseRepository,
     SqlLedgerRepository,
@@ -74,6 +76,7 @@ class SqlUnitOfWork:
     directory: DirectoryRepository
     leases: LeaseRepository
     chat_settings: ChatSettingsRepository
+    gateway_files: GatewayFileRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -112,6 +115,7 @@ class SqlUnitOfWork:
         self.directory = SqlDirectoryRepository(connection)
         self.leases = SqlLeaseRepository(connection)
         self.chat_settings = SqlChatSettingsRepository(connection)
+        self.gateway_files = SqlGatewayFileRepository(connection)
         return self
 
     async def __aexit__(

@@ -6,6 +6,7 @@ import tomllib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from core.models_config import ModelCatalog, parse_models
@@ -98,6 +99,8 @@ async def core_on(
     login_limiter: LoginLimiter | None = None,
     journal: SettlementJournal | None = None,
     personas: PersonaCatalog = NO_PERSONAS,
+    worker_id: str | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> AsyncIterator[Core]:
     async with AsyncExitStack() as stack:
         provider = OpenAICompatibleProvider(base_url, TEST_API_KEY, idle_timeout=idle_timeout)
@@ -119,6 +122,8 @@ async def core_on(
             hasher=ScryptHasher(n=2**10),  # fast: these tests are not about hashing cost
             journal=journal,
             personas=personas,
+            worker_id=worker_id,
+            clock=clock,
         )
         stack.push_async_callback(core.billing.aclose)
         yield core

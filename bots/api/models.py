@@ -9,7 +9,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
 
 MAX_ID = 2**53 - 1
@@ -202,12 +209,85 @@ class LedgerRow(Answer):
     created_at: Time | None
 
 
+class UsageLine(Answer):
+    feature: Annotated[str, Field(max_length=16)]
+    model: Annotated[str, Field(max_length=200)]
+    requests: int
+    credits: Credits
+    credits_micro: int
+
+
+class UsageWindow(Answer):
+    since: Time
+    requests: int
+    credits: Credits
+    credits_micro: int
+    lines: list[UsageLine]
+
+
+class UsageDay(Answer):
+    day: Annotated[str, Field(description="YYYY-MM-DD (UTC)")]
+    requests: int
+    credits_micro: int
+
+
+class NextAllowance(Answer):
+    period: Literal["daily", "weekly", "monthly"]
+    mode: Literal["topup", "add"]
+    amount: Credits
+    amount_micro: int
+    at: Time
+
+
+class OwnUsage(Answer):
+    balance: Credits
+    balance_micro: int
+    today: UsageWindow
+    week: UsageWindow
+    month: UsageWindow
+    next_allowance: NextAllowance | None
+    days: list[UsageDay] = Field(description="the last 30 days, days without use left out")
+
+
 class LedgerList(Answer):
     items: list[LedgerRow]
 
 
+KeyBudget = Annotated[
+    int, Field(ge=0, le=2**62, description="the key's lifetime budget, in micro-credits"), WHOLE
+]
+KeyExpiry = Annotated[
+    AwareDatetime, Field(description="when the key stops working (RFC 3339, with offset)")
+]
+KeyModels = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=200)]],
+    Field(min_length=1, max_length=100, description="model keys (GET /models) it may use"),
+]
+KeyRate = Annotated[
+    int, Field(ge=1, le=1_000_000, description="its own requests per minute"), WHOLE
+]
+
+
 class ApiKeyCreate(Body):
+    """A new key; every limit is optional (left out: no limit of that kind)."""
+
     name: Maybe[Annotated[str, Field(max_length=100)]] = None
+    budget_micro: Maybe[KeyBudget] = None
+    expires_at: Maybe[KeyExpiry] = None
+    models: Maybe[KeyModels] = None
+    requests_per_minute: Maybe[KeyRate] = None
+
+
+class ApiKeyChange(NotEmpty):
+    """The limits to change; null removes that limit, a field left out stays as it is."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset(
+        {"budget_micro", "expires_at", "models", "requests_per_minute"}
+    )
+    budget_micro: KeyBudget | None = None
+    expires_at: KeyExpiry | None = None
+    models: KeyModels | None = None
+    requests_per_minute: KeyRate | None = None
 
 
 class ApiKey(Answer):
@@ -215,6 +295,15 @@ class ApiKey(Answer):
     prefix: Annotated[str, Field(max_length=16)]
     name: str | None
     created_at: Time
+    budget_micro: int | None = Field(description="null: no budget")
+    spent_micro: int = Field(description="settled charges plus what open requests hold")
+    remaining_micro: int | None = Field(description="budget minus spent; null: no budget")
+    expires_at: Time | None
+    expired: bool
+    models: list[str] | None = Field(description="null: any model the account may use")
+    requests_per_minute: int | None
+    requests: int = Field(description="settled requests made with the key")
+    last_used_at: Time | None
     key: Annotated[
         str | None,
         Field(description="only in the answer to POST /api-keys", exclude_if=lambda v: v is None),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from bots.discord.app import SwitchboardBot, point_at
 from bots.discord.deps import Deps
+from bots.discord.notices import DiscordInterruptionNotices
 from bots.settings import SettingsError
 
 if TYPE_CHECKING:
@@ -30,4 +31,8 @@ async def run(app: App) -> None:
     bot = SwitchboardBot(settings, make_deps)
     async with bot:  # closes the HTTP session and the gateway whatever happens
         logger.info("discord: connecting (shards %s)", settings.discord_shards or "all")
-        await bot.start(settings.discord_bot_token.get_secret_value())
+        app.notices["discord"] = DiscordInterruptionNotices(bot)
+        try:
+            await bot.start(settings.discord_bot_token.get_secret_value())
+        finally:
+            app.notices.pop("discord", None)

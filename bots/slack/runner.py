@@ -17,6 +17,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bots.json_body import BadBody, decode, load_object
 from bots.slack.app import build
+from bots.slack.notices import SlackInterruptionNotices
 
 if TYPE_CHECKING:  # the composition root is handed in, never imported at run time
     from bots.bootstrap import App
@@ -94,23 +95,31 @@ async def run(app: App) -> None:
     if settings.slack_app_token is not None:
         await _socket_mode(app)
         return
-    bolt, _deps = build(app)
-    async with http_server(
-        bolt, settings.slack_host, settings.slack_port, settings.slack_path
-    ) as port:
-        logger.info("slack: HTTP mode on %s:%s%s", settings.slack_host, port, settings.slack_path)
-        await asyncio.Event().wait()
+    bolt, deps = build(app)
+    app.notices["slack"] = SlackInterruptionNotices(deps.client)
+    try:
+        async with http_server(
+            bolt, settings.slack_host, settings.slack_port, settings.slack_path
+        ) as port:
+            logger.info(
+                "slack: HTTP mode on %s:%s%s", settings.slack_host, port, settings.slack_path
+            )
+            await asyncio.Event().wait()
+    finally:
+        app.notices.pop("slack", None)
 
 
 async def _socket_mode(app: App) -> None:
     from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
     assert app.settings.slack_app_token is not None
-    bolt, _deps = build(app, socket_mode=True)
+    bolt, deps = build(app, socket_mode=True)
     handler = AsyncSocketModeHandler(bolt, app.settings.slack_app_token.get_secret_value())
+    app.notices["slack"] = SlackInterruptionNotices(deps.client)
     try:
         await handler.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it untyped
         logger.info("slack: Socket Mode connected")
         await asyncio.Event().wait()
     finally:
+        app.notices.pop("slack", None)
         await handler.close_async()  # type: ignore[no-untyped-call]

@@ -26,14 +26,23 @@ logger = logging.getLogger(__name__)
 OUTCOME_NOTES = {Outcome.STOPPED: "reply.stopped", Outcome.CUT: "reply.cut"}
 
 
+def note_keys(done: TextDone) -> list[str]:
+    """The notes an answer ends with: stopped or cut, and shortened because the balance
+    (with the overdraft) paid for no more. Every adapter shows these, and only these."""
+    keys = [k for k in (OUTCOME_NOTES.get(done.outcome),) if k is not None]
+    if done.shortened:
+        keys.append("reply.shortened")
+    return keys
+
+
 def with_outcome_note(done: TextDone, t: Translator) -> TextDone:
-    """The final text, with a note saying the answer was stopped or cut short."""
-    key = OUTCOME_NOTES.get(done.outcome)
-    if key is None:
+    """The final text, with its notes (``note_keys``) after it."""
+    keys = note_keys(done)
+    if not keys:
         return done
-    note = t(key)
+    note = "\n".join(t(key) for key in keys)
     text = f"{done.text.rstrip()}\n\n{note}" if done.text.strip() else note
-    return TextDone(text, done.credits, done.usage, done.outcome)
+    return TextDone(text, done.credits, done.usage, done.outcome, done.shortened)
 
 
 def cost_line(t: Translator, credits: int) -> str:
@@ -44,7 +53,7 @@ def cost_line(t: Translator, credits: int) -> str:
 def with_cost_line(done: TextDone, t: Translator) -> TextDone:
     line = f"_{cost_line(t, done.credits)}_"
     text = f"{done.text.rstrip()}\n\n{line}" if done.text.strip() else line
-    return TextDone(text, done.credits, done.usage, done.outcome)
+    return TextDone(text, done.credits, done.usage, done.outcome, done.shortened)
 
 
 async def noted(
@@ -58,6 +67,9 @@ async def noted(
         if isinstance(event, TextDone):
             event = with_outcome_note(event, t)
             yield with_cost_line(event, t) if cost else event
+        elif isinstance(event, Notice) and not event.text:
+            # The core's own notes (a trimmed document) carry a key; the words are ours.
+            yield Notice(event.key, event.params, t(event.key, **event.params))
         else:
             yield event
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiogram import Dispatcher, Router
 
 from bots.telegram.deps import TelegramDeps
-from bots.telegram.handlers import chat, commands, media, other, stop
+from bots.telegram.handlers import chat, commands, files, media, other, retry, stop
 from bots.telegram.middlewares import ErrorBoundary, InFlight, Person, UpdateDedupe
 
 
@@ -17,7 +17,15 @@ def build_router() -> Router:
         observer.outer_middleware(Person())
         observer.middleware(ErrorBoundary())
     root.stopped_message_generation.middleware(ErrorBoundary())
-    root.include_routers(stop.build(), commands.build(), media.build(), chat.build(), other.build())
+    root.include_routers(
+        stop.build(),
+        commands.build(),
+        retry.build(),
+        media.build(),
+        files.build(),
+        chat.build(),
+        other.build(),
+    )
     return root
 
 
@@ -25,6 +33,7 @@ def build_dispatcher(tg: TelegramDeps, *, dedupe: bool = True) -> tuple[Dispatch
     """The dispatcher with its routers, middlewares and the handlers' ``tg`` dependency."""
     dispatcher = Dispatcher()
     dispatcher["tg"] = tg
+    dispatcher["albums"] = files.Albums()
     if dedupe:
         dispatcher.update.outer_middleware(UpdateDedupe(tg.flags, tg.core))
     in_flight = InFlight()

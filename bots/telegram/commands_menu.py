@@ -18,10 +18,10 @@ logger = logging.getLogger(__name__)
 
 USER_COMMANDS = (
     "start", "help", "ask", "balance", "reset", "history", "model",
-    "image", "tts", "transcribe", "lang", "link",
+    "image", "tts", "transcribe", "lang", "link", "retry", "usage",
     "persona", "instructions", "voice", "cost", "settings", "export",
 )  # fmt: skip
-ADMIN_COMMANDS = ("grant", "setrole", "ban", "unban", "user", "stats")
+ADMIN_COMMANDS = ("grant", "setrole", "ban", "unban", "user", "stats", "allowance")
 
 
 def menu(t: Translator, names: tuple[str, ...]) -> list[BotCommand]:

@@ -1,4 +1,4 @@
-"""How the bot's output looks on Telegram: the Stop button and its label, photo captions
+"""How the bot's output looks on Telegram: the Stop and Retry buttons, photo captions
 within Telegram's limit, and a command's reply as the events the relay shows."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from core.types import ImageReady, Notice, ReplyEvent
 
 MAX_CAPTION = 1024
 STOP_PREFIX = "stop:"
+RETRY_PREFIX = "retry:"  # + a request id (32 hex digits): within the 64-byte callback data
 
 
 def stop_label(t: Translator) -> str:
@@ -22,6 +23,14 @@ def stop_label(t: Translator) -> str:
 
 def stop_keyboard(request_id: str, label: str) -> InlineKeyboardMarkup:
     button = InlineKeyboardButton(text=label, callback_data=f"{STOP_PREFIX}{request_id}")
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+def retry_keyboard(request_id: str, t: Translator) -> InlineKeyboardMarkup:
+    """Under the notice of an interrupted answer: asks that very question again."""
+    button = InlineKeyboardButton(
+        text="🔁 " + t("telegram.retry_button"), callback_data=f"{RETRY_PREFIX}{request_id}"
+    )
     return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
 

@@ -14,6 +14,7 @@ from core.ports.auth import (
     Credential,
     CredentialRepository,
     InvalidToken,
+    KeyOptions,
     LoginLimiter,
     RefreshRecord,
     RefreshTokenRepository,
@@ -27,6 +28,15 @@ from core.ports.conversations import (
     EventRepository,
     UsageRepository,
 )
+from core.ports.gateway import (
+    FormPart,
+    GatewayFile,
+    GatewayFileRepository,
+    GatewayUpstream,
+    JsonObject,
+    RawAnswer,
+    RelayEvent,
+)
 from core.ports.health import HealthProbe
 from core.ports.kv import (
     LinkCodes,
@@ -34,7 +44,7 @@ from core.ports.kv import (
     SharedFlags,
     StopSignals,
 )
-from core.ports.leases import InterruptionNotices, LeaseRepository
+from core.ports.leases import Interruption, InterruptionNotices, LeaseRepository, OrphanedHold
 from core.ports.ledger import (
     GrantRecord,
     IdempotencyRepository,
@@ -53,8 +63,16 @@ from core.ports.uow import (
 )
 
 __all__ = [
+    "RelayEvent",
+    "RawAnswer",
+    "JsonObject",
+    "GatewayUpstream",
+    "GatewayFileRepository",
+    "GatewayFile",
+    "FormPart",
     "AccountRepository",
     "ApiKeyRecord",
+    "KeyOptions",
     "ApiKeyRepository",
     "ChatSettings",
     "ChatSettingsRepository",
@@ -67,12 +85,14 @@ __all__ = [
     "HealthProbe",
     "IdempotencyRepository",
     "InvalidToken",
+    "Interruption",
     "InterruptionNotices",
     "LeaseRepository",
     "LedgerRepository",
     "LinkCodes",
     "LoginLimiter",
     "ModelProvider",
+    "OrphanedHold",
     "PendingSettlement",
     "RateLimiter",
     "RefreshRecord",

@@ -9,6 +9,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from core.types import KeyLimits
+
 
 @dataclass(frozen=True, slots=True)
 class Credential:
@@ -30,6 +32,18 @@ class RefreshRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyOptions:
+    """The limits an owner sets on a key; None is "no limit". On an update only the
+    fields named in ``given`` change (so a limit can be removed by giving None)."""
+
+    budget: int | None = None
+    expires_at: datetime | None = None
+    models: frozenset[str] | None = None
+    per_minute: int | None = None
+    given: frozenset[str] = frozenset({"budget", "expires_at", "models", "per_minute"})
+
+
+@dataclass(frozen=True, slots=True)
 class ApiKeyRecord:
     id: int
     credential_id: int
@@ -37,6 +51,17 @@ class ApiKeyRecord:
     name: str | None
     revoked: bool
     created_at: datetime
+    budget: int | None = None
+    expires_at: datetime | None = None
+    models: frozenset[str] | None = None
+    per_minute: int | None = None
+    spent: int = 0  # settled charges plus what open requests hold, in micro-credits
+    requests: int = 0  # settled requests
+    last_used_at: datetime | None = None
+
+    @property
+    def limits(self) -> KeyLimits:
+        return KeyLimits(self.id, self.budget, self.expires_at, self.models, self.per_minute)
 
 
 class CredentialRepository(Protocol):
@@ -77,16 +102,40 @@ class RefreshTokenRepository(Protocol):
 
 class ApiKeyRepository(Protocol):
     async def add(
-        self, credential_id: int, key_hash: str, prefix: str, name: str | None
+        self,
+        credential_id: int,
+        key_hash: str,
+        prefix: str,
+        name: str | None,
+        options: KeyOptions,
     ) -> int: ...
 
     async def find(self, key_hash: str) -> ApiKeyRecord | None:
         """A key that is not revoked."""
         ...
 
+    async def get(self, credential_id: int, key_id: int) -> ApiKeyRecord | None:
+        """The credential's key, when not revoked."""
+        ...
+
     async def list(self, credential_id: int) -> list[ApiKeyRecord]: ...
 
+    async def update(self, credential_id: int, key_id: int, options: KeyOptions) -> bool:
+        """Change the fields ``options.given`` names; False when no such live key."""
+        ...
+
     async def revoke(self, credential_id: int, key_id: int) -> bool: ...
+
+    async def reserve(self, key_id: int, amount: int) -> bool:
+        """One guarded conditional UPDATE: add ``amount`` to the key's spending only if
+        that stays within its budget (always, without one) and the key is live. The row
+        lock serialises concurrent reservations, so a key never holds past its budget."""
+        ...
+
+    async def settle(self, key_id: int, refund: int, used_at: datetime) -> None:
+        """Give back ``refund`` (reserved minus charged; negative charges more), count one
+        request and record its time. Runs in the settlement's transaction."""
+        ...
 
 
 class TokenType(StrEnum):

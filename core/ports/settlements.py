@@ -26,6 +26,8 @@ class PendingSettlement:
     conversation: ConversationKey | None = None
     question: str | None = None
     answer: str | None = None
+    api_key_id: int | None = None  # the key whose budget the hold also reserved
+    key_reserved: int = 0
 
 
 class SettlementJournal(Protocol):

@@ -11,6 +11,7 @@ from core.ports.accounts import AccountRepository, DirectoryRepository, Security
 from core.ports.auth import ApiKeyRepository, CredentialRepository, RefreshTokenRepository
 from core.ports.chat_settings import ChatSettingsRepository
 from core.ports.conversations import ConversationRepository, EventRepository, UsageRepository
+from core.ports.gateway import GatewayFileRepository
 from core.ports.leases import LeaseRepository
 from core.ports.ledger import IdempotencyRepository, LedgerRepository
 
@@ -31,6 +32,7 @@ class UnitOfWork(Protocol):
     directory: DirectoryRepository
     leases: LeaseRepository
     chat_settings: ChatSettingsRepository
+    gateway_files: GatewayFileRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -35,7 +35,7 @@ from core.ports import (
 from core.services.accounts import AccountService
 from core.services.passwords import ScryptHasher
 from core.services.requests import Caller
-from core.types import Account, IdentityKey
+from core.types import Account, IdentityKey, KeyLimits
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +67,8 @@ class Principal:
     credential: Credential
 
 
-def api_caller(username: str) -> Caller:
-    return Caller(IdentityKey(API_PLATFORM, "", username), display_name=username)
+def api_caller(username: str, key: KeyLimits | None = None) -> Caller:
+    return Caller(IdentityKey(API_PLATFORM, "", username), display_name=username, api_key=key)
 
 
 def digest(secret: str) -> str:
@@ -183,13 +183,16 @@ class AuthService:
     async def _by_key(self, key: str) -> Principal:
         async with self._uow() as uow:
             record = await uow.api_keys.find(digest(key))
-            credential = await uow.credentials.get_by_id(record.credential_id) if record else None
+            if record is None or record.limits.expired(datetime.now(UTC)):
+                raise Unauthenticated()
+            credential = await uow.credentials.get_by_id(record.credential_id)
             if credential is None:
                 raise Unauthenticated()
-            account = await uow.accounts.find_by_identity(api_caller(credential.username).identity)
+            caller = api_caller(credential.username, record.limits)
+            account = await uow.accounts.find_by_identity(caller.identity)
         if account is None:
             raise Unauthenticated()
-        return Principal(api_caller(credential.username), account, credential)
+        return Principal(caller, account, credential)
 
     def _decode(self, token: str, expected: TokenType) -> TokenClaims:
         try:

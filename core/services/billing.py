@@ -16,11 +16,17 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from core.errors import DuplicateEvent, InsufficientCredits, StorageUnavailable
+from core.errors import (
+    DuplicateEvent,
+    InsufficientCredits,
+    KeyBudgetExhausted,
+    NothingToRetry,
+    StorageUnavailable,
+)
 from core.money import format_credits
 from core.observability import NO_METRICS, MetricsSink
 from core.ports import PendingSettlement, SettlementJournal, UnitOfWork, UnitOfWorkFactory
@@ -71,6 +77,12 @@ class Hold:
     feature: Feature
     model: str
     started: float = field(default_factory=time.monotonic)
+    # A request made with an API key also holds ``key_reserved`` of that key's budget.
+    api_key_id: int | None = None
+    key_reserved: int = 0
+    # The balance (with the overdraft) bounded the hold below the worst case: the charge
+    # is capped at ``reserved``, so the balance ends no lower than -MAX_OVERDRAFT.
+    bounded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +114,22 @@ def pending_of(hold: Hold, s: Settlement) -> PendingSettlement:
         conversation=s.conversation,
         question=s.question,
         answer=s.answer,
+        api_key_id=hold.api_key_id,
+        key_reserved=hold.key_reserved,
     )
 
 
 def _split(p: PendingSettlement) -> tuple[Hold, Settlement]:
-    hold = Hold(p.account_id, p.request_id, p.reserved, p.platform, p.feature, p.model)
+    hold = Hold(
+        p.account_id,
+        p.request_id,
+        p.reserved,
+        p.platform,
+        p.feature,
+        p.model,
+        api_key_id=p.api_key_id,
+        key_reserved=p.key_reserved,
+    )
     usage = Usage(p.prompt_tokens, p.completion_tokens)
     return hold, Settlement(
         p.charge, p.outcome, usage, p.answered_by, p.conversation, p.question, p.answer
@@ -123,10 +146,13 @@ class Billing:
         journal: SettlementJournal | None = None,
         retry_first_s: float = RETRY_FIRST_S,
         retry_max_s: float = RETRY_MAX_S,
+        overdraft: int = 0,
     ) -> None:
         """Without a ``journal`` a settlement the database cannot take raises
-        ``StorageUnavailable`` (the sweep's own settles work that way)."""
+        ``StorageUnavailable`` (the sweep's own settles work that way). ``overdraft``
+        (sub-units) is how far below zero one reservation may take a balance."""
         self._uow = uow
+        self.overdraft = overdraft
         self._clock = clock or (lambda: datetime.now(UTC))
         self._metrics = metrics
         # The lease this worker renews (core.services.leases); every hold records it so
@@ -153,18 +179,41 @@ class Billing:
         cost: int,
         feature: Feature,
         model: str,
+        *,
+        question: str | None = None,
+        retry_of: str | None = None,
+        upfront: int = 0,
+        least: int = 0,
     ) -> Hold:
-        """Record the event, reserve ``cost`` and commit, inside the caller's unit of work
-        (chat reads its context window in the same transaction)."""
+        """Record the event, reserve and commit, inside the caller's unit of work (chat
+        reads its context window in the same transaction). ``question`` is kept with the
+        hold's owner (a /retry if its worker dies); ``retry_of`` is the interrupted request
+        this one asks again, taken in the same transaction.
+
+        The hold is ``min(cost, balance + overdraft)``: refused when the balance alone
+        does not cover ``upfront`` (chat: the prompt's estimated cost) or the balance with
+        the overdraft does not cover ``least`` (media: the whole price, known in advance;
+        chat: the prompt and one token). Chat then caps its output to what the hold
+        covers, so no request takes a balance below ``-overdraft``."""
         platform = request.caller.platform
         if request.event_id and not await uow.events.record(
             platform, request.event_id, request.request_id
         ):
             # A redelivery: refused, unless the first processing died unanswered (its
-            # worker's lease ran out and its hold was refunded); then this one takes it.
+            # worker's lease ran out and its hold was refunded); then this one takes it,
+            # and /retry no longer offers the same question.
+            await uow.leases.withdraw_retry(platform, request.event_id)
             if not await uow.events.reclaim(platform, request.event_id, request.request_id):
                 raise DuplicateEvent()
-        reserved = await uow.accounts.reserve(account.id, cost) if cost > 0 else 0
+        reserved = 0
+        if cost > 0:
+            reserved = await uow.accounts.reserve(
+                account.id,
+                cost,
+                overdraft=self.overdraft,
+                upfront=upfront,
+                least=least,
+            )
         if cost > 0 and reserved == 0:
             await uow.usage.record(
                 self._event(
@@ -176,20 +225,55 @@ class Billing:
             await uow.commit()
             self._metrics.request_settled(platform, feature, Outcome.REFUSED, 0, 0.0)
             raise InsufficientCredits(balance=format_credits(fresh.balance if fresh else 0))
+        if retry_of is not None and not await uow.leases.take_retry(retry_of):
+            raise NothingToRetry()  # taken by a concurrent /retry: this one rolls back
+        key = request.caller.api_key
+        # The key's budget is held for the worst case, not for what the balance allowed:
+        # the charge can reach ``cost``, and the key must never spend past its budget.
+        # Refused, nothing is committed: the account's reservation above rolls back.
+        if key is not None and not await uow.api_keys.reserve(key.key_id, cost):
+            raise KeyBudgetExhausted()
         await uow.ledger.append(
-            LedgerEntry(account.id, -reserved, LedgerKind.HOLD, request.request_id)
+            LedgerEntry(
+                account.id,
+                -reserved,
+                LedgerKind.HOLD,
+                request.request_id,
+                api_key_id=key.key_id if key is not None else None,
+            )
         )
         if self._worker_id is not None:
-            await uow.leases.own(request.request_id, self._worker_id, platform, request.chat_id)
+            await uow.leases.own(
+                request.request_id,
+                self._worker_id,
+                platform,
+                request.chat_id,
+                account.id,
+                question,
+            )
         await uow.commit()
         self._metrics.reservation_opened(feature)
-        return Hold(account.id, request.request_id, reserved, platform, feature, model)
+        return Hold(
+            account.id,
+            request.request_id,
+            reserved,
+            platform,
+            feature,
+            model,
+            api_key_id=key.key_id if key is not None else None,
+            key_reserved=cost if key is not None else 0,
+            bounded=reserved < cost,
+        )
 
     async def settle(self, hold: Hold, settlement: Settlement) -> bool:
         """Charge ``settlement.charge`` against the hold; False if already settled.
 
+        A hold the balance bounded charges at most what it reserved: an estimate of the
+        prompt that fell short of the upstream's count must not break the overdraft bound.
         With a journal, a database outage does not raise: the settlement is journaled,
         True is returned (it will be written), and the background retry writes it."""
+        if hold.bounded and settlement.charge > hold.reserved:
+            settlement = replace(settlement, charge=hold.reserved)
         try:
             settled = await uncancellable(self._settle_or_journal(hold, settlement))
         finally:
@@ -310,6 +394,10 @@ class Billing:
                 return False
             if delta:
                 await uow.accounts.add_to_balance(hold.account_id, delta)
+            if hold.api_key_id is not None:
+                # The key's use rides on the settlement's transaction: no extra round trip.
+                refund = hold.key_reserved - s.charge
+                await uow.api_keys.settle(hold.api_key_id, refund, self._clock())
             event = self._event(
                 hold.account_id,
                 hold.request_id,

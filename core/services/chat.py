@@ -15,22 +15,36 @@ from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from core.errors import CoreError, EmptyInput, InputTooLong, UpstreamBadRequest, UpstreamError
+from core.errors import (
+    EmptyInput,
+    InputTooLong,
+    NothingToRetry,
+    UpstreamBadRequest,
+    UpstreamError,
+    VisionUnavailable,
+    VisionUnsupported,
+)
 from core.models_config import ModelCatalog, ModelSpec
 from core.money import estimate_tokens, price_of
 from core.observability import bind_request_id
 from core.ports import ModelProvider, StopSignals, UnitOfWork, UnitOfWorkFactory
-from core.services.billing import Billing, Hold, Settlement, uncancellable
-from core.services.chat_reply import ChatReply
+from core.services.attachments import Prepared, image_tokens, prepare, stored_marker
+from core.services.billing import Billing, Hold, Settlement
+from core.services.chat_reply import ChatReply, admit_to_the_end
 from core.services.chat_settings import ChatSettingsService, Effective
 from core.services.config import CoreConfig
 from core.services.gate import Admitted, Gate
+from core.services.progress import HoldProgress
 from core.services.requests import ChatRequest, Quote
+from core.services.spend_cap import least_hold, output_cap, prompt_cost
+from core.services.tasks import cancel_and_wait
 from core.types import (
+    Account,
     ChatChunk,
     ChatMessage,
     ConversationKey,
     Feature,
+    Notice,
     Outcome,
     ReplyEvent,
     StoredMessage,
@@ -44,7 +58,8 @@ logger = logging.getLogger(__name__)
 
 def estimate_prompt_tokens(messages: Sequence[ChatMessage]) -> int:
     # The chat format adds a few tokens of framing per message.
-    return sum(estimate_tokens(m.content) + 4 for m in messages)
+    text = sum(estimate_tokens(m.content) + 4 for m in messages)
+    return text + sum(image_tokens(image) for m in messages for image in m.images)
 
 
 def chat_cost(model: ModelSpec, usage: Usage) -> int:
@@ -63,6 +78,15 @@ class _Progress:
     started: bool = False  # the events were read, so the upstream was called
     finished: bool = False
     failed: bool = False
+    # The output limit sent upstream, when the hold (balance + overdraft) cut it below
+    # the model's maximum: an answer that reaches it was shortened by the balance.
+    capped_at: int | None = None
+
+    def shortened(self) -> bool:
+        if self.capped_at is None or not self.finished:
+            return False
+        made = self.usage.completion_tokens if self.usage else estimate_tokens(self.text)
+        return made >= self.capped_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +96,7 @@ class _Reserved:
     hold: Hold
     model: ModelSpec
     effective: Effective
+    question: str  # what the conversation keeps (the /retry's question, file markers)
 
 
 def _words(text: str) -> str:
@@ -120,6 +145,7 @@ class ChatService:
         stops: StopSignals,
         config: CoreConfig,
         settings: ChatSettingsService,
+        progress: HoldProgress | None = None,
     ) -> None:
         self._uow = uow
         self._settings = settings
@@ -129,6 +155,9 @@ class ChatService:
         self._models = models
         self._stops = stops
         self._config = config
+        # Read by this worker's lease heartbeat (core.services.leases): what each open
+        # answer has produced, so a sweep after a kill charges for it.
+        self._progress = progress or HoldProgress()
 
     async def stop(self, request_id: str) -> None:
         await self._stops.request_stop(request_id)
@@ -154,22 +183,22 @@ class ChatService:
         # Bound here, in the caller's context: the admission task gets a copy of it, and
         # the caller's own later lines (the stream, the relay) must carry the id too.
         bind_request_id(request.request_id)
-        admission = asyncio.ensure_future(self._admit(request))
-        try:
-            return await asyncio.shield(admission)
-        except asyncio.CancelledError:
-            await uncancellable(_close_when_admitted(admission))
-            raise
+        return await admit_to_the_end(self._admit(request))
 
     async def _admit(self, request: ChatRequest) -> ChatReply:
         text = request.text.strip()
-        if not text:
-            raise EmptyInput()
-        if len(text) > self._config.max_input_chars:
-            raise InputTooLong(length=len(text), limit=self._config.max_input_chars)
+        if not request.retry:
+            self._check_input(text, has_files=bool(request.attachments))
+        # Files are checked, shrunk and read before admission: a refusal costs nothing.
+        files = await prepare(request.attachments, self._config) if request.attachments else None
+        # What the conversation keeps: the words, with a marker per file (never the bytes).
+        stored = stored_marker(request.attachments, text)
 
         async def reserve(uow: UnitOfWork, admitted: Admitted) -> _Reserved:
             account = admitted.account
+            question, retry_of = stored, None
+            if request.retry:
+                retry_of, question = await self._interrupted(uow, request, admitted)
             conversation = ConversationKey(request.caller.platform, request.chat_id, account.id)
             where = request.settings_chat_id or request.chat_id
             scope = ConversationKey(request.caller.platform, where, account.id)
@@ -178,12 +207,31 @@ class ChatService:
             window = await self._window(uow, conversation)
             system = effective.system_prompt(self._config.system_prompt)
             quoted = [q for q in request.quoted if not _in_window(q, window)]
-            messages = self._prompt(system, window, text, quoted)
-            worst = Usage(estimate_prompt_tokens(messages), model.max_output_tokens)
+            asked = files.prompt_text(text) if files else question
+            messages = self._prompt(system, window, asked, quoted)
+            if files is not None and files.images:
+                # Pictures need a model that sees: a persona's model that cannot gives way
+                # to the one the person has.
+                if not model.vision and admitted.model.vision:
+                    model = admitted.model
+                self._check_vision(account, model)
+                messages[-1] = ChatMessage("user", messages[-1].content, files.images)
+            prompt_tokens = estimate_prompt_tokens(messages)
+            cost = chat_cost(model, Usage(prompt_tokens, model.max_output_tokens))
             hold = await self._billing.hold_in(
-                uow, account, request, chat_cost(model, worst), Feature.CHAT, model.name
+                uow,
+                account,
+                request,
+                cost,
+                Feature.CHAT,
+                model.name,
+                question=question,
+                retry_of=retry_of,
+                # Refused before the upstream when the balance alone cannot pay the prompt.
+                upfront=prompt_cost(model, prompt_tokens),
+                least=least_hold(model, prompt_tokens),
             )
-            return _Reserved(conversation, messages, hold, model, effective)
+            return _Reserved(conversation, messages, hold, model, effective, question)
 
         admission = AsyncExitStack()
         try:
@@ -194,23 +242,35 @@ class ChatService:
             await admission.aclose()
             raise
         conversation, messages, hold = reserved.conversation, reserved.messages, reserved.hold
+        text = reserved.question
         progress = _Progress(model=reserved.model)
         settled: list[Settlement] = []
+        self._progress.track(
+            hold.request_id, lambda: min(hold.reserved, _produced(progress, messages))
+        )
 
         async def settle() -> Settlement:
             # Once per request, whichever comes first: the end of the stream (so TextDone
             # carries the charge) or the reply being closed early.
             if not settled:
                 settled.append(_settlement(progress, messages, conversation, text))
-                await self._billing.settle(hold, settled[0])
+                try:
+                    await self._billing.settle(hold, settled[0])
+                finally:
+                    self._progress.done(hold.request_id)
             return settled[0]
 
         async def events() -> AsyncGenerator[ReplyEvent, None]:
             progress.started = True
-            async for event in self._from_upstream(hold.request_id, messages, progress):
+            for note in _trim_notes(files, self._config.document_tokens):
+                yield note
+            stream = self._from_upstream(hold.request_id, messages, progress, hold.reserved)
+            async for event in stream:
                 yield event
             done = await settle()
-            yield TextDone(progress.text, done.charge, done.usage, done.outcome)
+            yield TextDone(
+                progress.text, done.charge, done.usage, done.outcome, progress.shortened()
+            )
 
         return ChatReply(hold.request_id, events(), settle, admission, reserved.effective)
 
@@ -221,6 +281,37 @@ class ChatService:
         async with reply:
             async for event in reply.events:
                 yield event
+
+    def _check_vision(self, account: Account, model: ModelSpec) -> None:
+        """Raised inside the reservation's transaction, which then rolls back: nothing held."""
+        if model.vision:
+            return
+        able = self._models.vision_model_for(account.role)
+        if able is None:
+            raise VisionUnavailable(model=model.name)
+        raise VisionUnsupported(model=model.name, vision_model=able.name)
+
+    def _check_input(self, text: str, *, has_files: bool = False) -> None:
+        if not text and not has_files:
+            raise EmptyInput()
+        if len(text) > self._config.max_input_chars:
+            raise InputTooLong(length=len(text), limit=self._config.max_input_chars)
+
+    async def _interrupted(
+        self, uow: UnitOfWork, request: ChatRequest, admitted: Admitted
+    ) -> tuple[str, str]:
+        """The interrupted (request id, question) a /retry asks again. Only read here:
+        ``Billing.hold_in`` takes it in the same transaction as the new hold, so two
+        /retry at once answer it once, and a refused one (credits) leaves it on offer."""
+        found = await uow.leases.retry_question(
+            request.caller.platform,
+            request.retry_from or request.chat_id,
+            admitted.account.id,
+            request.retry_of,
+        )
+        if found is None:
+            raise NothingToRetry()
+        return found
 
     async def _window(self, uow: UnitOfWork, conversation: ConversationKey) -> list[StoredMessage]:
         """The stored context, reset first when it went quiet for ``context_idle_minutes``
@@ -244,10 +335,10 @@ class ChatService:
         ]
 
     async def _from_upstream(
-        self, request_id: str, messages: list[ChatMessage], progress: _Progress
+        self, request_id: str, messages: list[ChatMessage], progress: _Progress, held: int
     ) -> AsyncGenerator[ReplyEvent, None]:
         queue: asyncio.Queue[object] = asyncio.Queue()
-        pump = asyncio.create_task(self._pump(messages, queue, progress))
+        pump = asyncio.create_task(self._pump(messages, queue, progress, held))
         watcher = asyncio.create_task(self._watch_stop(request_id, queue))
         try:
             while True:
@@ -272,22 +363,36 @@ class ChatService:
                     progress.text += item.text
                     yield TextDelta(item.text, progress.text)
         finally:
-            pump.cancel()
-            watcher.cancel()
-            await asyncio.gather(pump, watcher, return_exceptions=True)
+            await cancel_and_wait(pump, watcher)
 
     async def _pump(
-        self, messages: list[ChatMessage], queue: asyncio.Queue[object], progress: _Progress
+        self,
+        messages: list[ChatMessage],
+        queue: asyncio.Queue[object],
+        progress: _Progress,
+        held: int,
     ) -> None:
-        """Stream from the model, falling back to the next model only before any output."""
+        """Stream from the model, falling back to the next model only before any output.
+
+        Each model is asked for no more output than ``held`` pays for at its own prices
+        (a fallback the hold cannot pay for at all is skipped)."""
         first = progress.model
-        candidates = [first, *(m for n in first.fallbacks if (m := self._models.get(n)))]
+        prompt_tokens = estimate_prompt_tokens(messages)
+        # A question with pictures falls back only to models that can see them, and only
+        # to models the hold can pay for at their own prices.
+        pictures = any(m.images for m in messages)
+        fallbacks = [
+            m for n in first.fallbacks if (m := self._models.get(n)) and (m.vision or not pictures)
+        ]
+        candidates = [first, *(m for m in fallbacks if output_cap(m, prompt_tokens, held) > 0)]
         produced = False
         for index, model in enumerate(candidates):
             progress.model = model
+            limit = output_cap(model, prompt_tokens, held)
+            progress.capped_at = limit if limit < model.max_output_tokens else None
             try:
                 provider = self._providers[model.provider]
-                stream = provider.stream_chat(model.upstream, messages, model.max_output_tokens)
+                stream = provider.stream_chat(model.upstream, messages, max(limit, 1))
                 async with aclosing(stream) as chunks:
                     async for chunk in chunks:
                         produced = produced or bool(chunk.text)
@@ -318,18 +423,30 @@ class ChatService:
                 return
 
 
-async def _close_when_admitted(admission: asyncio.Future[ChatReply]) -> None:
-    try:
-        reply = await admission
-    except CoreError as exc:  # refused: nothing was reserved, and nobody is left to tell
-        logger.info("caller left before its refusal (%s)", exc.key)
-        return
-    logger.info("caller left during admission: request %s closed unread", reply.request_id)
-    await reply.aclose()
+def _trim_notes(files: Prepared | None, budget: int) -> list[Notice]:
+    """Tell the person which documents were cut to the token budget before sending."""
+    if files is None:
+        return []
+    return [
+        Notice("reply.document_trimmed", {"name": d.name, "tokens": str(budget)})
+        for d in files.documents
+        if d.trimmed
+    ]
+
+
+def _produced(progress: _Progress, messages: list[ChatMessage]) -> int:
+    """What the answer has cost so far, priced like a cut stream; 0 before any text."""
+    if not progress.text:
+        return 0
+    usage = Usage(estimate_prompt_tokens(messages), estimate_tokens(progress.text))
+    return chat_cost(progress.model, usage)
 
 
 def _settlement(
-    progress: _Progress, messages: list[ChatMessage], conversation: ConversationKey, question: str
+    progress: _Progress,
+    messages: list[ChatMessage],
+    conversation: ConversationKey,
+    question: str,
 ) -> Settlement:
     estimated = Usage(estimate_prompt_tokens(messages), estimate_tokens(progress.text))
     if not progress.started:

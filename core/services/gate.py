@@ -11,14 +11,17 @@ import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from core.errors import (
     Banned,
+    KeyModelNotAllowed,
     NotAllowed,
     RateLimited,
     ShuttingDown,
     TooManyInFlight,
+    Unauthenticated,
     UnknownModel,
 )
 from core.models_config import ModelCatalog, ModelSpec
@@ -27,7 +30,7 @@ from core.services.accounts import AccountService
 from core.services.billing import uncancellable
 from core.services.config import CoreConfig
 from core.services.requests import PaidRequest
-from core.types import Account, Feature
+from core.types import Account, Feature, KeyLimits
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -136,6 +139,9 @@ class Gate:
         if account.banned:
             raise Banned()
         model = self.pick_model(account, kind, request.model)
+        if request.caller.api_key is not None:
+            # Before the account's slot is taken: a refusal here leaves nothing to release.
+            await self._check_key(request.caller.api_key, model, request.request_id)
         limits = self._config.role_limits[account.role]
         wait = await self._limiter.acquire(
             account.id, request.request_id, limits.per_minute, limits.concurrent
@@ -145,6 +151,19 @@ class Gate:
                 raise RateLimited(retry_after=max(1, math.ceil(wait)))
             raise TooManyInFlight(limit=limits.concurrent)
         return Admitted(account, model)
+
+    async def _check_key(self, key: KeyLimits, model: ModelSpec, request_id: str) -> None:
+        """The key's own limits; its budget is held later, with the account's credits."""
+        if key.expired(datetime.now(UTC)):
+            raise Unauthenticated()
+        if not key.allows_model(model.name):
+            raise KeyModelNotAllowed(model=model.name)
+        if key.per_minute:
+            # Keys share the limiter with accounts under negative ids (account ids are
+            # positive): the same atomic script, the same Redis-or-memory fallback.
+            wait = await self._limiter.acquire(-key.key_id, request_id, key.per_minute, 0)
+            if wait is not None:
+                raise RateLimited(retry_after=max(1, math.ceil(wait)))
 
     async def _release(self, account_id: int, request_id: str) -> None:
         await self._limiter.release(account_id, request_id)

@@ -1,23 +1,15 @@
 """What a person signed in over HTTP does with their own account: username, password and
-language changes, erasure, API keys."""
+language changes, erasure. (API keys: ``core.services.api_keys``.)"""
 
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass
 
-from core.errors import BadArgument, NotFound, UsernameTaken
-from core.ports import ApiKeyRecord, UnitOfWorkFactory
+from core.errors import BadArgument, UsernameTaken
+from core.ports import UnitOfWorkFactory
 from core.services.accounts import AccountService
-from core.services.auth import (
-    API_KEY_PREFIX,
-    Principal,
-    api_caller,
-    check_password,
-    check_username,
-    digest,
-)
+from core.services.auth import Principal, api_caller, check_password, check_username
 from core.services.passwords import ScryptHasher
 
 logger = logging.getLogger(__name__)
@@ -30,12 +22,6 @@ class ProfileChange:
     current_password: str | None = None
     language: str | None = None
     language_set: bool = False  # language None with this True means "auto"
-
-
-@dataclass(frozen=True, slots=True)
-class NewApiKey:
-    record: ApiKeyRecord
-    key: str  # shown once, never stored
 
 
 class ProfileService:
@@ -80,27 +66,6 @@ class ProfileService:
     async def delete(self, principal: Principal) -> None:
         """The person erases their own account and everything that is its data."""
         await self._accounts.erase(principal.account.id)
-
-    async def create_key(self, principal: Principal, name: str | None) -> NewApiKey:
-        key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-        async with self._uow() as uow:
-            key_id = await uow.api_keys.add(
-                principal.credential.id, digest(key), key[:10], name or None
-            )
-            await uow.commit()
-            records = await uow.api_keys.list(principal.credential.id)
-        record = next(r for r in records if r.id == key_id)
-        return NewApiKey(record, key)
-
-    async def keys(self, principal: Principal) -> list[ApiKeyRecord]:
-        async with self._uow() as uow:
-            return await uow.api_keys.list(principal.credential.id)
-
-    async def revoke_key(self, principal: Principal, key_id: int) -> None:
-        async with self._uow() as uow:
-            if not await uow.api_keys.revoke(principal.credential.id, key_id):
-                raise NotFound()
-            await uow.commit()
 
 
 def require_text(value: str | None, what: str) -> str:

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from core.text_input import clean_text
-from core.types import IdentityKey
+from core.types import IdentityKey, KeyLimits
 
 
 def new_request_id() -> str:
@@ -28,11 +28,16 @@ def _clean_fields(obj: object, *names: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """The person behind a platform event. ``locale`` is the platform's hint, if any."""
+    """The person behind a platform event. ``locale`` is the platform's hint, if any.
+
+    ``api_key`` is set when the request came with an API key: its limits travel with the
+    caller so that the gate and the billing enforce them on every paid path, whichever
+    adapter handler built the request."""
 
     identity: IdentityKey
     display_name: str | None = None
     locale: str | None = None
+    api_key: KeyLimits | None = None
 
     def __post_init__(self) -> None:
         _clean_fields(self, "display_name", "locale")
@@ -71,16 +76,37 @@ class Quote:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a question (a picture or a document), as downloaded. ``mime`` is
+    what the platform said, if anything; the name's suffix decides otherwise."""
+
+    name: str
+    data: bytes
+    mime: str | None = None
+
+    def __post_init__(self) -> None:
+        _clean_fields(self, "name", "mime")
+
+
+@dataclass(frozen=True, slots=True)
 class ChatRequest(PaidRequest):
+    """With ``retry`` the text is ignored: the question is the account's most recent one
+    that a dead worker interrupted in ``retry_from`` (default ``chat_id``) or a thread of
+    it; ``retry_of`` names that very request (a Retry button)."""
+
     text: str = ""
     quoted: tuple[Quote, ...] = ()
     # Where the person's persona and instructions are kept, when not ``chat_id``: a Slack
     # thread is a conversation of its own, but takes the settings of its channel.
     settings_chat_id: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    retry: bool = False
+    retry_of: str | None = None
+    retry_from: str | None = None
 
     def __post_init__(self) -> None:
         PaidRequest.__post_init__(self)
-        _clean_fields(self, "text", "settings_chat_id")
+        _clean_fields(self, "text", "settings_chat_id", "retry_of", "retry_from")
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 lost machine) leaves a ``hold`` ledger row without its ``settle`` row, and the credits
 stay taken.
 
-Charge policy: what the dead request produced is unknown (its text and the upstream's
+Charge policy of the age-based sweep (``sweep_once``): what the request produced is unknown (its text and the upstream's
 usage died with it), so the whole reservation is refunded and the request is recorded
 with outcome ``failed`` and model/platform ``unknown``. Erring towards the person is the
 only choice that never charges for an answer nobody received.
@@ -13,9 +13,12 @@ kind): two sweepers (or a sweeper racing a slow but alive worker) settle each ho
 timeout), or a live request would be refunded under its feet.
 
 Holds whose worker's lease expired (``sweep_orphans``, run by the lease heartbeat of every
-worker, see ``core.services.leases``) are settled the same way without waiting: that
-worker is gone. Either way the event that started the request is marked abandoned, so
-one redelivery of it is answered.
+worker, see ``core.services.leases``) are settled without waiting: that worker is gone,
+but its heartbeat recorded what each answer had produced (``HoldProgress``), so the hold
+is charged that (never more than the hold; outcome ``cut``) and the rest refunded, or
+refunded in full when nothing was produced. The person is told (``InterruptionNotices``,
+in the account's language) and the question is offered to /retry. Either way the event
+that started the request is marked abandoned, so one redelivery of it is answered.
 
 Given the use cases' ``Billing`` (the one with the settlement journal), the sweep first
 replays the journal and then skips every hold whose settlement is still journaled: a
@@ -29,7 +32,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from core.observability import NO_METRICS, MetricsSink
-from core.ports import InterruptionNotices, UnitOfWorkFactory
+from core.ports import Interruption, InterruptionNotices, OrphanedHold, UnitOfWorkFactory
 from core.services.billing import Billing, Hold, Settlement
 from core.services.periodic import every
 from core.types import Feature, LedgerEntry, Outcome
@@ -86,19 +89,56 @@ class ReservationSweeper:
         return await self._refund(holds)
 
     async def sweep_orphans(self) -> int:
-        """Refund every open hold whose worker's lease has expired (the worker died),
-        whatever its age; holds of live workers are never touched."""
+        """Settle every open hold whose worker's lease has expired (the worker died),
+        whatever its age, for what it produced; holds of live workers are never touched."""
         async with self._uow() as uow:
-            holds = await uow.leases.orphaned_holds(self._clock())
-        return await self._refund(holds)
+            orphans = await uow.leases.orphaned_holds(self._clock())
+        skip = await self._journaled_ids()
+        settled = 0
+        for orphan in orphans:
+            if orphan.entry.request_id not in skip and await self._settle_orphan(orphan):
+                settled += 1
+        return settled
 
-    async def _refund(self, holds: list[LedgerEntry]) -> int:
+    async def _settle_orphan(self, orphan: OrphanedHold) -> bool:
+        hold = _hold_of(orphan.entry)
+        charge = min(max(orphan.produced, 0), hold.reserved)
+        outcome = Outcome.CUT if charge else Outcome.FAILED
+        if not await self._billing.settle(hold, Settlement(charge, outcome)):
+            return False  # another worker's sweep got there first
+        logger.warning(
+            "settled the reservation %s of a dead worker: charged %d, refunded %d micro-credits",
+            hold.request_id,
+            charge,
+            hold.reserved - charge,
+        )
+        async with self._uow() as uow:
+            await uow.events.abandon(hold.request_id)
+            if orphan.retryable:
+                await uow.leases.offer_retry(hold.request_id)
+            account = await uow.accounts.get(hold.account_id)
+            await uow.commit()
+        notice = Interruption(
+            chat_id=orphan.chat_id,
+            request_id=hold.request_id,
+            charged=charge,
+            refunded=hold.reserved - charge,
+            language=account.language if account is not None else None,
+            retryable=orphan.retryable,
+        )
+        await self._notify(orphan.platform, notice)
+        return True
+
+    async def _journaled_ids(self) -> frozenset[str]:
         # A settlement waiting in this worker's journal (a database outage) is charged as
         # it was, never refunded: replay it first and leave the still-pending ones alone.
-        skip: frozenset[str] = frozenset()
-        if self._journaled is not None:
-            await self._journaled.replay()
-            skip = await self._journaled.pending_request_ids()
+        if self._journaled is None:
+            return frozenset()
+        await self._journaled.replay()
+        return await self._journaled.pending_request_ids()
+
+    async def _refund(self, holds: list[LedgerEntry]) -> int:
+        skip = await self._journaled_ids()
         settled = 0
         for entry in holds:
             if entry.request_id in skip:
@@ -111,23 +151,21 @@ class ReservationSweeper:
                     entry.account_id,
                     -entry.amount,
                 )
-                assert entry.request_id is not None  # both queries return such holds only
+                assert entry.request_id is not None  # open_holds returns such holds only
                 # The event that started it was never answered: one redelivery may retry.
                 async with self._uow() as uow:
                     await uow.events.abandon(entry.request_id)
-                    target = await uow.leases.target_of(entry.request_id)
                     await uow.commit()
-                if target is not None:
-                    await self._notify(*target, -entry.amount)
         return settled
 
-    async def _notify(self, platform: str, chat_id: str, refunded: int) -> None:
+    async def _notify(self, platform: str, notice: Interruption) -> None:
         notices = self._notices.get(platform)
         if notices is None:
+            logger.info("no %s adapter runs here to tell a chat about its answer", platform)
             return
         try:
-            await notices.interrupted(chat_id, refunded)
-        except Exception:  # best effort: the refund stands whatever the platform says
+            await notices.interrupted(notice)
+        except Exception:  # best effort: the settlement stands whatever the platform says
             logger.exception("could not tell a %s chat about its interrupted answer", platform)
 
 
@@ -145,6 +183,11 @@ def _hold_of(entry: LedgerEntry) -> Hold:
         # Latency is unknown: report 0 rather than the hold's age, which would skew the
         # latency histogram by tens of minutes.
         started=time.monotonic(),
+        # The key held the worst case; the ledger keeps what the account held, which is
+        # the same unless the balance was below the worst case. Then the key keeps the
+        # difference as spent: an error on the safe side of its budget.
+        api_key_id=entry.api_key_id,
+        key_reserved=-entry.amount if entry.api_key_id is not None else 0,
     )
 
 
@@ -173,11 +216,14 @@ async def prune_processed_events(
     *,
     clock: Callable[[], datetime] | None = None,
 ) -> int:
-    """Forget the platform event ids (the redelivery dedupe) older than ``retention``;
-    returns how many. Platforms redeliver within minutes, never days later."""
+    """Forget the platform event ids (the redelivery dedupe) and the owners of holds
+    (progress, questions kept for /retry) older than ``retention``; returns how many
+    event ids. Platforms redeliver within minutes, never days later."""
     now = (clock or (lambda: datetime.now(UTC)))()
     async with uow_factory() as uow:
         removed = await uow.events.prune(now - retention)
+        # The owners of holds go with them: a /retry is offered for days, not forever.
+        await uow.leases.prune(now - retention)
         await uow.commit()
     return removed
 

@@ -7,6 +7,7 @@ from storage.repositories.conversations import SqlConversationRepository
 from storage.repositories.credentials import SqlCredentialRepository
 from storage.repositories.directory import SqlDirectoryRepository
 from storage.repositories.events import SqlEventRepository
+from storage.repositories.gateway_files import SqlGatewayFileRepository
 from storage.repositories.idempotency import SqlIdempotencyRepository
 from storage.repositories.leases import SqlLeaseRepository
 from storage.repositories.ledger import SqlLedgerRepository
@@ -22,6 +23,7 @@ __all__ = [
     "SqlCredentialRepository",
     "SqlDirectoryRepository",
     "SqlEventRepository",
+    "SqlGatewayFileRepository",
     "SqlIdempotencyRepository",
     "SqlLeaseRepository",
     "SqlLedgerRepository",

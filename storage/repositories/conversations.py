@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
@@ -125,3 +127,14 @@ class SqlConversationRepository(SqlRepository):
             .where(MessageRow.account_id == from_account)
             .values(account_id=to_account)
         )
+
+    async def questions_since(self, since: datetime, limit: int) -> list[str]:
+        if limit <= 0:
+            return []
+        statement = (
+            select(MessageRow.content)
+            .where(MessageRow.role == "user", MessageRow.created_at >= since)
+            .order_by(MessageRow.id.desc())
+            .limit(limit)
+        )
+        return [str(content) for content in (await self._execute(statement)).scalars().all()]

@@ -22,6 +22,7 @@ def _entry(row: Row[Any]) -> LedgerEntry:
         actor_account_id=row.actor_account_id,
         reason=row.reason,
         created_at=row.created_at,
+        api_key_id=row.api_key_id,
     )
 
 
@@ -43,6 +44,7 @@ class SqlLedgerRepository(SqlRepository):
             "actor_account_id": entry.actor_account_id,
             "reason": entry.reason,
             "created_at": entry.created_at or utcnow(),
+            "api_key_id": entry.api_key_id,
         }
         # Rows without a request id never clash: NULLs are distinct in a unique key.
         return await self._insert_ignore(LedgerRow, values, ("request_id", "kind"), LedgerRow.id)

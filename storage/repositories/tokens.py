@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import ColumnElement, Row, insert, or_, select, update
 
-from core.ports import ApiKeyRecord, RefreshRecord
+from core.ports import ApiKeyRecord, KeyOptions, RefreshRecord
 from storage.repositories._base import SqlRepository
 from storage.tables import ApiKeyRow, RefreshTokenRow, utcnow
 
@@ -31,7 +32,24 @@ def _key(row: Row[Any]) -> ApiKeyRecord:
         name=row.name,
         revoked=row.revoked,
         created_at=row.created_at,
+        budget=row.budget,
+        expires_at=row.expires_at,
+        models=None if row.models is None else frozenset(json.loads(row.models)),
+        per_minute=row.per_minute,
+        spent=row.spent,
+        requests=row.requests,
+        last_used_at=row.last_used_at,
     )
+
+
+def _option_values(options: KeyOptions) -> dict[str, object]:
+    values: dict[str, object] = {
+        "budget": options.budget,
+        "expires_at": options.expires_at,
+        "models": None if options.models is None else json.dumps(sorted(options.models)),
+        "per_minute": options.per_minute,
+    }
+    return {name: value for name, value in values.items() if name in options.given}
 
 
 class SqlRefreshTokenRepository(SqlRepository):
@@ -82,7 +100,14 @@ class SqlRefreshTokenRepository(SqlRepository):
 
 
 class SqlApiKeyRepository(SqlRepository):
-    async def add(self, credential_id: int, key_hash: str, prefix: str, name: str | None) -> int:
+    async def add(
+        self,
+        credential_id: int,
+        key_hash: str,
+        prefix: str,
+        name: str | None,
+        options: KeyOptions,
+    ) -> int:
         statement = (
             insert(ApiKeyRow)
             .values(
@@ -92,6 +117,9 @@ class SqlApiKeyRepository(SqlRepository):
                 name=name,
                 revoked=False,
                 created_at=utcnow(),
+                spent=0,
+                requests=0,
+                **_option_values(options),
             )
             .returning(ApiKeyRow.id)
         )
@@ -104,6 +132,11 @@ class SqlApiKeyRepository(SqlRepository):
         row = (await self._execute(statement)).one_or_none()
         return _key(row) if row is not None else None
 
+    async def get(self, credential_id: int, key_id: int) -> ApiKeyRecord | None:
+        statement = select(ApiKeyRow).where(*_live(credential_id, key_id))
+        row = (await self._execute(statement)).one_or_none()
+        return _key(row) if row is not None else None
+
     async def list(self, credential_id: int) -> list[ApiKeyRecord]:
         statement = (
             select(ApiKeyRow)
@@ -112,15 +145,60 @@ class SqlApiKeyRepository(SqlRepository):
         )
         return [_key(row) for row in (await self._execute(statement)).all()]
 
+    async def update(self, credential_id: int, key_id: int, options: KeyOptions) -> bool:
+        values = _option_values(options)
+        if not values:
+            return await self.get(credential_id, key_id) is not None
+        statement = (
+            update(ApiKeyRow)
+            .where(*_live(credential_id, key_id))
+            .values(**values)
+            .returning(ApiKeyRow.id)
+        )
+        return (await self._execute(statement)).first() is not None
+
     async def revoke(self, credential_id: int, key_id: int) -> bool:
         statement = (
             update(ApiKeyRow)
-            .where(
-                ApiKeyRow.id == key_id,
-                ApiKeyRow.credential_id == credential_id,
-                ApiKeyRow.revoked.is_(False),
-            )
+            .where(*_live(credential_id, key_id))
             .values(revoked=True)
             .returning(ApiKeyRow.id)
         )
         return (await self._execute(statement)).first() is not None
+
+    async def reserve(self, key_id: int, amount: int) -> bool:
+        if amount < 0:
+            raise ValueError("a reservation cannot be negative")
+        # The WHERE is evaluated on the row as locked by this UPDATE: a concurrent
+        # reservation waits for ours to commit and then sees our spending.
+        statement = (
+            update(ApiKeyRow)
+            .where(
+                ApiKeyRow.id == key_id,
+                ApiKeyRow.revoked.is_(False),
+                or_(ApiKeyRow.budget.is_(None), ApiKeyRow.spent + amount <= ApiKeyRow.budget),
+            )
+            .values(spent=ApiKeyRow.spent + amount)
+            .returning(ApiKeyRow.id)
+        )
+        return (await self._execute(statement)).first() is not None
+
+    async def settle(self, key_id: int, refund: int, used_at: datetime) -> None:
+        # No revoked filter: a key revoked mid-request still gets its use recorded.
+        await self._execute(
+            update(ApiKeyRow)
+            .where(ApiKeyRow.id == key_id)
+            .values(
+                spent=ApiKeyRow.spent - refund,
+                requests=ApiKeyRow.requests + 1,
+                last_used_at=used_at,
+            )
+        )
+
+
+def _live(credential_id: int, key_id: int) -> tuple[ColumnElement[bool], ...]:
+    return (
+        ApiKeyRow.id == key_id,
+        ApiKeyRow.credential_id == credential_id,
+        ApiKeyRow.revoked.is_(False),
+    )

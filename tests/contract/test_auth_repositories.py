@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from core.ports import GrantRecord
+from core.ports import GrantRecord, KeyOptions
 from core.types import (
     ConversationKey,
     Feature,
@@ -118,8 +118,8 @@ async def test_api_keys(uow: UowFactory) -> None:
     async with uow() as tx:
         credential = await tx.credentials.get("alice")
         assert credential is not None
-        first = await tx.api_keys.add(credential.id, "hash-a", "sb-aaaa", "laptop")
-        second = await tx.api_keys.add(credential.id, "hash-b", "sb-bbbb", None)
+        first = await tx.api_keys.add(credential.id, "hash-a", "sb-aaaa", "laptop", KeyOptions())
+        second = await tx.api_keys.add(credential.id, "hash-b", "sb-bbbb", None, KeyOptions())
         await tx.commit()
     async with uow() as tx:
         found = await tx.api_keys.find("hash-a")
@@ -193,7 +193,7 @@ async def test_erase_removes_the_account_and_its_data_only(uow: UowFactory) -> N
     async with uow() as tx:
         credential = await tx.credentials.get("alice")
         assert credential is not None
-        await tx.api_keys.add(credential.id, "hash-a", "sb-aaaa", None)
+        await tx.api_keys.add(credential.id, "hash-a", "sb-aaaa", None, KeyOptions())
         await tx.refresh_tokens.add("t1", "fam", "alice", LATER)
         await tx.security.bump(alice)
         await tx.ledger.append(LedgerEntry(alice, 100, LedgerKind.GRANT, "g1", bob, "gift"))

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.errors import DuplicateEvent
+from core.ports import Interruption
 from core.services.billing import Billing, Hold
 from core.services.leases import WorkerLease
 from core.services.requests import ChatRequest
@@ -22,14 +23,18 @@ TTL = timedelta(seconds=30)
 
 class RecordingNotices:
     def __init__(self) -> None:
-        self.chats: list[tuple[str, int]] = []
+        self.notices: list[Interruption] = []
 
-    async def interrupted(self, chat_id: str, refunded: int) -> None:
-        self.chats.append((chat_id, refunded))
+    @property
+    def chats(self) -> list[tuple[str, int]]:
+        return [(n.chat_id, n.refunded) for n in self.notices]
+
+    async def interrupted(self, notice: Interruption) -> None:
+        self.notices.append(notice)
 
 
 class BrokenNotices:
-    async def interrupted(self, chat_id: str, refunded: int) -> None:
+    async def interrupted(self, notice: Interruption) -> None:
         raise ConnectionError("the platform is down")
 
 
@@ -77,7 +82,7 @@ async def test_a_dead_workers_holds_are_refunded_and_a_live_ones_are_not(uow: Uo
     survivor = await _lease(uow, "alive", later)  # "alive" beats on, "dead" stopped
     async with uow() as tx:
         orphans = await tx.leases.orphaned_holds(later)
-    assert [e.account_id for e in orphans] == [dead.id]
+    assert [o.entry.account_id for o in orphans] == [dead.id]
 
     told = RecordingNotices()
     sweeper = ReservationSweeper(uow, clock=lambda: later, notices={"telegram": told})

@@ -18,6 +18,9 @@ class Page:
     def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         self._ws = ws
         self._ids = itertools.count(1)
+        # Events the browser sent meanwhile (after ``watch()``): console messages,
+        # uncaught exceptions, network requests, log entries.
+        self.events: list[dict[str, Any]] = []
 
     async def call(self, method: str, **params: Any) -> dict[str, Any]:
         message_id = next(self._ids)
@@ -28,7 +31,65 @@ class Page:
                 if "error" in data:
                     raise RuntimeError(f"{method}: {data['error']}")
                 return dict(data.get("result", {}))
+            if "method" in data:
+                self.events.append(data)
         raise RuntimeError("the browser closed the connection")
+
+    async def watch(self) -> None:
+        """Start recording console messages, exceptions, log entries and requests."""
+        for domain in ("Runtime", "Log", "Network", "Page", "DOM"):
+            await self.call(f"{domain}.enable")
+
+    def problems(self) -> list[str]:
+        """Console errors and warnings, uncaught exceptions and browser log errors."""
+        found = []
+        for e in self.events:
+            params = e.get("params", {})
+            if e["method"] == "Runtime.exceptionThrown":
+                found.append(json.dumps(params.get("exceptionDetails", {}))[:500])
+            elif e["method"] == "Runtime.consoleAPICalled" and params.get("type") in {
+                "error",
+                "warning",
+                "assert",
+            }:
+                found.append(json.dumps(params.get("args", []))[:500])
+            elif e["method"] == "Log.entryAdded" and params["entry"]["level"] in {
+                "error",
+                "warning",
+            }:
+                found.append(f"{params['entry']['source']}: {params['entry']['text']}"[:500])
+        return found
+
+    def requested_urls(self) -> list[str]:
+        return [
+            e["params"]["request"]["url"]
+            for e in self.events
+            if e["method"] == "Network.requestWillBeSent"
+        ]
+
+    async def type_text(self, text: str) -> None:
+        await self.call("Input.insertText", text=text)
+
+    async def press(self, key: str, code: str, key_code: int, modifiers: int = 0) -> None:
+        """A key press as the keyboard makes it (``Enter``, ``Tab``…); modifiers 8 = Shift."""
+        for kind in ("rawKeyDown", "char", "keyUp") if key == "Enter" else ("rawKeyDown", "keyUp"):
+            params: dict[str, Any] = {
+                "type": kind,
+                "key": key,
+                "code": code,
+                "windowsVirtualKeyCode": key_code,
+                "modifiers": modifiers,
+            }
+            if kind == "char":
+                params["text"] = "\r"
+            await self.call("Input.dispatchKeyEvent", **params)
+
+    async def set_files(self, selector: str, paths: list[str]) -> None:
+        root = await self.call("DOM.getDocument")
+        node = await self.call(
+            "DOM.querySelector", nodeId=root["root"]["nodeId"], selector=selector
+        )
+        await self.call("DOM.setFileInputFiles", nodeId=node["nodeId"], files=paths)
 
     async def evaluate(self, expression: str) -> Any:
         result = await self.call(
@@ -47,9 +108,12 @@ class Page:
 
 
 @asynccontextmanager
-async def chromium_page(binary: str, profile_dir: str, url: str) -> AsyncIterator[Page]:
+async def chromium_page(
+    binary: str, profile_dir: str, url: str, extra_args: tuple[str, ...] = ()
+) -> AsyncIterator[Page]:
     process = await asyncio.create_subprocess_exec(
         binary,
+        *extra_args,
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
@@ -73,7 +137,8 @@ async def chromium_page(binary: str, profile_dir: str, url: str) -> AsyncIterato
             target = next(t for t in targets if t["type"] == "page")
             async with http.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0) as ws:
                 page = Page(ws)
-                await page.call("Page.navigate", url=url)
+                if url != "about:blank":
+                    await page.call("Page.navigate", url=url)
                 yield page
     finally:
         process.kill()

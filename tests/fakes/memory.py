@@ -6,7 +6,7 @@ One ``MemoryUnitOfWork`` holds every repository, like ``storage.uow.SqlUnitOfWor
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -21,9 +21,12 @@ from core.ports import (
     CredentialRepository,
     DirectoryRepository,
     EventRepository,
+    GatewayFile,
+    GatewayFileRepository,
     IdempotencyRepository,
     LeaseRepository,
     LedgerRepository,
+    OrphanedHold,
     PendingSettlement,
     RefreshTokenRepository,
     SecurityRepository,
@@ -54,6 +57,7 @@ from tests.fakes.memory_auth import (
 )
 from tests.fakes.memory_chat_settings import MemoryChatSettings
 from tests.fakes.memory_store import (
+    HoldOwner,
     MemoryStore,
     Repository,
     Undo,
@@ -138,15 +142,36 @@ class MemoryAccountRepository(Repository):
     async def set_chat_model(self, account_id: int, model: str | None) -> None:
         self._set(account_id, "chat_model", model)
 
-    async def reserve(self, account_id: int, cost: int) -> int:
-        if cost < 0:
+    async def reserve(
+        self,
+        account_id: int,
+        cost: int,
+        *,
+        overdraft: int = 0,
+        upfront: int = 0,
+        least: int = 0,
+    ) -> int:
+        if min(cost, overdraft, upfront, least) < 0:
             raise ValueError("a reservation cannot be negative")
         row = self._store.accounts.get(account_id)
-        if row is None or row.account.balance <= 0 or row.account.banned:
+        if row is None or row.account.banned:
             return 0
-        taken = min(cost, row.account.balance)
+        balance = row.account.balance
+        if balance <= 0 or balance < upfront or balance + overdraft < least:
+            return 0
+        taken = min(cost, balance + overdraft)
         self._add(row, -taken)
         return taken
+
+    async def claim_allowance(self, account_id: int, period: str) -> int | None:
+        row = self._store.accounts.get(account_id)
+        if row is None or row.account.allowance_period == period:
+            return None
+        self._set(account_id, "allowance_period", period)
+        return row.account.balance
+
+    async def set_allowance_override(self, account_id: int, override: str | None) -> None:
+        self._set(account_id, "allowance_override", override)
 
     async def add_to_balance(self, account_id: int, amount: int) -> int:
         row = self._store.accounts.get(account_id)
@@ -283,16 +308,29 @@ class MemoryConversationRepository(Repository):
                 row.conversation = replace(before, account_id=to_account)
                 self._undo.append(_setter(row, "conversation", before))
 
+    async def questions_since(self, since: datetime, limit: int) -> list[str]:
+        cutoff = _utc(since)
+        asked = [
+            r.message.content
+            for r in reversed(self._store.messages)
+            if r.message.role == "user" and _utc(r.message.created_at) >= cutoff
+        ]
+        return asked[: max(limit, 0)]
+
 
 def _stats_key(event: UsageEvent, dimension: StatsDimension) -> str:
     if dimension is StatsDimension.DAY:
         return event.created_at.astimezone(UTC).strftime("%Y-%m-%d")
     if dimension is StatsDimension.DAY_PLATFORM:
         return f"{event.created_at.astimezone(UTC):%Y-%m-%d} {event.platform}"
+    if dimension is StatsDimension.DAY_MODEL:
+        return f"{event.created_at.astimezone(UTC):%Y-%m-%d} {event.model}"
     if dimension is StatsDimension.MODEL:
         return event.model
     if dimension is StatsDimension.PLATFORM:
         return event.platform
+    if dimension is StatsDimension.FEATURE_MODEL:
+        return f"{event.feature.value} {event.model}"
     return event.feature.value
 
 
@@ -327,6 +365,15 @@ class MemoryUsageRepository(Repository):
             )
             for key, events in sorted(groups.items())
         ]
+
+    async def last_activity(self, account_ids: Sequence[int]) -> dict[int, datetime]:
+        latest: dict[int, datetime] = {}
+        for _, event in self._store.usage:
+            if event.account_id in account_ids:
+                latest[event.account_id] = max(
+                    event.created_at, latest.get(event.account_id, event.created_at)
+                )
+        return latest
 
     async def move_account(self, from_account: int, to_account: int) -> None:
         for index, (row_id, event) in enumerate(self._store.usage):
@@ -400,26 +447,139 @@ class MemoryLeaseRepository(Repository):
         if worker_id in self._store.leases:
             put(self._store.leases, worker_id, datetime.now(UTC), self._undo)
 
-    async def own(self, request_id: str, worker_id: str, platform: str, chat_id: str) -> None:
+    async def own(
+        self,
+        request_id: str,
+        worker_id: str,
+        platform: str,
+        chat_id: str,
+        account_id: int,
+        question: str | None = None,
+    ) -> None:
         if request_id not in self._store.hold_owners:
-            put(self._store.hold_owners, request_id, worker_id, self._undo)
-            put(self._store.hold_targets, request_id, (platform, chat_id), self._undo)
+            owner = HoldOwner(worker_id, platform, chat_id, account_id, question, datetime.now(UTC))
+            put(self._store.hold_owners, request_id, owner, self._undo)
 
-    async def target_of(self, request_id: str) -> tuple[str, str] | None:
-        return self._store.hold_targets.get(request_id)
+    def _change(self, request_id: str, **values: object) -> None:
+        owner = self._store.hold_owners[request_id]
+        put(self._store.hold_owners, request_id, replace(owner, **values), self._undo)
 
-    async def orphaned_holds(self, now: datetime) -> list[LedgerEntry]:
+    async def record_progress(self, produced: Mapping[str, int]) -> None:
+        for request_id, value in produced.items():
+            if request_id in self._store.hold_owners:
+                self._change(request_id, produced=value)
+
+    async def orphaned_holds(self, now: datetime) -> list[OrphanedHold]:
         now = _utc(now)
         settled = {e.request_id for _, e in self._store.ledger if e.kind is LedgerKind.SETTLE}
         dead = {w for w, expires in self._store.leases.items() if expires < now}
-        return [
-            e
-            for _, e in self._store.ledger
-            if e.kind is LedgerKind.HOLD
-            and e.request_id is not None
-            and e.request_id not in settled
-            and self._store.hold_owners.get(e.request_id) in dead
+        orphans = []
+        for _, e in self._store.ledger:
+            owner = self._store.hold_owners.get(e.request_id or "")
+            if (
+                e.kind is LedgerKind.HOLD
+                and e.request_id not in settled
+                and owner is not None
+                and owner.worker_id in dead
+            ):
+                retryable = owner.question is not None
+                orphans.append(
+                    OrphanedHold(e, owner.platform, owner.chat_id, owner.produced, retryable)
+                )
+        return orphans
+
+    async def offer_retry(self, request_id: str) -> None:
+        owner = self._store.hold_owners.get(request_id)
+        if owner is not None and owner.question is not None:
+            self._change(request_id, retry_offered=True)
+
+    async def retry_question(
+        self, platform: str, chat_id: str, account_id: int, request_id: str | None = None
+    ) -> tuple[str, str] | None:
+        offered = [
+            (owner.created_at, rid, owner.question)
+            for rid, owner in self._store.hold_owners.items()
+            if (owner.platform, owner.account_id) == (platform, account_id)
+            and (owner.chat_id == chat_id or owner.chat_id.startswith(f"{chat_id}:"))
+            and owner.retry_offered
+            and owner.question is not None
+            and request_id in (None, rid)
         ]
+        if not offered:
+            return None
+        _, rid, question = max(offered, key=lambda o: (o[0], o[1]))
+        assert question is not None
+        return rid, question
+
+    async def take_retry(self, request_id: str) -> bool:
+        owner = self._store.hold_owners.get(request_id)
+        if owner is None or not owner.retry_offered:
+            return False
+        self._change(request_id, retry_offered=False)
+        for key, requested in list(self._store.event_requests.items()):
+            if requested == request_id and key in self._store.abandoned_events:
+                self._store.abandoned_events.discard(key)
+                self._undo.append(partial(self._store.abandoned_events.add, key))
+        return True
+
+    async def withdraw_retry(self, platform: str, event_id: str) -> None:
+        key = (platform, event_id)
+        request_id = self._store.event_requests.get(key)
+        owner = self._store.hold_owners.get(request_id or "")
+        if key in self._store.abandoned_events and owner is not None and owner.retry_offered:
+            self._change(request_id or "", retry_offered=False)
+
+    async def erase(self, account_id: int) -> None:
+        for request_id, owner in list(self._store.hold_owners.items()):
+            if owner.account_id == account_id:
+                del self._store.hold_owners[request_id]
+                self._undo.append(partial(self._store.hold_owners.__setitem__, request_id, owner))
+
+    async def prune(self, before: datetime) -> int:
+        before = _utc(before)
+        old = {r: o for r, o in self._store.hold_owners.items() if o.created_at < before}
+        for request_id in old:
+            del self._store.hold_owners[request_id]
+        self._undo.append(lambda: self._store.hold_owners.update(old))
+        return len(old)
+
+
+class MemoryGatewayFileRepository(Repository):
+    async def add(self, file: GatewayFile) -> None:
+        self._store.require_account(file.account_id)
+        key = (file.provider, file.file_id)
+        if key in self._store.gateway_files:
+            raise ValueError(f"duplicate gateway file {key}")  # the SQL primary key
+        put(
+            self._store.gateway_files,
+            key,
+            replace(file, created_at=_utc(file.created_at)),
+            self._undo,
+        )
+
+    async def get(self, file_id: str, provider: str) -> GatewayFile | None:
+        return self._store.gateway_files.get((provider, file_id))
+
+    async def owned(self, account_id: int) -> list[GatewayFile]:
+        mine = [f for f in self._store.gateway_files.values() if f.account_id == account_id]
+        mine.sort(key=lambda f: f.file_id)
+        mine.sort(key=lambda f: f.created_at, reverse=True)
+        return mine
+
+    async def remove(self, file_id: str, provider: str) -> bool:
+        key = (provider, file_id)
+        if key not in self._store.gateway_files:
+            return False
+        old = self._store.gateway_files.pop(key)
+        self._undo.append(partial(self._store.gateway_files.__setitem__, key, old))
+        return True
+
+    async def move_account(self, from_account: int, to_account: int) -> None:
+        for key, file in list(self._store.gateway_files.items()):
+            if file.account_id == from_account:
+                put(
+                    self._store.gateway_files, key, replace(file, account_id=to_account), self._undo
+                )
 
 
 class MemoryUnitOfWork:
@@ -439,6 +599,7 @@ class MemoryUnitOfWork:
     directory: DirectoryRepository
     leases: LeaseRepository
     chat_settings: ChatSettingsRepository
+    gateway_files: GatewayFileRepository
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -461,6 +622,7 @@ class MemoryUnitOfWork:
         self.directory = MemoryDirectory(self._store, self._undo)
         self.leases = MemoryLeaseRepository(self._store, self._undo)
         self.chat_settings = MemoryChatSettings(self._store, self._undo)
+        self.gateway_files = MemoryGatewayFileRepository(self._store, self._undo)
         return self
 
     async def __aexit__(

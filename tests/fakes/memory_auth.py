@@ -8,7 +8,14 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from core.ports import ApiKeyRecord, Credential, GrantRecord, RefreshRecord, UserEntry
+from core.ports import (
+    ApiKeyRecord,
+    Credential,
+    GrantRecord,
+    KeyOptions,
+    RefreshRecord,
+    UserEntry,
+)
 from core.types import Exchange, IdentityKey
 from tests.fakes.memory_store import MemoryStore, Repository, put
 
@@ -106,15 +113,26 @@ class MemoryRefreshTokens(Repository):
 
 
 class MemoryApiKeys(Repository):
-    async def add(self, credential_id: int, key_hash: str, prefix: str, name: str | None) -> int:
+    async def add(
+        self,
+        credential_id: int,
+        key_hash: str,
+        prefix: str,
+        name: str | None,
+        options: KeyOptions,
+    ) -> int:
         key_id = self._store.next_id("api_keys")
         record = ApiKeyRecord(key_id, credential_id, prefix, name, False, datetime.now(UTC))
-        put(self._store.keys, key_hash, record, self._undo)
+        put(self._store.keys, key_hash, _with_options(record, options), self._undo)
         return key_id
 
     async def find(self, key_hash: str) -> ApiKeyRecord | None:
         found = self._store.keys.get(key_hash)
         return found if found is not None and not found.revoked else None
+
+    async def get(self, credential_id: int, key_id: int) -> ApiKeyRecord | None:
+        found = self._live(credential_id, key_id)
+        return found[1] if found is not None else None
 
     async def list(self, credential_id: int) -> list[ApiKeyRecord]:
         return [
@@ -123,12 +141,63 @@ class MemoryApiKeys(Repository):
             if k.credential_id == credential_id and not k.revoked
         ]
 
+    async def update(self, credential_id: int, key_id: int, options: KeyOptions) -> bool:
+        found = self._live(credential_id, key_id)
+        if found is None:
+            return False
+        put(self._store.keys, found[0], _with_options(found[1], options), self._undo)
+        return True
+
     async def revoke(self, credential_id: int, key_id: int) -> bool:
-        for key_hash, record in self._store.keys.items():
-            if record.id == key_id and record.credential_id == credential_id and not record.revoked:
-                put(self._store.keys, key_hash, replace(record, revoked=True), self._undo)
-                return True
-        return False
+        found = self._live(credential_id, key_id)
+        if found is None:
+            return False
+        put(self._store.keys, found[0], replace(found[1], revoked=True), self._undo)
+        return True
+
+    async def reserve(self, key_id: int, amount: int) -> bool:
+        if amount < 0:
+            raise ValueError("a reservation cannot be negative")
+        found = self._by_id(key_id)
+        if found is None or found[1].revoked:
+            return False
+        key_hash, record = found
+        if record.budget is not None and record.spent + amount > record.budget:
+            return False
+        put(self._store.keys, key_hash, replace(record, spent=record.spent + amount), self._undo)
+        return True
+
+    async def settle(self, key_id: int, refund: int, used_at: datetime) -> None:
+        found = self._by_id(key_id)
+        if found is None:
+            return
+        key_hash, record = found
+        used = replace(
+            record,
+            spent=record.spent - refund,
+            requests=record.requests + 1,
+            last_used_at=used_at,
+        )
+        put(self._store.keys, key_hash, used, self._undo)
+
+    def _by_id(self, key_id: int) -> tuple[str, ApiKeyRecord] | None:
+        return next(((h, k) for h, k in self._store.keys.items() if k.id == key_id), None)
+
+    def _live(self, credential_id: int, key_id: int) -> tuple[str, ApiKeyRecord] | None:
+        found = self._by_id(key_id)
+        if found is None or found[1].credential_id != credential_id or found[1].revoked:
+            return None
+        return found
+
+
+def _with_options(record: ApiKeyRecord, options: KeyOptions) -> ApiKeyRecord:
+    values = {
+        "budget": options.budget,
+        "expires_at": options.expires_at,
+        "models": options.models,
+        "per_minute": options.per_minute,
+    }
+    return replace(record, **{k: v for k, v in values.items() if k in options.given})
 
 
 class MemoryIdempotency(Repository):

@@ -11,7 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from core.ports import ApiKeyRecord, ChatSettings, Credential, GrantRecord, RefreshRecord
+from core.ports import (
+    ApiKeyRecord,
+    ChatSettings,
+    Credential,
+    GatewayFile,
+    GrantRecord,
+    RefreshRecord,
+)
 from core.types import (
     Account,
     ConversationKey,
@@ -60,6 +67,18 @@ class _MessageRow:
     in_window: bool = True
 
 
+@dataclass
+class HoldOwner:
+    worker_id: str
+    platform: str
+    chat_id: str
+    account_id: int
+    question: str | None
+    created_at: datetime
+    produced: int = 0
+    retry_offered: bool = False
+
+
 class MemoryStore:
     """The data every ``MemoryUnitOfWork`` of one test shares."""
 
@@ -75,10 +94,11 @@ class MemoryStore:
         self.event_requests: dict[tuple[str, str], str | None] = {}
         self.abandoned_events: set[tuple[str, str]] = set()
         self.leases: dict[str, datetime] = {}
-        self.hold_owners: dict[str, str] = {}  # request id -> worker id
-        self.hold_targets: dict[str, tuple[str, str]] = {}  # request id -> platform, chat
+        self.hold_owners: dict[str, HoldOwner] = {}  # request id -> its owner row
         self.security_versions: dict[int, int] = {}
         self.chat_settings: dict[ConversationKey, ChatSettings] = {}
+        # Files uploaded through /v1/files: (provider, file id) -> owner.
+        self.gateway_files: dict[tuple[str, str], GatewayFile] = {}
         # Signing in over HTTP (tests/fakes/memory_auth.py).
         self.credentials: dict[str, Credential] = {}
         self.refresh: dict[str, RefreshRecord] = {}

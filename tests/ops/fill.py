@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bots.bootstrap import open_app
 from bots.settings import Settings
 from core.errors import CoreError
+from core.ports import FormPart, KeyOptions
 from core.services.requests import ChatRequest, ImageRequest, SpeechRequest
 from storage.backup.schema import tables
 from storage.db import create_engine
@@ -28,6 +29,9 @@ def settings_for(url: str, llm: FakeLLM) -> Settings:
         openai_base_url=llm.base_url,
         openai_api_key=TEST_API_KEY,
         welcome_credits="5",
+        # The admin's 40-credit image on 4.67 credits ends at -35.33: a negative balance
+        # in the backup, as before the overdraft was bounded (1 credit by default).
+        max_overdraft="40",
         bot_admins="telegram:42,api:root",
         jwt_secret=JWT_SECRET,
         api_scrypt_n=2**10,
@@ -77,7 +81,13 @@ async def _api_accounts(app: Any) -> None:
     core = app.core
     principal = await core.auth.register("carol", "correct horse battery")
     await core.auth.login("carol", "correct horse battery", "127.0.0.1")
-    await core.profile.create_key(principal, "laptop")
+    await core.api_keys.create(principal, "laptop", KeyOptions())
+    # A file uploaded through /v1/files: a gateway_files row (its owner).
+    form = (
+        FormPart("purpose", b"user_data"),
+        FormPart("file", b"notes", filename="notes.txt", content_type="text/plain"),
+    )
+    await core.files.upload(principal.account, form)
     await core.auth.logout(principal)
     root = await core.auth.register("root", "another long password")
     await core.admin.grant_to_account(

@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.ports import KeyOptions
+from core.services.auth import api_caller
 from core.services.billing import Billing, Hold, Settlement
 from core.services.requests import ChatRequest
 from core.services.sweep import ReservationSweeper
-from core.types import Account, Feature, LedgerEntry, LedgerKind, Outcome, Role
+from core.types import Account, Feature, IdentityKey, LedgerEntry, LedgerKind, Outcome, Role
 from storage.db import create_engine
 from storage.migrate import migrate
 from storage.uow import sql_uow_factory
@@ -144,3 +146,38 @@ async def test_the_periodic_sweeper_refunds_and_keeps_running():
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     await _balances_match_ledgers(uow, [account])
+
+
+async def test_the_sweep_gives_a_keys_hold_back_to_the_key_too(sqlite_url):
+    """A key's budget held by a dead worker's request comes back with the credits: the
+    ledger's hold row names the key (SQLite here, the migrated schema)."""
+    await migrate(sqlite_url)
+    engine = create_engine(sqlite_url)
+    try:
+        uow = sql_uow_factory(engine)
+        async with uow() as tx:
+            account = await tx.accounts.create(Role.USER)
+            await tx.accounts.add_identity(IdentityKey("api", "", "kim"), account.id, "kim")
+            await tx.credentials.create("kim", account.id, "hash")
+            credential = await tx.credentials.get("kim")
+            key_id = await tx.api_keys.add(
+                credential.id, "h", "sb-x", None, KeyOptions(budget=1000)
+            )
+            await tx.ledger.append(LedgerEntry(account.id, 1000, LedgerKind.WELCOME))
+            await tx.accounts.add_to_balance(account.id, 1000)
+            await tx.commit()
+            account = await tx.accounts.get(account.id)
+            key = await tx.api_keys.get(credential.id, key_id)
+        request = ChatRequest(caller=api_caller("kim", key.limits), chat_id="v1", text="hi")
+        hold = await Billing(uow).hold(account, request, 600, Feature.CHAT, "chat-a")
+        assert hold.key_reserved == 600
+        async with uow() as tx:
+            assert (await tx.api_keys.get(credential.id, key_id)).spent == 600
+        sweeper = ReservationSweeper(uow, clock=lambda: datetime.now(UTC) + LATER)
+        assert await sweeper.sweep_once() == 1
+        async with uow() as tx:
+            after = await tx.api_keys.get(credential.id, key_id)
+            assert (await tx.accounts.get(account.id)).balance == 1000
+        assert (after.spent, after.requests) == (0, 1)
+    finally:
+        await engine.dispose()

@@ -12,9 +12,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
+from core.i18n import Translator
 from core.services.sweep import ReservationSweeper
+from core.types import LedgerKind, Outcome
 from storage.db import create_engine
+from storage.tables import HoldOwnerRow
 from storage.uow import sql_uow_factory
 from tests.e2e.telegram_harness import BOT_ID, until
 from tests.fakes.llm_server import FakeLLM
@@ -27,6 +31,9 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 USERS = range(501, 511)
+CUT = Outcome.CUT
+NOTHING = Translator(None)("error.nothing_to_retry")
+RETRY_ENTITIES = [{"type": "bot_command", "offset": 0, "length": 6}]
 
 
 async def start_worker(
@@ -92,6 +99,17 @@ async def open_holds(tmp_path: Path) -> int:
     try:
         async with sql_uow_factory(engine)() as uow:
             return len(await uow.ledger.open_holds(datetime.now(UTC) + timedelta(hours=1)))
+    finally:
+        await engine.dispose()
+
+
+async def produced_recorded(tmp_path: Path) -> int:
+    """How many holds have a produced-so-far estimate written by the lease heartbeat."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/worker.db")
+    try:
+        async with engine.connect() as connection:
+            query = select(func.count()).select_from(HoldOwnerRow).where(HoldOwnerRow.produced > 0)
+            return int((await connection.execute(query)).scalar_one())
     finally:
         await engine.dispose()
 
@@ -164,6 +182,12 @@ async def test_sigkill_holds_are_settled_within_the_lease_and_a_redelivery_is_an
         try:
             updates = ask_everyone(server)
             await until(lambda: streaming_everywhere(server), within=60, what="ten streams")
+            # The heartbeat has written what each answer produced (no chunk writes it).
+            for _ in range(300):
+                if await produced_recorded(tmp_path) == 10:
+                    break
+                await asyncio.sleep(0.1)
+            assert await produced_recorded(tmp_path) == 10
         finally:
             worker.kill()
             await worker.wait()
@@ -193,6 +217,21 @@ async def test_sigkill_holds_are_settled_within_the_lease_and_a_redelivery_is_an
                 lambda: "the answer at last" in bot_texts(server, first), within=60, what="answer"
             )
             server.push_update(updates[0])  # and once more: already answered, refused
+            # /retry: the redelivery answered the first person's question already; the
+            # third person's is asked again, once.
+            for user in (first, USERS[2], USERS[2]):
+                retry = server.user_message(user, "/retry", entities=RETRY_ENTITIES)
+                server.push_update({"message": retry})
+            await until(
+                lambda: sum(NOTHING in t for u in USERS for t in bot_texts(server, u)) == 2,
+                within=60,
+                what="two refusals of /retry",
+            )
+            await until(
+                lambda: "the answer at last" in bot_texts(server, USERS[2]),
+                within=60,
+                what="the retried answer",
+            )
             # A later update, polled after the second redelivery: once it is answered, the
             # redelivery before it has been seen.
             server.push_update({"message": server.user_message(USERS[1], "and me?")})
@@ -205,13 +244,25 @@ async def test_sigkill_holds_are_settled_within_the_lease_and_a_redelivery_is_an
             successor.send_signal(signal.SIGTERM)
             await asyncio.wait_for(successor.communicate(), timeout=45)
         assert bot_texts(server, first).count("the answer at last") == 1
+        assert bot_texts(server, USERS[2]).count("the answer at last") == 1
+        assert NOTHING in bot_texts(server, first)
         for user in USERS:
-            assert sum("interrupted" in t for t in bot_texts(server, user)) == 1
+            told = [t for t in bot_texts(server, user) if "was interrupted" in t]
+            assert len(told) == 1 and "Charged" in told[0] and "/retry" in told[0]
         engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/worker.db")
         try:
             async with sql_uow_factory(engine)() as tx:
                 for user in USERS:
                     account = await tx.accounts.find_by_identity(caller(str(user)).identity)
                     assert account.balance == await tx.ledger.sum_for(account.id)
+                    cut = [u for u in await tx.usage.recent(account.id, 5) if u.outcome is CUT]
+                    entries = await tx.ledger.entries(account.id, 20)
+                    hold = -next(
+                        e.amount
+                        for e in entries
+                        if e.request_id == cut[0].request_id and e.kind is LedgerKind.HOLD
+                    )
+                    # Charged for what was produced before the kill: not free, not the hold.
+                    assert len(cut) == 1 and 0 < cut[0].credits < hold, (cut, hold)
         finally:
             await engine.dispose()

@@ -10,7 +10,7 @@ import pytest
 
 from bots.settings import DEFAULT_MODELS_FILE, DEFAULT_PERSONAS_FILE
 from core.errors import DuplicateEvent, InputTooLong, NotAllowed, UnknownPersona
-from core.models_config import load_models_file
+from core.models_config import load_models_file, parse_models
 from core.ports import VoiceMode
 from core.services.config import DEFAULT_SYSTEM_PROMPT
 from core.services.personas import (
@@ -19,11 +19,12 @@ from core.services.personas import (
     merged,
     parse_personas,
 )
-from core.services.requests import ChatRequest, Quote
+from core.services.requests import Attachment, ChatRequest, Quote
 from core.types import ConversationKey, Role, StoredMessage, TextDone
 from tests.fakes.llm_server import FakeLLM
 from tests.fakes.memory import MemoryStore, memory_uow_factory
-from tests.harness import caller, collect, core_on, models_for_tests, with_config
+from tests.harness import MODELS_TOML, caller, collect, core_on, models_for_tests, with_config
+from tests.sample_files import picture
 
 PERSONAS = """
 [personas.pirate]
@@ -132,6 +133,29 @@ async def test_the_persona_model_is_used_unless_the_person_chose_one(llm, store)
     assert models == ["chat-b", "chat-a"]
     done = first[-1]
     assert isinstance(done, TextDone) and done.credits > 0
+
+
+async def test_a_picture_skips_a_persona_model_that_cannot_see_it(llm, store):
+    # chat-a (the default) sees pictures, the "cheap" persona's chat-b does not.
+    models = parse_models(
+        tomllib.loads(
+            MODELS_TOML.replace('[models."chat-b"]', 'vision = true\n[models."chat-b"]', 1)
+        )
+    )
+    personas = parse_personas(tomllib.loads(PERSONAS), models)
+    async with core_on(
+        memory_uow_factory(store), llm.base_url, models=models, personas=personas
+    ) as core:
+        await core.chat_settings.choose_persona(caller("1"), "dm", "cheap")
+        await collect(
+            core.chat.ask(ask("What is it?", attachments=(Attachment("p.png", picture(40, 30)),)))
+        )
+        await collect(core.chat.ask(ask("And now in words?")))
+    with_picture, words = llm.requests_to("/chat/completions")
+    assert [with_picture.body["model"], words.body["model"]] == ["chat-a", "chat-b"]
+    # The persona's system message goes with the picture all the same.
+    assert with_picture.body["messages"][0]["content"].endswith("Be cheap.")
+    assert with_picture.body["messages"][-1]["content"][1]["type"] == "image_url"
 
 
 async def test_quoted_messages_go_upstream_but_only_the_question_is_stored(llm, store):

@@ -150,3 +150,23 @@ async def test_bad_setting_is_one_clear_line(tmp_path):
     assert proc.returncode == 2
     lines = err.decode().strip().splitlines()
     assert len(lines) == 1 and "CONTEXT_MESSAGES" in lines[0] and "Traceback" not in lines[0]
+
+
+async def test_console_retry_asks_the_interrupted_question_once(sqlite_url, tmp_path):
+    from tests.e2e.dead_worker import cut_by_a_dead_worker
+
+    me = caller("me", platform="console")
+    out = io.StringIO()
+    async with FakeLLM() as llm:
+        llm.script(reply=" ".join(f"word{i}" for i in range(300)), delay=0.005)
+        settings = Settings(database_url=sqlite_url, openai_base_url=llm.base_url)
+        async with open_app(settings) as app:
+            await app.core.accounts.resolve(me)
+            await cut_by_a_dead_worker(app, me, "console", "the console question")
+            llm.script(reply="asked again")
+            lines = iter(["/retry", "/retry", "/quit"])
+            await run(app, read_line=lambda _p: next(lines), out=out, media_dir=tmp_path, caller=me)
+        asked = llm.requests_to("/chat/completions")[-1].body["messages"][-1]["content"]
+    text = out.getvalue()
+    assert text.count("asked again") == 1 and asked == "the console question"
+    assert Translator(None)("error.nothing_to_retry") in text

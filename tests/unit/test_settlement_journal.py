@@ -288,3 +288,13 @@ async def test_a_torn_last_line_is_skipped_and_the_rest_kept(tmp_path: Path):
     with path.open("a", encoding="utf-8") as file:
         file.write('{"op": "add", "request_id": "r2", "acc')  # a crash mid-write
     assert await FileSettlementJournal(path).pending() == [kept]
+
+
+async def test_a_keys_hold_survives_the_journal(tmp_path: Path):
+    """A journaled settlement still gives the key back its hold when it is replayed."""
+    path = tmp_path / "j.jsonl"
+    hold = Hold(1, "r1", 5 * MICRO, "api", Feature.CHAT, "chat-a", api_key_id=7, key_reserved=9)
+    kept = pending_of(hold, Settlement(MICRO, Outcome.OK, Usage(1, 2)))
+    assert (kept.api_key_id, kept.key_reserved) == (7, 9)
+    await FileSettlementJournal(path).add(kept)
+    assert await FileSettlementJournal(path).pending() == [kept]

@@ -1,4 +1,4 @@
-"""/users/me, the admin user directory, credit grants, ledgers and API keys."""
+"""/users/me (and its /usage), the admin user directory, credit grants and ledgers."""
 
 from __future__ import annotations
 
@@ -56,6 +56,17 @@ async def patch_me(ctx: Ctx) -> web.StreamResponse:
 async def delete_me(ctx: Ctx) -> web.StreamResponse:
     await ctx.core.profile.delete(ctx.user)
     return web.Response(status=204)
+
+
+@endpoint(
+    "GET",
+    "/users/me/usage",
+    tag="users",
+    summary="What the caller spent today, this week and this month, and the next allowance",
+    ok={200: ("Own usage", json_content(m.OwnUsage))},
+)
+async def get_my_usage(ctx: Ctx) -> web.StreamResponse:
+    return render.json(render.own_usage(await ctx.core.usage.own(ctx.user.caller)))
 
 
 @endpoint(
@@ -143,55 +154,15 @@ async def user_ledger(ctx: Ctx) -> web.StreamResponse:
     return render.json(m.LedgerList(items=[render.ledger_entry(r) for r in rows]))
 
 
-@endpoint(
-    "POST",
-    "/api-keys",
-    tag="api-keys",
-    body=m.ApiKeyCreate,
-    summary="A new API key for /v1 (shown once)",
-    ok={201: ("The key, shown only now", json_content(m.ApiKey))},
-)
-async def create_api_key(ctx: Ctx) -> web.StreamResponse:
-    new = await ctx.core.profile.create_key(ctx.user, ctx.body_as(m.ApiKeyCreate).name)
-    return render.json(render.api_key(new.record, new.key), status=201)
-
-
-@endpoint(
-    "GET",
-    "/api-keys",
-    tag="api-keys",
-    summary="The caller's API keys (prefixes only)",
-    ok={200: ("Keys", json_content(m.ApiKeyList))},
-)
-async def list_api_keys(ctx: Ctx) -> web.StreamResponse:
-    keys = await ctx.core.profile.keys(ctx.user)
-    return render.json(m.ApiKeyList(items=[render.api_key(k) for k in keys]))
-
-
-@endpoint(
-    "DELETE",
-    "/api-keys/{id}",
-    tag="api-keys",
-    path_params=(Param("id", ID),),
-    summary="Revoke an API key",
-    ok={204: ("Revoked", {})},
-)
-async def delete_api_key(ctx: Ctx) -> web.StreamResponse:
-    await ctx.core.profile.revoke_key(ctx.user, ctx.query["id"])
-    return web.Response(status=204)
-
-
 def routes() -> list[Endpoint]:
     return [
         get_me,
         patch_me,
         delete_me,
+        get_my_usage,
         list_users,
         get_user,
         patch_user,
         grant_credits,
         user_ledger,
-        create_api_key,
-        list_api_keys,
-        delete_api_key,
     ]

@@ -18,7 +18,7 @@ from bots.voice_replies import spoken_answer
 from core.errors import CoreError
 from core.i18n import Translator
 from core.observability import bind_request_id
-from core.services.requests import Caller, ChatRequest, Quote
+from core.services.requests import Attachment, Caller, ChatRequest, Quote
 
 logger = logging.getLogger(__name__)
 
@@ -41,18 +41,24 @@ async def answer(
     chat_id: str,
     text: str,
     event_id: str | None,
+    attachments: tuple[Attachment, ...] = (),
     *,
     quoted: tuple[Quote, ...] = (),
     voice_input: bool = False,
+    retry_from: str | None = None,
 ) -> None:
-    """Stream the answer to ``text`` into ``target``; a spoken answer (``/voice``)
-    follows as an audio file in the same place."""
+    """Stream the answer to ``text`` (and its files) into ``target``; with ``retry_from``,
+    the answer to the interrupted question asked in that chat (or a thread of it) instead.
+    A spoken answer (``/voice``) follows as an audio file in the same place."""
     t = await translator(deps.core, caller)
     request = ChatRequest(
         caller=caller,
         chat_id=chat_id,
         text=text,
         event_id=event_id,
+        attachments=attachments,
+        retry=retry_from is not None,
+        retry_from=retry_from,
         quoted=quoted,
         # Set with slash commands, which Slack runs at the channel: threads take them.
         settings_chat_id=mapping.chat_id(target.team_id, target.channel, None),
@@ -85,10 +91,18 @@ async def answer(
 
 
 async def ask(
-    deps: SlackDeps, target: Target, caller: Caller, text: str, event_id: str | None
+    deps: SlackDeps,
+    target: Target,
+    caller: Caller,
+    text: str,
+    event_id: str | None,
+    *,
+    retry: bool = False,
 ) -> None:
     """``/ask``: the question shown by the bot opens a thread and the answer streams into
-    it; the thread is the bot's, so follow-ups there need no mention."""
+    it; the thread is the bot's, so follow-ups there need no mention. ``/retry`` (with
+    ``retry``, ``text`` being the command as typed) does the same for the person's
+    interrupted question in this channel or any thread of it."""
     if not text:
         t = await translator(deps.core, caller)
         await tell(deps.client, target, t("error.empty_input"), private=True)
@@ -102,4 +116,5 @@ async def ask(
     thread = ts if not target.is_dm or deps.native else None
     chat_id = mapping.chat_id(target.team_id, target.channel, ts)
     where = Target(target.team_id, target.channel, thread, target.user_id)
-    await answer(deps, where, caller, chat_id, text, event_id)
+    retry_from = mapping.chat_id(target.team_id, target.channel, None) if retry else None
+    await answer(deps, where, caller, chat_id, text, event_id, retry_from=retry_from)

@@ -1,4 +1,4 @@
-"""Slash commands: ``/ask``, ``/image``, ``/tts``, the shared text commands and
+"""Slash commands: ``/ask``, ``/retry``, ``/image``, ``/tts``, the shared text commands and
 ``/admin <grant|setrole|ban|unban|user|stats> …``.
 
 Each handler acks first, before any database or model work (Slack allows 3 s), then
@@ -24,12 +24,12 @@ from core.errors import CoreError
 
 logger = logging.getLogger(__name__)
 
-SHARED = ("balance", "reset", "history", "model", "lang", "link", "help", "start")
+SHARED = ("balance", "reset", "history", "model", "lang", "link", "usage", "help", "start")
 # How the bot talks to the person (bots.personal_commands); Slack has no option choices,
 # so the values are typed: /persona tutor, /voice auto, /cost on, /instructions clear.
 PERSONAL = ("persona", "instructions", "voice", "cost", "settings", "export")
-PAID = ("ask", "image", "tts")
-SLASH_COMMANDS = (*PAID, *SHARED[:6], *PERSONAL, "admin")
+PAID = ("ask", "retry", "image", "tts")
+SLASH_COMMANDS = (*PAID, *SHARED[:7], *PERSONAL, "admin")
 
 CommandListener = Callable[[AsyncAck, dict[str, Any], AsyncRespond], Awaitable[None]]
 
@@ -54,6 +54,8 @@ def on_command(deps: SlackDeps) -> CommandListener:
                 text = mapping.plain_text(args)
                 if name == "ask":
                     await chat.ask(deps, target, caller, text, event)
+                elif name == "retry":
+                    await chat.ask(deps, target, caller, "/retry", event, retry=True)
                 else:
                     await media.image_or_speech(deps, name, target, caller, t, text, event)
                 return

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bots.slack import mapping
 from bots.slack.deps import SlackDeps
-from bots.slack.handlers import chat, media
+from bots.slack.handlers import chat, files, media
 from bots.slack.mapping import Target
 from core.services.requests import Quote
 
@@ -68,6 +68,10 @@ async def _answer(deps: SlackDeps, message: mapping.Incoming, bot_user_id: str |
         await media.transcribe_and_answer(deps, target, caller, chat_id, clip, message.event_id)
         return
     text = mapping.plain_text(message.text, bot_user_id)
+    shared = mapping.usable_files(message.files)
+    if shared:
+        await files.answer_with_files(deps, target, caller, chat_id, text, shared, message.event_id)
+        return
     if not text and message.files:
         return  # a non-audio file with no words: nothing to answer
     quoted = await thread_parent(deps, message, bot_user_id)

@@ -11,7 +11,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.chat_action import ChatActionSender
 
-from bots.commands import Attachment, Reply
+from bots.commands import Reply, ReplyFile
 from bots.streaming import DeliveryFailed, relay
 from bots.streaming.answer import Answered, one, stream_reply
 from bots.telegram.deps import TelegramDeps, bot_of
@@ -21,7 +21,7 @@ from bots.telegram.sink import UntilShown
 from bots.voice_replies import spoken_answer
 from core.i18n import Translator
 from core.observability import bind_request_id
-from core.services.requests import Caller, ChatRequest, new_request_id
+from core.services.requests import Attachment, Caller, ChatRequest, new_request_id
 from core.types import AudioReady, ImageReady, Notice, ReplyEvent
 
 logger = logging.getLogger(__name__)
@@ -90,17 +90,25 @@ async def answer(
     *,
     before: tuple[ReplyEvent, ...] = (),
     voice_input: bool = False,
+    attachments: tuple[Attachment, ...] = (),
+    retry: bool = False,
+    retry_of: str | None = None,
 ) -> None:
     """Admit the question, then stream the answer into the chat. Refusals propagate
     before anything is shown; "typing…" runs until the first text (unless ``before``
     already shows something, e.g. a voice note's transcript). The replied-to message goes
-    with the question; a spoken answer follows the text when the person wants one."""
+    with the question; a spoken answer follows the text when the person wants one. With
+    ``retry`` the question is the interrupted one the core keeps (``ChatRequest.retry``)."""
     request = ChatRequest(
         caller=caller,
         chat_id=conversation_id(message),
         text=text,
         event_id=event_id,
-        quoted=quoted(message, tg.bot_id, tg.core.config.quote_depth),
+        # A /retry asks the kept question again: what its message replies to is not part.
+        quoted=() if retry else quoted(message, tg.bot_id, tg.core.config.quote_depth),
+        attachments=attachments,
+        retry=retry,
+        retry_of=retry_of,
     )
     bind_request_id(request.request_id)
     sink = tg.sink(message, request.request_id, stop_label=stop_label(t))
@@ -148,7 +156,7 @@ async def deliver(tg: TelegramDeps, message: Message, t: Translator, reply: Repl
     await say(tg, message, t("telegram.dm_sent"))
 
 
-async def _send_file(message: Message, chat_id: int, file: Attachment) -> None:
+async def _send_file(message: Message, chat_id: int, file: ReplyFile) -> None:
     """Sent right after the text, outside the relay: a flood 429 is waited out in full
     (the text before it has just used the chat's budget)."""
     document = BufferedInputFile(file.data, filename=file.filename)

@@ -23,7 +23,8 @@ def _asked_by(query: CallbackQuery) -> bool:
     if not isinstance(message, Message) or message.reply_to_message is None:
         return True
     author = message.reply_to_message.from_user
-    return author is None or author.id == query.from_user.id
+    # A retried answer replies to the bot's own notice: anyone in the chat may stop it.
+    return author is None or author.is_bot or author.id == query.from_user.id
 
 
 async def stop_button(query: CallbackQuery, tg: TelegramDeps, caller: Caller) -> None:

@@ -1,8 +1,8 @@
 """Chat settings: a person's persona and instructions per chat, voice replies and the
 cost line for the person. Written by hand to match ``storage.tables``.
 
-Revision ID: 0007_chat_settings
-Revises: 0003_leases
+Revision ID: 0008_chat_settings
+Revises: 0007_allowances
 Create Date: 2026-12-04
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_chat_settings"
-down_revision: str | None = "0003_leases"
+revision: str = "0008_chat_settings"
+down_revision: str | None = "0007_allowances"
 branch_labels: str | None = None
 depends_on: str | None = None
 
