@@ -26,6 +26,7 @@ from core.services import Core, build_core
 from core.services.auth import AuthConfig
 from core.services.config import DEFAULT_SYSTEM_PROMPT, CoreConfig
 from core.services.passwords import ScryptHasher
+from core.services.personas import load_personas_file, merged
 from storage.db import create_engine
 from storage.health import StorageHealth
 from storage.kv import KvServices, open_kv
@@ -76,6 +77,8 @@ def core_config(settings: Settings) -> CoreConfig:
         max_document_pages=settings.max_document_pages,
         document_tokens=settings.document_tokens,
         system_prompt=settings.system_prompt or DEFAULT_SYSTEM_PROMPT,
+        context_idle_minutes=settings.context_idle_minutes,
+        quote_depth=settings.quote_depth,
     )
 
 
@@ -144,6 +147,11 @@ async def _replay_settlements(core: Core) -> None:
 @asynccontextmanager
 async def open_app(settings: Settings) -> AsyncIterator[App]:
     catalog = load_models_file(settings.models_file)
+    # Personas may sit in the models file too; the personas file's win on a name clash.
+    personas = merged(
+        load_personas_file(settings.models_file, catalog),
+        load_personas_file(settings.personas_file, catalog),
+    )
     url = settings.effective_database_url
     async with AsyncExitStack() as stack:
         if settings.auto_migrate:
@@ -166,6 +174,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             health=StorageHealth(engine, kv),
             login_limiter=login_limiter(kv, settings),
             token_codec=jwt_codec(settings),
+            personas=personas,
             hasher=ScryptHasher(n=settings.api_scrypt_n),
             auth_config=AuthConfig(
                 access_ttl_s=settings.api_access_ttl_s, refresh_ttl_s=settings.api_refresh_ttl_s

@@ -6,56 +6,27 @@ line), then calls ``run_command``; what comes back is the translated reply. Paid
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bots import views
 from bots.charts import own_usage_chart, usage_chart
+from bots.command_context import CommandContext, Handler, Reply, ReplyFile, seen
 from bots.language import translator
+from bots.personal_commands import PERSONAL_COMMANDS
 from core.i18n import Translator, available_languages
 from core.money import format_credits
-from core.services import Core
-from core.services.requests import Caller
 from core.text_input import clean_text
 
 
-@dataclass(frozen=True, slots=True)
-class CommandContext:
-    core: Core
-    caller: Caller
-    chat_id: str
-    # A person the platform pointed at (e.g. the author of the replied-to message).
-    reply_target: str | None = None
-    # The platform's id for this event (Telegram update, Slack trigger, Discord interaction):
-    # recorded with the command's change, so a redelivery changes nothing and gets no reply.
-    event_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    text: str
-    private: bool = False  # ephemeral where the platform has it (balances, accounts)
-    image: bytes | None = None  # a PNG to send with the text (the /stats chart)
-
-
-Handler = Callable[[CommandContext, Translator, str], Awaitable[Reply]]
-
-
-async def _seen(ctx: CommandContext) -> None:
-    """For commands that change nothing: record the event, so a redelivery is silent."""
-    await ctx.core.accounts.note_event(ctx.caller, ctx.event_id)
-
-
 async def _start(ctx: CommandContext, t: Translator, args: str) -> Reply:
-    await _seen(ctx)
+    await seen(ctx)
     account = await ctx.core.conversations.balance(ctx.caller)
     name = ctx.caller.display_name or ""
     return Reply(t("cmd.start", name=name, balance=format_credits(account.balance)))
 
 
 async def _help(ctx: CommandContext, t: Translator, args: str) -> Reply:
-    await _seen(ctx)
+    await seen(ctx)
     account = await ctx.core.accounts.resolve(ctx.caller)
     text = t("cmd.help")
     if account.role.value == "admin":
@@ -64,7 +35,7 @@ async def _help(ctx: CommandContext, t: Translator, args: str) -> Reply:
 
 
 async def _balance(ctx: CommandContext, t: Translator, args: str) -> Reply:
-    await _seen(ctx)
+    await seen(ctx)
     account = await ctx.core.conversations.balance(ctx.caller)
     return Reply(
         views.balance_text(t, account, ctx.core.accounts.current_chat_model(account)), private=True
@@ -77,7 +48,7 @@ async def _reset(ctx: CommandContext, t: Translator, args: str) -> Reply:
 
 
 async def _history(ctx: CommandContext, t: Translator, args: str) -> Reply:
-    await _seen(ctx)
+    await seen(ctx)
     return Reply(
         views.history_text(t, await ctx.core.conversations.history(ctx.caller)), private=True
     )
@@ -87,7 +58,7 @@ async def _model(ctx: CommandContext, t: Translator, args: str) -> Reply:
     if args.strip():
         model = await ctx.core.accounts.choose_chat_model(ctx.caller, args, ctx.event_id)
         return Reply(t("cmd.model_set", model=model.name))
-    await _seen(ctx)
+    await seen(ctx)
     account = await ctx.core.accounts.resolve(ctx.caller)
     accounts = ctx.core.accounts
     return Reply(
@@ -98,7 +69,7 @@ async def _model(ctx: CommandContext, t: Translator, args: str) -> Reply:
 async def _lang(ctx: CommandContext, t: Translator, args: str) -> Reply:
     available = ", ".join((*available_languages(), "auto"))
     if not args.strip():
-        await _seen(ctx)
+        await seen(ctx)
         return Reply(t("cmd.lang_current", language=t.language, available=available))
     account = await ctx.core.accounts.set_language(ctx.caller, args.strip(), ctx.event_id)
     new_t = Translator(ctx.core.accounts.language_of(account, ctx.caller))
@@ -150,13 +121,13 @@ async def _unban(ctx: CommandContext, t: Translator, args: str) -> Reply:
 
 
 async def _user(ctx: CommandContext, t: Translator, args: str) -> Reply:
-    await _seen(ctx)
+    await seen(ctx)
     view = await ctx.core.admin.view(ctx.caller, _target(ctx, args)[0])
     return Reply(views.account_text(t, view), private=True)
 
 
 async def _stats(ctx: CommandContext, t: Translator, args: str) -> Reply:
-    await _seen(ctx)
+    await seen(ctx)
     target = args.strip() or ctx.reply_target
     report = await ctx.core.admin.stats(ctx.caller, target)
     title = t("cmd.stats_chart_title") + (f" — {target}" if target else "")
@@ -173,7 +144,7 @@ async def _allowance(ctx: CommandContext, t: Translator, args: str) -> Reply:
 
 async def _usage(ctx: CommandContext, t: Translator, args: str) -> Reply:
     """``/usage`` (and ``/usage chart`` for a picture of the last 30 days)."""
-    await _seen(ctx)
+    await seen(ctx)
     usage = await ctx.core.usage.own(ctx.caller)
     chart = None
     if args.strip().lower() == "chart":
@@ -198,7 +169,9 @@ COMMANDS: dict[str, Handler] = {
     "user": _user,
     "stats": _stats,
     "allowance": _allowance,
+    **PERSONAL_COMMANDS,
 }
+__all__ = ["ADMIN_COMMANDS", "COMMANDS", "CommandContext", "Reply", "ReplyFile", "run_command"]
 ADMIN_COMMANDS = frozenset({"grant", "setrole", "ban", "unban", "user", "stats", "allowance"})
 
 

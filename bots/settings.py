@@ -26,6 +26,7 @@ from core.services.config import DEFAULT_ROLE_LIMITS, RoleLimits, parse_admins
 from core.types import IdentityKey, Role
 
 DEFAULT_MODELS_FILE = Path(__file__).with_name("default_models.toml")
+DEFAULT_PERSONAS_FILE = Path(__file__).with_name("default_personas.toml")
 DEFAULT_SQLITE_PATH = Path("data") / "switchboard.db"
 
 
@@ -65,6 +66,9 @@ class Settings(BaseSettings):
     max_document_pages: int = Field(50, gt=0)
     document_tokens: int = Field(8_000, gt=0)
     system_prompt: str | None = None
+    personas_file: Path = DEFAULT_PERSONAS_FILE
+    quote_depth: int = Field(1, ge=0, le=10)
+    context_idle_minutes: int = Field(0, ge=0)
     auto_migrate: bool = True
     upstream_connect_timeout: float = Field(10.0, gt=0)
     upstream_idle_timeout: float = Field(60.0, gt=0)

@@ -241,6 +241,10 @@ class NotFound(CoreError):
     key = "api.not_found"
 
 
+class UnknownPersona(CoreError):
+    key = "error.unknown_persona"  # params: persona
+
+
 class NothingToRetry(CoreError):
     """/retry with no interrupted question on offer in that chat (or taken already)."""
 

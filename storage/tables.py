@@ -163,6 +163,22 @@ class ProcessedEventRow(Base):
     abandoned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
+class ChatSettingRow(Base):
+    """A person's choices in one chat (persona, instructions), or for themselves
+    everywhere (voice replies, cost line) under platform and chat ``""``."""
+
+    __tablename__ = "chat_settings"
+
+    account_id: Mapped[int] = mapped_column(BigId, ForeignKey("accounts.id"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    persona: Mapped[str | None] = mapped_column(String(100))
+    instructions: Mapped[str | None] = mapped_column(Text)
+    voice: Mapped[str] = mapped_column(String(8), default="off")
+    show_cost: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 # ---- worker leases: which worker holds which reservation, and which workers are alive --
 
 

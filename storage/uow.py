@@ -22,6 +22,7 @@ from core.errors import StorageUnavailable
 from core.ports import (
     AccountRepository,
     ApiKeyRepository,
+    ChatSettingsRepository,
     ConversationRepository,
     CredentialRepository,
     DirectoryRepository,
@@ -43,6 +44,7 @@ from storage.db import (
 from storage.repositories import (
     SqlAccountRepository,
     SqlApiKeyRepository,
+    SqlChatSettingsRepository,
     SqlConversationRepository,
     SqlCredentialRepository,
     SqlDirectoryRepository,
@@ -73,6 +75,7 @@ class SqlUnitOfWork:
     idempotency: IdempotencyRepository
     directory: DirectoryRepository
     leases: LeaseRepository
+    chat_settings: ChatSettingsRepository
     gateway_files: GatewayFileRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -111,6 +114,7 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyRepository(connection)
         self.directory = SqlDirectoryRepository(connection)
         self.leases = SqlLeaseRepository(connection)
+        self.chat_settings = SqlChatSettingsRepository(connection)
         self.gateway_files = SqlGatewayFileRepository(connection)
         return self
 

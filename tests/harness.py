@@ -24,6 +24,7 @@ from core.providers.openai_compat import OpenAICompatibleProvider
 from core.services import Core, build_core
 from core.services.config import CoreConfig, RoleLimits
 from core.services.passwords import ScryptHasher
+from core.services.personas import NO_PERSONAS, PersonaCatalog
 from core.services.requests import Caller
 from core.types import IdentityKey, Role
 from storage.kv.login_limits import MemoryLoginLimiter
@@ -97,6 +98,7 @@ async def core_on(
     token_codec: TokenCodec | None = None,
     login_limiter: LoginLimiter | None = None,
     journal: SettlementJournal | None = None,
+    personas: PersonaCatalog = NO_PERSONAS,
     worker_id: str | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> AsyncIterator[Core]:
@@ -119,6 +121,7 @@ async def core_on(
             token_codec=token_codec,
             hasher=ScryptHasher(n=2**10),  # fast: these tests are not about hashing cost
             journal=journal,
+            personas=personas,
             worker_id=worker_id,
             clock=clock,
         )

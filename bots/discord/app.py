@@ -27,6 +27,7 @@ from bots.discord.handlers.chat import Chat
 from bots.discord.handlers.common import internal_error
 from bots.discord.handlers.conversation import Conversation
 from bots.discord.handlers.media import Media
+from bots.discord.handlers.settings import Personal
 from bots.discord.handlers.stop import stop_button
 from bots.settings import Settings
 
@@ -76,7 +77,8 @@ class SwitchboardBot(commands.AutoShardedBot):
             raise RuntimeError("logged in without an application id")
         self._deps = deps = self._make_deps(self.application_id)
         self.add_dynamic_items(stop_button(deps))
-        for cog in (Chat(deps), Media(deps), Account(deps), Admin(deps), Conversation(deps, self)):
+        cogs = (Chat(deps), Media(deps), Account(deps), Personal(deps), Admin(deps))
+        for cog in (*cogs, Conversation(deps, self)):
             await self.add_cog(cog)
         self.tree.error(self._on_tree_error)
         await self._sync()

@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 USER_COMMANDS = (
     "start", "help", "ask", "balance", "reset", "history", "model",
     "image", "tts", "transcribe", "lang", "link", "retry", "usage",
+    "persona", "instructions", "voice", "cost", "settings", "export",
 )  # fmt: skip
 ADMIN_COMMANDS = ("grant", "setrole", "ban", "unban", "user", "stats", "allowance")
 

@@ -22,6 +22,7 @@ from core.ports.auth import (
     TokenCodec,
     TokenType,
 )
+from core.ports.chat_settings import ChatSettings, ChatSettingsRepository, VoiceMode
 from core.ports.conversations import (
     ConversationRepository,
     EventRepository,
@@ -73,6 +74,8 @@ __all__ = [
     "ApiKeyRecord",
     "KeyOptions",
     "ApiKeyRepository",
+    "ChatSettings",
+    "ChatSettingsRepository",
     "ConversationRepository",
     "Credential",
     "CredentialRepository",
@@ -105,4 +108,5 @@ __all__ = [
     "UnitOfWorkFactory",
     "UsageRepository",
     "UserEntry",
+    "VoiceMode",
 ]

@@ -27,6 +27,11 @@ class ConversationRepository(Protocol):
 
     async def reset(self, conversation: ConversationKey) -> None: ...
 
+    async def transcript(self, conversation: ConversationKey, limit: int) -> list[StoredMessage]:
+        """The last ``limit`` messages of the conversation, reset or not, oldest first,
+        with those of its threads (chat ids ``<chat_id>:…``: Slack threads, forum topics)."""
+        ...
+
     async def history(self, account_id: int, limit: int) -> list[Exchange]:
         """The last ``limit`` question/answer pairs of the account, newest first."""
         ...

@@ -9,6 +9,7 @@ from typing import Protocol, Self
 
 from core.ports.accounts import AccountRepository, DirectoryRepository, SecurityRepository
 from core.ports.auth import ApiKeyRepository, CredentialRepository, RefreshTokenRepository
+from core.ports.chat_settings import ChatSettingsRepository
 from core.ports.conversations import ConversationRepository, EventRepository, UsageRepository
 from core.ports.gateway import GatewayFileRepository
 from core.ports.leases import LeaseRepository
@@ -30,6 +31,7 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyRepository
     directory: DirectoryRepository
     leases: LeaseRepository
+    chat_settings: ChatSettingsRepository
     gateway_files: GatewayFileRepository
 
     async def __aenter__(self) -> Self: ...

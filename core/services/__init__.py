@@ -30,6 +30,7 @@ from core.services.api_keys import ApiKeyService
 from core.services.auth import AuthConfig, AuthService
 from core.services.billing import Billing
 from core.services.chat import ChatService
+from core.services.chat_settings import ChatSettingsService
 from core.services.config import CoreConfig
 from core.services.conversation import ConversationService
 from core.services.gate import Gate
@@ -41,6 +42,7 @@ from core.services.gateway_paid import PaidRelay
 from core.services.lifecycle import Lifecycle
 from core.services.media import MediaService
 from core.services.passwords import ScryptHasher
+from core.services.personas import NO_PERSONAS, PersonaCatalog
 from core.services.profile import ProfileService
 from core.services.progress import HoldProgress
 from core.services.usage import UsageService
@@ -53,6 +55,7 @@ class Core:
     profile: ProfileService
     api_keys: ApiKeyService
     chat: ChatService
+    chat_settings: ChatSettingsService
     chat_gateway: ChatGatewayService  # /v1 chat completions: the client's body, passed through
     media: MediaService
     conversations: ConversationService
@@ -88,6 +91,7 @@ def build_core(
     metrics: MetricsSink = NO_METRICS,
     worker_id: str | None = None,
     journal: SettlementJournal | None = None,
+    personas: PersonaCatalog = NO_PERSONAS,
     relays: Mapping[str, GatewayUpstream] | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> Core:
@@ -114,7 +118,7 @@ def build_core(
     admin = AdminService(uow, accounts)
     progress = HoldProgress()
     paid = PaidRelay(gate, billing, relays or {}, models)
-    admin = AdminService(uow, accounts)
+    chat_settings = ChatSettingsService(uow, accounts, personas, models)
     return Core(
         accounts=accounts,
         auth=AuthService(
@@ -122,7 +126,10 @@ def build_core(
         ),
         profile=ProfileService(uow, accounts, hasher),
         api_keys=ApiKeyService(uow, models),
-        chat=ChatService(uow, gate, billing, providers, models, stops, config, progress),
+        chat=ChatService(
+            uow, gate, billing, providers, models, stops, config, chat_settings, progress
+        ),
+        chat_settings=chat_settings,
         chat_gateway=ChatGatewayService(gate, billing, providers),
         media=MediaService(gate, billing, providers, config),
         conversations=ConversationService(uow, accounts),

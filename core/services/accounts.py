@@ -174,6 +174,7 @@ class AccountService:
         await uow.accounts.move_identities(source.id, target.id)
         await uow.conversations.move_account(source.id, target.id)
         await uow.usage.move_account(source.id, target.id)
+        await uow.chat_settings.move_account(source.id, target.id)
         await uow.gateway_files.move_account(source.id, target.id)
         if source.balance:
             tag = f"link:{source.id}:{target.id}:{datetime.now(UTC).timestamp()}"
@@ -198,6 +199,7 @@ class AccountService:
         """Delete the account and everything that is its data (its ledger, messages, usage,
         identities, credentials and tokens, the questions kept for /retry)."""
         async with self._uow() as uow:
+            await uow.chat_settings.erase(account_id)
             await uow.leases.erase(account_id)
             await uow.directory.erase(account_id)
             await uow.commit()

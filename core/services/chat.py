@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from core.errors import (
     EmptyInput,
@@ -30,13 +31,15 @@ from core.ports import ModelProvider, StopSignals, UnitOfWork, UnitOfWorkFactory
 from core.services.attachments import Prepared, image_tokens, prepare, stored_marker
 from core.services.billing import Billing, Hold, Settlement
 from core.services.chat_reply import ChatReply, admit_to_the_end
+from core.services.chat_settings import ChatSettingsService, Effective
 from core.services.config import CoreConfig
 from core.services.gate import Admitted, Gate
 from core.services.progress import HoldProgress
-from core.services.requests import ChatRequest
+from core.services.requests import ChatRequest, Quote
 from core.services.spend_cap import least_hold, output_cap, prompt_cost
 from core.services.tasks import cancel_and_wait
 from core.types import (
+    Account,
     ChatChunk,
     ChatMessage,
     ConversationKey,
@@ -86,6 +89,47 @@ class _Progress:
         return made >= self.capped_at
 
 
+@dataclass(frozen=True, slots=True)
+class _Reserved:
+    conversation: ConversationKey
+    messages: list[ChatMessage]
+    hold: Hold
+    model: ModelSpec
+    effective: Effective
+    question: str  # what the conversation keeps (the /retry's question, file markers)
+
+
+def _words(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def _in_window(quote: Quote, window: Sequence[StoredMessage]) -> bool:
+    """A quote of one of the bot's answers the context already carries: sent once.
+    Compared by letters and digits only, since the platform shows the answer formatted:
+    the quote is part of the answer, or the answer with a cost line or note after it."""
+    quoted = _words(quote.text)
+    answers = (_words(m.content) for m in window if m.role == "assistant")
+    return bool(quoted) and any(a and (quoted in a or quoted.startswith(a)) for a in answers)
+
+
+def with_quotes(text: str, quoted: Sequence[Quote], limit: int) -> str:
+    """The question after the messages it replies to (oldest first, each a quote block),
+    the quotes cut to ``limit`` characters in all. Only the question itself is stored."""
+    blocks: list[str] = []
+    room = limit
+    for quote in quoted:  # nearest first: the nearest is kept when room runs out
+        body = quote.text.strip()[:room]
+        if not body:
+            continue
+        room -= len(body)
+        who = f"{quote.author} wrote" if quote.author else "Quoted message"
+        lines = (f"> {line}".rstrip() for line in body.splitlines())
+        blocks.append(f"[{who}:]\n" + "\n".join(lines))
+    if not blocks:
+        return text
+    return "\n\n".join([*reversed(blocks), text])
+
+
 _END = object()
 _STOP = object()
 
@@ -100,9 +144,11 @@ class ChatService:
         models: ModelCatalog,
         stops: StopSignals,
         config: CoreConfig,
+        settings: ChatSettingsService,
         progress: HoldProgress | None = None,
     ) -> None:
         self._uow = uow
+        self._settings = settings
         self._gate = gate
         self._billing = billing
         self._providers = providers
@@ -148,47 +194,56 @@ class ChatService:
         # What the conversation keeps: the words, with a marker per file (never the bytes).
         stored = stored_marker(request.attachments, text)
 
-        async def reserve(
-            uow: UnitOfWork, admitted: Admitted
-        ) -> tuple[ConversationKey, list[ChatMessage], Hold, str]:
+        async def reserve(uow: UnitOfWork, admitted: Admitted) -> _Reserved:
+            account = admitted.account
             question, retry_of = stored, None
             if request.retry:
                 retry_of, question = await self._interrupted(uow, request, admitted)
-            conversation = ConversationKey(
-                request.caller.platform, request.chat_id, admitted.account.id
-            )
-            window = await uow.conversations.window(conversation, self._config.context_messages)
-            messages = self._prompt(window, files.prompt_text(text) if files else question)
+            conversation = ConversationKey(request.caller.platform, request.chat_id, account.id)
+            where = request.settings_chat_id or request.chat_id
+            scope = ConversationKey(request.caller.platform, where, account.id)
+            effective = await self._settings.effective(uow, account, scope)
+            model = effective.model(account, admitted.model, self._models)
+            window = await self._window(uow, conversation)
+            system = effective.system_prompt(self._config.system_prompt)
+            quoted = [q for q in request.quoted if not _in_window(q, window)]
+            asked = files.prompt_text(text) if files else question
+            messages = self._prompt(system, window, asked, quoted)
             if files is not None and files.images:
-                self._check_vision(admitted)
+                # Pictures need a model that sees: a persona's model that cannot gives way
+                # to the one the person has.
+                if not model.vision and admitted.model.vision:
+                    model = admitted.model
+                self._check_vision(account, model)
                 messages[-1] = ChatMessage("user", messages[-1].content, files.images)
-            model = admitted.model
             prompt_tokens = estimate_prompt_tokens(messages)
             cost = chat_cost(model, Usage(prompt_tokens, model.max_output_tokens))
             hold = await self._billing.hold_in(
                 uow,
-                admitted.account,
+                account,
                 request,
                 cost,
                 Feature.CHAT,
-                admitted.model.name,
+                model.name,
                 question=question,
                 retry_of=retry_of,
                 # Refused before the upstream when the balance alone cannot pay the prompt.
                 upfront=prompt_cost(model, prompt_tokens),
                 least=least_hold(model, prompt_tokens),
             )
-            return conversation, messages, hold, question
+            return _Reserved(conversation, messages, hold, model, effective, question)
 
         admission = AsyncExitStack()
         try:
-            admitted, (conversation, messages, hold, text) = await admission.enter_async_context(
+            _, reserved = await admission.enter_async_context(
                 self._gate.admit(request, Feature.CHAT, reserve)
             )
         except BaseException:
             await admission.aclose()
             raise
-        progress = _Progress(model=admitted.model)
+        conversation, messages, hold = reserved.conversation, reserved.messages, reserved.hold
+        text = reserved.question
+        progress = _Progress(model=reserved.model)
         settled: list[Settlement] = []
         self._progress.track(
             hold.request_id, lambda: min(hold.reserved, _produced(progress, messages))
@@ -217,7 +272,7 @@ class ChatService:
                 progress.text, done.charge, done.usage, done.outcome, progress.shortened()
             )
 
-        return ChatReply(hold.request_id, events(), settle, admission)
+        return ChatReply(hold.request_id, events(), settle, admission, reserved.effective)
 
     async def ask(self, request: ChatRequest) -> AsyncGenerator[ReplyEvent, None]:
         """``start`` and its events as one generator: refusals are raised at the first
@@ -227,14 +282,14 @@ class ChatService:
             async for event in reply.events:
                 yield event
 
-    def _check_vision(self, admitted: Admitted) -> None:
+    def _check_vision(self, account: Account, model: ModelSpec) -> None:
         """Raised inside the reservation's transaction, which then rolls back: nothing held."""
-        if admitted.model.vision:
+        if model.vision:
             return
-        able = self._models.vision_model_for(admitted.account.role)
+        able = self._models.vision_model_for(account.role)
         if able is None:
-            raise VisionUnavailable(model=admitted.model.name)
-        raise VisionUnsupported(model=admitted.model.name, vision_model=able.name)
+            raise VisionUnavailable(model=model.name)
+        raise VisionUnsupported(model=model.name, vision_model=able.name)
 
     def _check_input(self, text: str, *, has_files: bool = False) -> None:
         if not text and not has_files:
@@ -258,11 +313,25 @@ class ChatService:
             raise NothingToRetry()
         return found
 
-    def _prompt(self, window: list[StoredMessage], text: str) -> list[ChatMessage]:
+    async def _window(self, uow: UnitOfWork, conversation: ConversationKey) -> list[StoredMessage]:
+        """The stored context, reset first when it went quiet for ``context_idle_minutes``
+        (in the admission's transaction: a refused question leaves it as it was)."""
+        window = await uow.conversations.window(conversation, self._config.context_messages)
+        idle = self._config.context_idle_minutes
+        if idle > 0 and window:
+            last = window[-1].created_at
+            if last is not None and datetime.now(UTC) - last > timedelta(minutes=idle):
+                await uow.conversations.reset(conversation)
+                return []
+        return window
+
+    def _prompt(
+        self, system: str, window: list[StoredMessage], text: str, quoted: Sequence[Quote]
+    ) -> list[ChatMessage]:
         return [
-            ChatMessage("system", self._config.system_prompt),
+            ChatMessage("system", system),
             *(ChatMessage(m.role, m.content) for m in window),
-            ChatMessage("user", text),
+            ChatMessage("user", with_quotes(text, quoted, self._config.max_input_chars)),
         ]
 
     async def _from_upstream(

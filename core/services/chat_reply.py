@@ -18,6 +18,7 @@ from typing import Generic, Self, TypeVar
 
 from core.errors import CoreError
 from core.services.billing import uncancellable
+from core.services.chat_settings import DEFAULT_EFFECTIVE, Effective
 from core.types import ReplyEvent
 
 logger = logging.getLogger(__name__)
@@ -32,8 +33,12 @@ class Reply(Generic[E]):
         events: AsyncGenerator[E, None],
         settle: Callable[[], Awaitable[object]],
         admission: AsyncExitStack,
+        settings: Effective = DEFAULT_EFFECTIVE,
     ) -> None:
         self.request_id = request_id
+        # The person's settings it was answered with: the adapter reads ``show_cost`` and
+        # ``speaks`` to add the cost line and the spoken answer.
+        self.settings = settings
         self._events = events
         self._settle = settle
         self._admission = admission

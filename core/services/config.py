@@ -49,6 +49,10 @@ class CoreConfig:
     document_tokens: int = 8_000
     link_code_ttl_s: int = 600
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    # Context older than this (since the last message) is reset before a question; 0: never.
+    context_idle_minutes: int = 0
+    # How many replied-to messages (a reply chain, a thread parent) go with a question.
+    quote_depth: int = 1
     # How often a running stream looks for a Stop flag (a Redis read each time).
     stop_poll_s: float = 0.3
 

@@ -65,6 +65,17 @@ class PaidRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class Quote:
+    """A message the question replies to (someone else's or the bot's), nearest first."""
+
+    text: str
+    author: str | None = None
+
+    def __post_init__(self) -> None:
+        _clean_fields(self, "text", "author")
+
+
+@dataclass(frozen=True, slots=True)
 class Attachment:
     """A file sent with a question (a picture or a document), as downloaded. ``mime`` is
     what the platform said, if anything; the name's suffix decides otherwise."""
@@ -84,6 +95,10 @@ class ChatRequest(PaidRequest):
     it; ``retry_of`` names that very request (a Retry button)."""
 
     text: str = ""
+    quoted: tuple[Quote, ...] = ()
+    # Where the person's persona and instructions are kept, when not ``chat_id``: a Slack
+    # thread is a conversation of its own, but takes the settings of its channel.
+    settings_chat_id: str | None = None
     attachments: tuple[Attachment, ...] = ()
     retry: bool = False
     retry_of: str | None = None
@@ -91,7 +106,7 @@ class ChatRequest(PaidRequest):
 
     def __post_init__(self) -> None:
         PaidRequest.__post_init__(self)
-        _clean_fields(self, "text")
+        _clean_fields(self, "text", "settings_chat_id", "retry_of", "retry_from")
 
 
 @dataclass(frozen=True, slots=True)

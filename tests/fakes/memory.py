@@ -16,6 +16,7 @@ from typing import Any, Self
 from core.ports import (
     AccountRepository,
     ApiKeyRepository,
+    ChatSettingsRepository,
     ConversationRepository,
     CredentialRepository,
     DirectoryRepository,
@@ -54,6 +55,7 @@ from tests.fakes.memory_auth import (
     MemoryRefreshTokens,
     MemorySecurity,
 )
+from tests.fakes.memory_chat_settings import MemoryChatSettings
 from tests.fakes.memory_store import (
     HoldOwner,
     MemoryStore,
@@ -259,6 +261,23 @@ class MemoryConversationRepository(Repository):
         if limit <= 0:
             return []
         rows = [r for r in self._store.messages if r.conversation == conversation and r.in_window]
+        return [r.message for r in rows[-limit:]]
+
+    async def transcript(self, conversation: ConversationKey, limit: int) -> list[StoredMessage]:
+        if limit <= 0:
+            return []
+
+        def inside(key: ConversationKey) -> bool:
+            same = (key.platform, key.account_id) == (
+                conversation.platform,
+                conversation.account_id,
+            )
+            chat = key.chat_id
+            return same and (
+                chat == conversation.chat_id or chat.startswith(f"{conversation.chat_id}:")
+            )
+
+        rows = [r for r in self._store.messages if inside(r.conversation)]
         return [r.message for r in rows[-limit:]]
 
     async def reset(self, conversation: ConversationKey) -> None:
@@ -579,6 +598,7 @@ class MemoryUnitOfWork:
     idempotency: IdempotencyRepository
     directory: DirectoryRepository
     leases: LeaseRepository
+    chat_settings: ChatSettingsRepository
     gateway_files: GatewayFileRepository
 
     def __init__(self, store: MemoryStore) -> None:
@@ -601,6 +621,7 @@ class MemoryUnitOfWork:
         self.idempotency = MemoryIdempotency(self._store, self._undo)
         self.directory = MemoryDirectory(self._store, self._undo)
         self.leases = MemoryLeaseRepository(self._store, self._undo)
+        self.chat_settings = MemoryChatSettings(self._store, self._undo)
         self.gateway_files = MemoryGatewayFileRepository(self._store, self._undo)
         return self
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bots.bootstrap import open_app
 from bots.settings import Settings
 from core.errors import CoreError
-from core.ports import KeyOptions
+from core.ports import FormPart, KeyOptions
 from core.services.requests import ChatRequest, ImageRequest, SpeechRequest
 from storage.backup.schema import tables
 from storage.db import create_engine
@@ -61,6 +61,9 @@ async def fill_through_use_cases(url: str) -> None:
         await core.admin.grant(ADMIN, f"#{account.id}", "12345.678901", "for testing")
         await core.admin.set_role(ADMIN, f"#{account.id}", "admin")
         await core.accounts.set_language(alice, "ru")
+        await core.chat_settings.choose_persona(alice, "c1", "tutor")
+        await core.chat_settings.set_instructions(alice, "c1", "Кратко, пожалуйста.")
+        await core.chat_settings.set_cost_line(alice, True)
         # Linking: bob's Slack account joins a Discord one (a merged_into row).
         dave = caller("777", "discord", name="dave")
         code = await core.accounts.create_link_code(dave)
@@ -79,6 +82,12 @@ async def _api_accounts(app: Any) -> None:
     principal = await core.auth.register("carol", "correct horse battery")
     await core.auth.login("carol", "correct horse battery", "127.0.0.1")
     await core.api_keys.create(principal, "laptop", KeyOptions())
+    # A file uploaded through /v1/files: a gateway_files row (its owner).
+    form = (
+        FormPart("purpose", b"user_data"),
+        FormPart("file", b"notes", filename="notes.txt", content_type="text/plain"),
+    )
+    await core.files.upload(principal.account, form)
     await core.auth.logout(principal)
     root = await core.auth.register("root", "another long password")
     await core.admin.grant_to_account(

@@ -2,7 +2,8 @@
 (refusals raise before anything is shown), then streamed to the terminal as it is
 generated; the reply settles when the block ends. ``/file`` reads a picture or document
 from disk (quote a path with spaces: ``/file "my notes.pdf" summarise``), refused by its
-size before reading."""
+size before reading. With ``/voice on`` the answer is also spoken, into a file like
+``/tts``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from bots.console import render
 from bots.console.deps import ConsoleDeps
 from bots.console.mapping import chat_request, split_path
 from bots.files import refusal_before_download
+from bots.streaming.answer import Answered
+from bots.voice_replies import spoken_answer
 from core.errors import BadArgument
 from core.i18n import Translator
 from core.services.requests import Attachment, ChatRequest
@@ -33,6 +36,7 @@ async def retry(deps: ConsoleDeps, t: Translator, args: str) -> None:
 
 async def _stream(deps: ConsoleDeps, t: Translator, request: ChatRequest) -> None:
     reply = await deps.core.chat.start(request)
+    answered = Answered()
     async with reply:
         async for event in reply.events:
             if isinstance(event, TextDelta):
@@ -40,9 +44,15 @@ async def _stream(deps: ConsoleDeps, t: Translator, request: ChatRequest) -> Non
             elif isinstance(event, Notice):
                 deps.sink.line(event.text or t(event.key, **event.params))
             elif isinstance(event, TextDone):
+                answered.done = event
                 deps.sink.write("\n")
                 for line in render.after_answer(t, event):
                     deps.sink.line(line)
+    # The terminal takes no voice notes: only "/voice on" speaks here.
+    voice = await spoken_answer(deps.core, request, reply, answered, voice_input=False)
+    if voice is not None:
+        path = deps.sink.save(render.media_file_name("answer", voice), voice.data)
+        deps.sink.line(render.saved(t, path, voice.credits))
 
 
 async def ask_with_file(deps: ConsoleDeps, t: Translator, args: str) -> None:

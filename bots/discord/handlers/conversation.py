@@ -22,7 +22,13 @@ from bots.language import translator
 from core.errors import UnsupportedFile
 from core.i18n import Translator
 from core.observability import bind_request_id
-from core.services.requests import Attachment, Caller, ChatRequest, TranscriptionRequest
+from core.services.requests import (
+    Attachment,
+    Caller,
+    ChatRequest,
+    Quote,
+    TranscriptionRequest,
+)
 from core.types import Notice
 
 logger = logging.getLogger(__name__)
@@ -66,6 +72,7 @@ class Conversation(commands.Cog):
             chat_id=mapping.chat_id(message.channel.id),
             event_id=mapping.message_event(message.id),
             text=text,
+            quoted=await reply_chain(message, me.id, self.deps.core.config.quote_depth),
             attachments=files,
         )
         bind_request_id(request.request_id)
@@ -78,7 +85,10 @@ class Conversation(commands.Cog):
             interval_s=self.deps.edit_interval_s,
         )
         report = partial(tell_message, message)
-        await answer.chat(self.deps, request, sink, report, t, before=before)
+        voice_input = audio is not None
+        await answer.chat(
+            self.deps, request, sink, report, t, before=before, voice_input=voice_input
+        )
 
     async def _read_files(
         self,
@@ -124,3 +134,25 @@ class Conversation(commands.Cog):
         )
         bind_request_id(request.request_id)
         return await answer.transcribe(self.deps, request, report, t)
+
+
+async def reply_chain(message: discord.Message, me: int, depth: int) -> tuple[Quote, ...]:
+    """The messages this one replies to, nearest first, up to ``depth``: Discord hands
+    the first one with the message, the older ones are fetched (one call each)."""
+    quotes: list[Quote] = []
+    current = message
+    while len(quotes) < depth and current.reference is not None:
+        reference = current.reference
+        found = reference.resolved if isinstance(reference.resolved, discord.Message) else None
+        if found is None and reference.message_id is not None:
+            try:
+                found = await current.channel.fetch_message(reference.message_id)
+            except discord.HTTPException as error:  # deleted, or no access: stop the chain
+                logger.info("replied-to message not fetched: %s", error.status)
+        if found is None:
+            break
+        author = "assistant" if found.author.id == me else found.author.display_name
+        if found.content.strip():
+            quotes.append(Quote(text=mapping.strip_mention(found.content, me), author=author))
+        current = found
+    return tuple(quotes)

@@ -84,7 +84,8 @@ async def transcribe_and_answer(
         await tell(deps.client, target, t("error.internal"), private=True)
         return
     await tell(deps.client, target, t("reply.transcript", text=transcript.text), private=False)
-    await answer(deps, target, caller, chat_id, transcript.text, mapping.event_id(slack_event))
+    event = mapping.event_id(slack_event)
+    await answer(deps, target, caller, chat_id, transcript.text, event, voice_input=True)
 
 
 async def download(deps: SlackDeps, item: dict[str, object], limit: int | None = None) -> bytes:
