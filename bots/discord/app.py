@@ -29,6 +29,7 @@ from bots.discord.handlers.conversation import Conversation
 from bots.discord.handlers.media import Media
 from bots.discord.handlers.settings import Personal
 from bots.discord.handlers.stop import stop_button
+from bots.discord.json_tolerance import tolerate_lone_surrogates
 from bots.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ def point_at(settings: Settings) -> None:
 
 class SwitchboardBot(commands.AutoShardedBot):
     def __init__(self, settings: Settings, make_deps: MakeDeps) -> None:
+        tolerate_lone_surrogates()
         intents = discord.Intents.default()
         intents.message_content = True  # privileged: enable it in the developer portal
         # Only when set: discord.py reads a given shard_ids (even None's absence) as "these".
