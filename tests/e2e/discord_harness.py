@@ -73,7 +73,7 @@ class DiscordEnv:
 
 
 async def eventually(
-    check: Callable[[], bool], within: float = 10.0, what: str = "condition"
+    check: Callable[[], bool], within: float = 30.0, what: str = "condition"
 ) -> None:
     deadline = time.monotonic() + within
     while not check():

@@ -109,7 +109,7 @@ async def slack_stack(
                     yield SlackStack(llm, slack, app, deps, poster)
 
 
-async def eventually(check: Callable[[], Any], within: float = 10.0, what: str = "") -> Any:
+async def eventually(check: Callable[[], Any], within: float = 30.0, what: str = "") -> Any:
     """Poll until ``check()`` is truthy (handlers run after the ack)."""
     deadline = time.monotonic() + within
     while True:
