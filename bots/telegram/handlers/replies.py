@@ -99,7 +99,8 @@ async def answer(
     before anything is shown; "typing…" runs until the first text (unless ``before``
     already shows something, e.g. a voice note's transcript). The replied-to message goes
     with the question; a spoken answer follows the text when the person wants one. With
-    ``retry`` the question is the interrupted one the core keeps (``ChatRequest.retry``)."""
+    ``retry`` the question is the interrupted one the core keeps, or the last one asked
+    (``ChatRequest.retry``). A replied-to picture goes with the quote."""
     # A /retry asks the kept question again: what its message replies to is not part.
     quotes = () if retry else quoted(message, tg.bot_id, tg.core.config.quote_depth)
     if quotes:
