@@ -45,6 +45,7 @@ def _to_json(p: PendingSettlement) -> dict[str, Any]:
         else [conversation.platform, conversation.chat_id, conversation.account_id],
         "question": p.question,
         "answer": p.answer,
+        "replaces": p.replaces,
         "api_key_id": p.api_key_id,
         "key_reserved": p.key_reserved,
     }
@@ -69,6 +70,7 @@ def _from_json(d: dict[str, Any]) -> PendingSettlement:
         else ConversationKey(str(conversation[0]), str(conversation[1]), int(conversation[2])),
         question=d.get("question"),
         answer=d.get("answer"),
+        replaces=d.get("replaces"),
         api_key_id=None if d.get("api_key_id") is None else int(d["api_key_id"]),
         key_reserved=int(d.get("key_reserved", 0)),
     )

@@ -133,7 +133,11 @@ def quoted(message: Message, bot_id: int, depth: int) -> tuple[Quote, ...]:
     if depth <= 0 or reply is None or reply.forum_topic_created is not None:
         return ()
     text = message.quote.text if message.quote is not None else message_text(reply)
-    if not text.strip():
+    # A picture without a caption is still context: its image goes with the quote.
+    pictured = bool(reply.photo) or (
+        reply.document is not None and (reply.document.mime_type or "").startswith("image/")
+    )
+    if not text.strip() and not pictured:
         return ()
     user = reply.from_user
     if user is not None and user.id == bot_id:

@@ -27,6 +27,11 @@ class ConversationRepository(Protocol):
 
     async def reset(self, conversation: ConversationKey) -> None: ...
 
+    async def leave_out(self, conversation: ConversationKey, request_id: str) -> None:
+        """Take one exchange (the messages of ``request_id``) out of the context window,
+        as a regenerated answer replaces it; /history and /export still show it."""
+        ...
+
     async def transcript(self, conversation: ConversationKey, limit: int) -> list[StoredMessage]:
         """The last ``limit`` messages of the conversation, reset or not, oldest first,
         with those of its threads (chat ids ``<chat_id>:…``: Slack threads, forum topics)."""

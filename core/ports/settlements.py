@@ -26,6 +26,7 @@ class PendingSettlement:
     conversation: ConversationKey | None = None
     question: str | None = None
     answer: str | None = None
+    replaces: str | None = None  # the exchange a regenerated answer takes the place of
     api_key_id: int | None = None  # the key whose budget the hold also reserved
     key_reserved: int = 0
 

@@ -96,6 +96,8 @@ class Settlement:
     conversation: ConversationKey | None = None
     question: str | None = None
     answer: str | None = None
+    # A regenerated answer (/retry): the earlier exchange it takes the place of.
+    replaces: str | None = None
 
 
 def pending_of(hold: Hold, s: Settlement) -> PendingSettlement:
@@ -114,6 +116,7 @@ def pending_of(hold: Hold, s: Settlement) -> PendingSettlement:
         conversation=s.conversation,
         question=s.question,
         answer=s.answer,
+        replaces=s.replaces,
         api_key_id=hold.api_key_id,
         key_reserved=hold.key_reserved,
     )
@@ -132,7 +135,14 @@ def _split(p: PendingSettlement) -> tuple[Hold, Settlement]:
     )
     usage = Usage(p.prompt_tokens, p.completion_tokens)
     return hold, Settlement(
-        p.charge, p.outcome, usage, p.answered_by, p.conversation, p.question, p.answer
+        p.charge,
+        p.outcome,
+        usage,
+        p.answered_by,
+        p.conversation,
+        p.question,
+        p.answer,
+        p.replaces,
     )
 
 
@@ -412,6 +422,8 @@ class Billing:
             await uow.usage.record(event)
             if s.conversation is not None and s.question is not None and s.answer:
                 now = self._clock()
+                if s.replaces is not None:
+                    await uow.conversations.leave_out(s.conversation, s.replaces)
                 await uow.conversations.append(
                     s.conversation,
                     StoredMessage("user", s.question, hold.request_id, now),

@@ -12,10 +12,11 @@ import asyncio
 import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import AsyncExitStack, aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from core.errors import (
+    BadImage,
     EmptyInput,
     InputTooLong,
     NothingToRetry,
@@ -28,12 +29,19 @@ from core.models_config import ModelCatalog, ModelSpec
 from core.money import estimate_tokens, price_of
 from core.observability import bind_request_id
 from core.ports import ModelProvider, StopSignals, UnitOfWork, UnitOfWorkFactory
-from core.services.attachments import Prepared, image_tokens, prepare, stored_marker
+from core.services.attachments import (
+    Prepared,
+    image_tokens,
+    prepare,
+    size_refusal,
+    stored_marker,
+)
 from core.services.billing import Billing, Hold, Settlement
 from core.services.chat_reply import ChatReply, admit_to_the_end
 from core.services.chat_settings import ChatSettingsService, Effective
 from core.services.config import CoreConfig
 from core.services.gate import Admitted, Gate
+from core.services.images_in import downscale
 from core.services.progress import HoldProgress
 from core.services.requests import ChatRequest, Quote
 from core.services.spend_cap import least_hold, output_cap, prompt_cost
@@ -44,6 +52,7 @@ from core.types import (
     ChatMessage,
     ConversationKey,
     Feature,
+    ImagePart,
     Notice,
     Outcome,
     ReplyEvent,
@@ -97,6 +106,7 @@ class _Reserved:
     model: ModelSpec
     effective: Effective
     question: str  # what the conversation keeps (the /retry's question, file markers)
+    replaces: str | None = None  # a regenerated answer's first request: taken out on settling
 
 
 def _words(text: str) -> str:
@@ -118,7 +128,8 @@ def with_quotes(text: str, quoted: Sequence[Quote], limit: int) -> str:
     blocks: list[str] = []
     room = limit
     for quote in quoted:  # nearest first: the nearest is kept when room runs out
-        body = quote.text.strip()[:room]
+        # A picture without words still shows where it sits among the quotes.
+        body = quote.text.strip()[:room] or ("[picture]" if quote.images else "")
         if not body:
             continue
         room -= len(body)
@@ -194,19 +205,27 @@ class ChatService:
         # What the conversation keeps: the words, with a marker per file (never the bytes).
         stored = stored_marker(request.attachments, text)
 
+        # Pictures in the messages replied to: shrunk here, sent only to a model that sees.
+        quoted_pictures = await _quoted_pictures(request.quoted, self._config)
+
         async def reserve(uow: UnitOfWork, admitted: Admitted) -> _Reserved:
             account = admitted.account
-            question, retry_of = stored, None
-            if request.retry:
-                retry_of, question = await self._interrupted(uow, request, admitted)
+            question, retry_of, replaces = stored, None, None
+            interrupted = await self._interrupted(uow, request, admitted) if request.retry else None
+            if interrupted is not None:
+                retry_of, question = interrupted
             conversation = ConversationKey(request.caller.platform, request.chat_id, account.id)
             where = request.settings_chat_id or request.chat_id
             scope = ConversationKey(request.caller.platform, where, account.id)
             effective = await self._settings.effective(uow, account, scope)
             model = effective.model(account, admitted.model, self._models)
-            window = await self._window(uow, conversation)
+            regenerate = request.retry and interrupted is None
+            window = await self._window(uow, conversation, spare=2 if regenerate else 0)
+            if regenerate:
+                window, question, replaces = self._last_exchange(window, request)
             system = effective.system_prompt(self._config.system_prompt)
-            quoted = [q for q in request.quoted if not _in_window(q, window)]
+            kept = [i for i, q in enumerate(request.quoted) if not _in_window(q, window)]
+            quoted = [request.quoted[i] for i in kept]
             asked = files.prompt_text(text) if files else question
             messages = self._prompt(system, window, asked, quoted)
             if files is not None and files.images:
@@ -216,6 +235,12 @@ class ChatService:
                     model = admitted.model
                 self._check_vision(account, model)
                 messages[-1] = ChatMessage("user", messages[-1].content, files.images)
+            pictures = [part for i in kept for part in quoted_pictures[i]]
+            if pictures and model.vision:
+                # A quoted picture is context, not the question: a text-only model gets
+                # the quote's words without it rather than a refusal.
+                last = messages[-1]
+                messages[-1] = ChatMessage("user", last.content, (*last.images, *pictures))
             prompt_tokens = estimate_prompt_tokens(messages)
             cost = chat_cost(model, Usage(prompt_tokens, model.max_output_tokens))
             hold = await self._billing.hold_in(
@@ -231,7 +256,7 @@ class ChatService:
                 upfront=prompt_cost(model, prompt_tokens),
                 least=least_hold(model, prompt_tokens),
             )
-            return _Reserved(conversation, messages, hold, model, effective, question)
+            return _Reserved(conversation, messages, hold, model, effective, question, replaces)
 
         admission = AsyncExitStack()
         try:
@@ -253,7 +278,8 @@ class ChatService:
             # Once per request, whichever comes first: the end of the stream (so TextDone
             # carries the charge) or the reply being closed early.
             if not settled:
-                settled.append(_settlement(progress, messages, conversation, text))
+                found = _settlement(progress, messages, conversation, text)
+                settled.append(replace(found, replaces=reserved.replaces))
                 try:
                     await self._billing.settle(hold, settled[0])
                 finally:
@@ -299,24 +325,47 @@ class ChatService:
 
     async def _interrupted(
         self, uow: UnitOfWork, request: ChatRequest, admitted: Admitted
-    ) -> tuple[str, str]:
+    ) -> tuple[str, str] | None:
         """The interrupted (request id, question) a /retry asks again. Only read here:
         ``Billing.hold_in`` takes it in the same transaction as the new hold, so two
-        /retry at once answer it once, and a refused one (credits) leaves it on offer."""
+        /retry at once answer it once, and a refused one (credits) leaves it on offer.
+        A Retry button (``retry_of``) names that very request: gone, nothing to retry."""
         found = await uow.leases.retry_question(
             request.caller.platform,
             request.retry_from or request.chat_id,
             admitted.account.id,
             request.retry_of,
         )
-        if found is None:
+        if found is None and request.retry_of is not None:
             raise NothingToRetry()
         return found
 
-    async def _window(self, uow: UnitOfWork, conversation: ConversationKey) -> list[StoredMessage]:
-        """The stored context, reset first when it went quiet for ``context_idle_minutes``
-        (in the admission's transaction: a refused question leaves it as it was)."""
-        window = await uow.conversations.window(conversation, self._config.context_messages)
+    def _last_exchange(
+        self, window: list[StoredMessage], request: ChatRequest
+    ) -> tuple[list[StoredMessage], str, str]:
+        """A /retry with nothing interrupted regenerates the last answer: (the context
+        before that exchange, its question, its request id). The first answer is not
+        sent; it leaves the context when the new one is stored (``Settlement.replaces``)."""
+        if len(window) < 2 or request.retry_of is not None:
+            raise NothingToRetry()
+        asked, said = window[-2], window[-1]
+        if (asked.role, said.role) != ("user", "assistant") or (
+            asked.request_id != said.request_id
+        ):
+            raise NothingToRetry()
+        limit = self._config.context_messages
+        before = window[:-2][-limit:] if limit > 0 else []
+        return before, asked.content, asked.request_id
+
+    async def _window(
+        self, uow: UnitOfWork, conversation: ConversationKey, *, spare: int = 0
+    ) -> list[StoredMessage]:
+        """The stored context (``spare`` more messages than the window holds, for a
+        /retry that leaves its last exchange out), reset first when it went quiet for
+        ``context_idle_minutes`` (in the admission's transaction: a refused question
+        leaves it as it was)."""
+        limit = self._config.context_messages
+        window = await uow.conversations.window(conversation, limit + spare)
         idle = self._config.context_idle_minutes
         if idle > 0 and window:
             last = window[-1].created_at
@@ -421,6 +470,26 @@ class ChatService:
             if await self._stops.is_stopped(request_id):
                 await queue.put(_STOP)
                 return
+
+
+async def _quoted_pictures(
+    quotes: Sequence[Quote], config: CoreConfig
+) -> list[tuple[ImagePart, ...]]:
+    """Each quote's pictures, downscaled like a question's. The person did not send them:
+    one that is too large or unreadable is left out (logged), never a refusal."""
+    found: list[tuple[ImagePart, ...]] = []
+    for quote in quotes:
+        parts: list[ImagePart] = []
+        for image in quote.images:
+            if size_refusal(image.name, image.mime, len(image.data), config) is not None:
+                logger.info("quoted picture %s left out: too large or not a picture", image.name)
+                continue
+            try:
+                parts.append(await asyncio.to_thread(downscale, image.data, config.image_max_side))
+            except BadImage:
+                logger.info("quoted picture %s left out: unreadable", image.name)
+        found.append(tuple(parts))
+    return found
 
 
 def _trim_notes(files: Prepared | None, budget: int) -> list[Notice]:

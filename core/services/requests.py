@@ -65,17 +65,6 @@ class PaidRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class Quote:
-    """A message the question replies to (someone else's or the bot's), nearest first."""
-
-    text: str
-    author: str | None = None
-
-    def __post_init__(self) -> None:
-        _clean_fields(self, "text", "author")
-
-
-@dataclass(frozen=True, slots=True)
 class Attachment:
     """A file sent with a question (a picture or a document), as downloaded. ``mime`` is
     what the platform said, if anything; the name's suffix decides otherwise."""
@@ -89,10 +78,24 @@ class Attachment:
 
 
 @dataclass(frozen=True, slots=True)
+class Quote:
+    """A message the question replies to (someone else's or the bot's), nearest first.
+    ``images`` are its pictures, as downloaded: sent only to a model that sees."""
+
+    text: str
+    author: str | None = None
+    images: tuple[Attachment, ...] = ()
+
+    def __post_init__(self) -> None:
+        _clean_fields(self, "text", "author")
+
+
+@dataclass(frozen=True, slots=True)
 class ChatRequest(PaidRequest):
     """With ``retry`` the text is ignored: the question is the account's most recent one
     that a dead worker interrupted in ``retry_from`` (default ``chat_id``) or a thread of
-    it; ``retry_of`` names that very request (a Retry button)."""
+    it; ``retry_of`` names that very request (a Retry button). With nothing interrupted
+    (and no ``retry_of``), the last exchange stored in ``chat_id`` is asked again."""
 
     text: str = ""
     quoted: tuple[Quote, ...] = ()

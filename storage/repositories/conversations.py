@@ -97,6 +97,19 @@ class SqlConversationRepository(SqlRepository):
             .values(in_window=False)
         )
 
+    async def leave_out(self, conversation: ConversationKey, request_id: str) -> None:
+        await self._execute(
+            update(MessageRow)
+            .where(
+                MessageRow.platform == conversation.platform,
+                MessageRow.chat_id == conversation.chat_id,
+                MessageRow.account_id == conversation.account_id,
+                MessageRow.request_id == request_id,
+                MessageRow.in_window.is_(True),
+            )
+            .values(in_window=False)
+        )
+
     async def history(self, account_id: int, limit: int) -> list[Exchange]:
         if limit <= 0:
             return []

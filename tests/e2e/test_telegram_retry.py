@@ -8,7 +8,7 @@ from bots.notices import interruption_text
 from core.i18n import Translator
 from core.money import MICRO
 from core.ports import Interruption
-from core.types import Outcome
+from core.types import ConversationKey, Outcome
 from tests.e2e import telegram_harness
 from tests.e2e.dead_worker import cut_by_a_dead_worker
 from tests.e2e.telegram_harness import command, running_bot, say, settings_for, texts, until
@@ -73,8 +73,10 @@ async def test_a_cut_answer_is_charged_told_in_russian_and_retried_once_by_butto
             "tell me a long story"
         )
 
-        say(server, USER, "/retry", **command("/retry"))  # and /retry: nothing left either
-        await until(lambda: texts(server, USER).count(nothing) == 2, what="the second refusal")
+        # /retry now: nothing interrupted, so the retried answer is regenerated.
+        llm.script(reply="a new take")
+        say(server, USER, "/retry", **command("/retry"))
+        await until(lambda: "a new take" in texts(server, USER), what="the regenerated answer")
         assert texts(server, USER).count(RETRIED) == 1
 
 
@@ -93,9 +95,42 @@ async def test_retry_command_asks_the_interrupted_question_again_once(
         llm.script(reply=RETRIED)
         say(server, USER, "/retry", **command("/retry"))
         await until(lambda: RETRIED in texts(server, USER), what="the retried answer")
-        say(server, USER, "/retry", **command("/retry"))
-        nothing = Translator(None)("error.nothing_to_retry")
-        await until(lambda: nothing in texts(server, USER), what="nothing left to retry")
-        assert texts(server, USER).count(RETRIED) == 1
         question = llm.requests_to("/chat/completions")[-1].body["messages"][-1]["content"]
         assert question == "what is a lease?"
+        assert texts(server, USER).count(RETRIED) == 1
+
+
+async def test_retry_regenerates_the_last_answer_without_it(
+    sqlite_url: str, llm: FakeLLM, server: FakeTelegramServer
+) -> None:
+    settings = settings_for(sqlite_url, llm, server, telegram_drafts=False)
+    async with running_bot(settings, server, llm) as bot:
+        nothing = Translator(None)("error.nothing_to_retry")
+        say(server, USER, "/retry", **command("/retry"))  # nothing stored yet
+        await until(lambda: nothing in texts(server, USER), what="nothing to retry")
+        for question in ("what is a lease?", "and a hold?"):
+            say(server, USER, question)
+            await until(lambda q=question: f"Echo: {q}" in texts(server, USER), what="answer")
+        person = caller(str(USER))
+        before = (await bot.app.core.accounts.resolve(person)).balance
+        llm.script(reply="A hold, explained again.")
+        say(server, USER, "/retry", **command("/retry"))
+        await until(lambda: "A hold, explained again." in texts(server, USER), what="new take")
+        sent = llm.requests_to("/chat/completions")[-1].body["messages"]
+        assert [(m["role"], m["content"]) for m in sent[1:]] == [
+            ("user", "what is a lease?"),
+            ("assistant", "Echo: what is a lease?"),
+            ("user", "and a hold?"),
+        ]
+        account = await bot.app.core.accounts.resolve(person)
+        assert account.balance < before  # paid again
+        async with bot.app.uow() as tx:
+            window = await tx.conversations.window(
+                ConversationKey("telegram", str(USER), account.id), 10
+            )
+        assert [m.content for m in window] == [
+            "what is a lease?",
+            "Echo: what is a lease?",
+            "and a hold?",
+            "A hold, explained again.",
+        ]

@@ -286,6 +286,13 @@ class MemoryConversationRepository(Repository):
                 row.in_window = False
                 self._undo.append(_setter(row, "in_window", True))
 
+    async def leave_out(self, conversation: ConversationKey, request_id: str) -> None:
+        for row in self._store.messages:
+            mine = row.conversation == conversation and row.message.request_id == request_id
+            if mine and row.in_window:
+                row.in_window = False
+                self._undo.append(_setter(row, "in_window", True))
+
     async def history(self, account_id: int, limit: int) -> list[Exchange]:
         mine = [
             r for r in reversed(self._store.messages) if r.conversation.account_id == account_id

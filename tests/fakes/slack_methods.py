@@ -49,6 +49,8 @@ def _message_view(fake: FakeSlack, m: Message) -> dict[str, Any]:
         view["bot_id"] = m.bot_id
     if m.blocks is not None:
         view["blocks"] = m.blocks
+    if m.files:  # as Slack shows a file_share message: its file objects, download URLs too
+        view["files"] = m.files
     return view
 
 

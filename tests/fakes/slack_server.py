@@ -53,6 +53,7 @@ class Message:
     stream_started: float = 0.0
     edits: int = 0
     bot_id: str | None = None
+    files: list[dict[str, Any]] | None = None  # file objects shared with it (host_file)
 
 
 @dataclass

@@ -163,10 +163,14 @@ async def test_console_retry_asks_the_interrupted_question_once(sqlite_url, tmp_
         async with open_app(settings) as app:
             await app.core.accounts.resolve(me)
             await cut_by_a_dead_worker(app, me, "console", "the console question")
-            llm.script(reply="asked again")
+            llm.enqueue(reply="asked again")
+            llm.script(reply="a new take")
             lines = iter(["/retry", "/retry", "/quit"])
             await run(app, read_line=lambda _p: next(lines), out=out, media_dir=tmp_path, caller=me)
-        asked = llm.requests_to("/chat/completions")[-1].body["messages"][-1]["content"]
+        *_, asked, regenerated = llm.requests_to("/chat/completions")
     text = out.getvalue()
-    assert text.count("asked again") == 1 and asked == "the console question"
-    assert Translator(None)("error.nothing_to_retry") in text
+    assert text.count("asked again") == 1 and "a new take" in text
+    # The first /retry asks the interrupted question; the second regenerates its answer.
+    assert asked.body["messages"][-1]["content"] == "the console question"
+    sent = [m["content"] for m in regenerated.body["messages"]]
+    assert sent[-1] == "the console question" and "asked again" not in sent

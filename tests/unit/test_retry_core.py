@@ -81,16 +81,24 @@ async def test_retry_asks_the_interrupted_question_once_and_is_paid(llm):
         done = events[-1]
         assert isinstance(done, TextDone) and done.text == "again" and done.credits > 0
         assert llm.requests[-1].body["messages"][-1]["content"] == "the question"
-        with pytest.raises(NothingToRetry):
-            await core.chat.start(ChatRequest(caller=caller("1"), chat_id="c", retry=True))
         history = await core.conversations.history(caller("1"))
         assert [(h.question, h.answer) for h in history][:1] == [("the question", "again")]
+        # Nothing interrupted any more: /retry regenerates that answer, without it.
+        llm.script(reply="regenerated")
+        await collect(core.chat.ask(ChatRequest(caller=caller("1"), chat_id="c", retry=True)))
+        sent = llm.requests[-1].body["messages"]
+        assert sent[-1]["content"] == "the question"
+        assert "again" not in [m["content"] for m in sent]
         async with memory_uow_factory(store)() as uow:
             kinds = [e.kind for _, e in store.ledger if e.request_id == cut]
             assert kinds == [LedgerKind.HOLD, LedgerKind.SETTLE]
             account = await uow.accounts.find_by_identity(caller("1").identity)
             usage = await uow.usage.recent(account.id, 5)
-        assert sorted(u.outcome.value for u in usage) == [Outcome.CUT.value, Outcome.OK.value]
+        assert sorted(u.outcome for u in usage) == [
+            Outcome.CUT,
+            Outcome.OK,
+            Outcome.OK,
+        ]  # each paid
 
 
 async def test_a_retry_is_answered_with_the_chats_persona(llm):

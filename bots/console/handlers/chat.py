@@ -30,7 +30,8 @@ async def ask(
 
 
 async def retry(deps: ConsoleDeps, t: Translator, args: str) -> None:
-    """``/retry``: the question whose answer a dead worker interrupted, asked again once."""
+    """``/retry``: the question whose answer a dead worker interrupted, asked again once;
+    with nothing interrupted, a new answer to the last question."""
     await _stream(deps, t, chat_request(deps.caller, "", retry=True))
 
 

@@ -1,4 +1,4 @@
-"""/ask and /retry (the interrupted question asked again): defer publicly, admit the request, then stream the answer into the deferred
+"""/ask and /retry (the interrupted question asked again, else a new last answer): defer publicly, admit the request, then stream the answer into the deferred
 response, with a Stop button while it streams. A refusal, or an answer that fails before
 any text, is shown to the person only and nothing is charged. The optional ``file`` (a
 picture or document) is refused before deferring when its kind or size says so."""
@@ -58,7 +58,8 @@ class Chat(commands.Cog):
         await self._answer(interaction, request, t)
 
     @app_commands.command(
-        name="retry", description="Ask again the question whose answer was interrupted"
+        name="retry",
+        description="A new answer to your last question (or an interrupted one asked again)",
     )
     async def retry(self, interaction: discord.Interaction) -> None:
         if not await acknowledge(interaction, ephemeral=False):

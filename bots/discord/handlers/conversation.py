@@ -22,6 +22,8 @@ from bots.language import translator
 from core.errors import UnsupportedFile
 from core.i18n import Translator
 from core.observability import bind_request_id
+from core.services.attachments import FileKind, kind_of
+from core.services.config import CoreConfig
 from core.services.requests import (
     Attachment,
     Caller,
@@ -72,7 +74,9 @@ class Conversation(commands.Cog):
             chat_id=mapping.chat_id(message.channel.id),
             event_id=mapping.message_event(message.id),
             text=text,
-            quoted=await reply_chain(message, me.id, self.deps.core.config.quote_depth),
+            quoted=await reply_chain(
+                message, me.id, self.deps.core.config.quote_depth, self.deps.core.config
+            ),
             attachments=files,
         )
         bind_request_id(request.request_id)
@@ -136,9 +140,30 @@ class Conversation(commands.Cog):
         return await answer.transcribe(self.deps, request, report, t)
 
 
-async def reply_chain(message: discord.Message, me: int, depth: int) -> tuple[Quote, ...]:
+async def quoted_pictures(found: discord.Message, config: CoreConfig) -> tuple[Attachment, ...]:
+    """A replied-to message's image attachments, for a vision model. The person did not
+    send them with this question: one too large (declared size) or not fetched is left
+    out (logged), never a refusal."""
+    pictures: list[Attachment] = []
+    for item in found.attachments:
+        if kind_of(item.filename, item.content_type) is not FileKind.IMAGE:
+            continue
+        if refusal_before_download(item.filename, item.content_type, item.size, config):
+            logger.info("quoted picture left out: %s bytes", item.size)
+            continue
+        try:
+            pictures.append(Attachment(item.filename, await item.read(), item.content_type))
+        except discord.HTTPException as error:
+            logger.info("quoted picture left out: not fetched (%s)", error.status)
+    return tuple(pictures)
+
+
+async def reply_chain(
+    message: discord.Message, me: int, depth: int, config: CoreConfig
+) -> tuple[Quote, ...]:
     """The messages this one replies to, nearest first, up to ``depth``: Discord hands
-    the first one with the message, the older ones are fetched (one call each)."""
+    the first one with the message, the older ones are fetched (one call each). Their
+    image attachments go with them."""
     quotes: list[Quote] = []
     current = message
     while len(quotes) < depth and current.reference is not None:
@@ -152,7 +177,9 @@ async def reply_chain(message: discord.Message, me: int, depth: int) -> tuple[Qu
         if found is None:
             break
         author = "assistant" if found.author.id == me else found.author.display_name
-        if found.content.strip():
-            quotes.append(Quote(text=mapping.strip_mention(found.content, me), author=author))
+        pictures = await quoted_pictures(found, config)
+        if found.content.strip() or pictures:
+            text = mapping.strip_mention(found.content, me)
+            quotes.append(Quote(text=text, author=author, images=pictures))
         current = found
     return tuple(quotes)

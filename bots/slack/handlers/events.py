@@ -10,14 +10,19 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 
+from bots.files import refusal_before_download
 from bots.slack import mapping
 from bots.slack.deps import SlackDeps
 from bots.slack.handlers import chat, files, media
+from bots.slack.handlers.media import download
 from bots.slack.mapping import Target
-from core.services.requests import Quote
+from bots.streaming import DeliveryFailed
+from core.services.attachments import FileKind, kind_of
+from core.services.requests import Attachment, Quote
 
 logger = logging.getLogger(__name__)
 
@@ -100,4 +105,27 @@ async def thread_parent(
     text = mapping.plain_text(str(parent.get("text") or ""), bot_user_id)
     user = str(parent.get("user") or "")
     author = "assistant" if bot_user_id and user == bot_user_id else (user or None)
-    return (Quote(text=text, author=author),) if text else ()
+    pictures = await _parent_pictures(deps, parent)
+    return (Quote(text=text, author=author, images=pictures),) if text or pictures else ()
+
+
+async def _parent_pictures(deps: SlackDeps, parent: dict[str, Any]) -> tuple[Attachment, ...]:
+    """The thread parent's pictures, for a vision model. The person did not share them
+    with this question: one too large (declared size) or not read is left out (logged)."""
+    config = deps.core.config
+    pictures: list[Attachment] = []
+    for item in parent.get("files") or []:
+        name, mime = str(item.get("name") or "file"), str(item.get("mimetype") or "") or None
+        if kind_of(name, mime) is not FileKind.IMAGE:
+            continue
+        size = item.get("size")
+        if refusal_before_download(name, mime, size if isinstance(size, int) else None, config):
+            logger.info("thread parent picture left out: %s bytes", size)
+            continue
+        try:
+            data = await download(deps, item, config.max_image_bytes)
+        except (DeliveryFailed, aiohttp.ClientError) as failure:
+            logger.info("thread parent picture left out: %s", failure)
+            continue
+        pictures.append(Attachment(name, data, mime))
+    return tuple(pictures)

@@ -16,6 +16,7 @@ from bots.streaming import DeliveryFailed, relay
 from bots.streaming.answer import Answered, one, stream_reply
 from bots.telegram.deps import TelegramDeps, bot_of
 from bots.telegram.mapping import conversation_id, is_private, quoted, topic_id
+from bots.telegram.quoted_pictures import with_quoted_picture
 from bots.telegram.render import command_events, stop_label
 from bots.telegram.sink import UntilShown
 from bots.voice_replies import spoken_answer
@@ -98,14 +99,18 @@ async def answer(
     before anything is shown; "typing…" runs until the first text (unless ``before``
     already shows something, e.g. a voice note's transcript). The replied-to message goes
     with the question; a spoken answer follows the text when the person wants one. With
-    ``retry`` the question is the interrupted one the core keeps (``ChatRequest.retry``)."""
+    ``retry`` the question is the interrupted one the core keeps, or the last one asked
+    (``ChatRequest.retry``). A replied-to picture goes with the quote."""
+    # A /retry asks the kept question again: what its message replies to is not part.
+    quotes = () if retry else quoted(message, tg.bot_id, tg.core.config.quote_depth)
+    if quotes:
+        quotes = await with_quoted_picture(message, quotes, tg.core.config)
     request = ChatRequest(
         caller=caller,
         chat_id=conversation_id(message),
         text=text,
         event_id=event_id,
-        # A /retry asks the kept question again: what its message replies to is not part.
-        quoted=() if retry else quoted(message, tg.bot_id, tg.core.config.quote_depth),
+        quoted=quotes,
         attachments=attachments,
         retry=retry,
         retry_of=retry_of,

@@ -1,7 +1,8 @@
 """Asking an interrupted question again: ``/retry`` (the person's most recent one in this
 chat) and the Retry button under the notice a dead worker's cut answer got (that very
 question). Either is a normal paid request under its own update id; the core answers
-each interrupted question once and says when there is nothing to retry."""
+each interrupted question once and says when there is nothing to retry. With nothing
+interrupted, ``/retry`` regenerates the last answer of this chat (the core decides)."""
 
 from __future__ import annotations
 
