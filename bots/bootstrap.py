@@ -65,6 +65,10 @@ def core_config(settings: Settings) -> CoreConfig:
         max_audio_bytes=settings.max_audio_mb * 1024 * 1024,
         max_audio_seconds=settings.max_audio_seconds,
         system_prompt=settings.system_prompt or DEFAULT_SYSTEM_PROMPT,
+        access_mode=settings.access,
+        access_allow=settings.access_allow_subjects,
+        access_block=settings.access_block_subjects,
+        notify_admins=settings.admin_notices,
     )
 
 

@@ -48,6 +48,8 @@ async def _seen(ctx: CommandContext) -> None:
 
 
 async def _start(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    if args.strip():  # Telegram's deep link: t.me/<bot>?start=<invitation code>
+        return await _join(ctx, t, args)
     await _seen(ctx)
     account = await ctx.core.conversations.balance(ctx.caller)
     name = ctx.caller.display_name or ""
@@ -164,6 +166,62 @@ async def _stats(ctx: CommandContext, t: Translator, args: str) -> Reply:
     return Reply(views.stats_text(t, report), private=True, image=chart)
 
 
+async def _join(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    account, created = await ctx.core.access.join(ctx.caller, args)
+    if not created:
+        return Reply(t("cmd.already_member"), private=True)
+    return Reply(t("cmd.joined", balance=format_credits(account.balance)), private=True)
+
+
+async def _rule(ctx: CommandContext, t: Translator, args: str, verdict: str) -> Reply:
+    ref = ctx.reply_target or args.strip()
+    subject = await ctx.core.access.set_rule(ctx.caller, ref, verdict, ctx.event_id)
+    return Reply(t("cmd.allowed" if verdict == "allow" else "cmd.blocked", subject=subject))
+
+
+async def _allow(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    return await _rule(ctx, t, args, "allow")
+
+
+async def _block(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    return await _rule(ctx, t, args, "block")
+
+
+async def _unlist(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    ref = ctx.reply_target or args.strip()
+    return Reply(t("cmd.unlisted", subject=await ctx.core.access.unlist(ctx.caller, ref)))
+
+
+async def _access(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    if not args.strip():
+        await _seen(ctx)
+    view = await ctx.core.access.overview(ctx.caller, args, ctx.event_id)
+    lines = [t("cmd.access_rule", verdict=r.verdict, subject=r.subject) for r in view.rules]
+    rules = "\n".join(lines) or t("cmd.access_no_rules")
+    return Reply(t("cmd.access_overview", mode=view.mode, rules=rules), private=True)
+
+
+async def _invite(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    code = await ctx.core.access.invite(ctx.caller, args, ctx.event_id)
+    return Reply(t("cmd.invite", code=code, uses=args.strip() or "1"), private=True)
+
+
+async def _mute(ctx: CommandContext, t: Translator, args: str, muted: bool) -> Reply:
+    if args.strip().lower() != "announcements":
+        await _seen(ctx)
+        return Reply(t("cmd.mute_what"), private=True)
+    await ctx.core.access.set_muted(ctx.caller, muted, ctx.event_id)
+    return Reply(t("cmd.muted" if muted else "cmd.unmuted"), private=True)
+
+
+async def _mute_on(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    return await _mute(ctx, t, args, True)
+
+
+async def _mute_off(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    return await _mute(ctx, t, args, False)
+
+
 COMMANDS: dict[str, Handler] = {
     "start": _start,
     "help": _help,
@@ -179,8 +237,30 @@ COMMANDS: dict[str, Handler] = {
     "unban": _unban,
     "user": _user,
     "stats": _stats,
+    "join": _join,
+    "allow": _allow,
+    "block": _block,
+    "unlist": _unlist,
+    "access": _access,
+    "invite": _invite,
+    "mute": _mute_on,
+    "unmute": _mute_off,
 }
-ADMIN_COMMANDS = frozenset({"grant", "setrole", "ban", "unban", "user", "stats"})
+ADMIN_COMMANDS = frozenset(
+    {
+        "grant",
+        "setrole",
+        "ban",
+        "unban",
+        "user",
+        "stats",
+        "allow",
+        "block",
+        "unlist",
+        "access",
+        "invite",
+    }
+)
 
 
 async def run_command(ctx: CommandContext, name: str, args: str) -> Reply | None:

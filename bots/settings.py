@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import (
     Field,
@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     max_audio_mb: int = Field(20, gt=0)
     max_audio_seconds: int = Field(600, gt=0)
     system_prompt: str | None = None
+    # Access control (README "Running it for a community"): open or closed, and the
+    # settings' allow/block lists of subjects, on top of what admins set in chat.
+    access: Literal["open", "closed"] = "open"
+    access_allow: str = ""
+    access_block: str = ""
+    discord_allowed_roles: str = ""
+    notify_admins: str = ""
     auto_migrate: bool = True
     upstream_connect_timeout: float = Field(10.0, gt=0)
     upstream_idle_timeout: float = Field(60.0, gt=0)
@@ -101,6 +108,27 @@ class Settings(BaseSettings):
     def _limits_parse(cls, value: str) -> str:
         parse_rate_limits(value)
         return value
+
+    @field_validator("notify_admins")
+    @classmethod
+    def _notices_known(cls, value: str) -> str:
+        unknown = set(_comma_list(value)) - NOTICE_KINDS
+        if unknown:
+            raise ValueError(f"unknown: {', '.join(sorted(unknown))}; known: {NOTICE_KINDS}")
+        return value
+
+    @property
+    def access_allow_subjects(self) -> frozenset[str]:
+        roles = (f"discord:role:{role}" for role in _comma_list(self.discord_allowed_roles))
+        return frozenset((*_comma_list(self.access_allow), *roles))
+
+    @property
+    def access_block_subjects(self) -> frozenset[str]:
+        return frozenset(_comma_list(self.access_block))
+
+    @property
+    def admin_notices(self) -> frozenset[str]:
+        return frozenset(_comma_list(self.notify_admins))
 
     @field_validator("log_level")
     @classmethod
@@ -299,3 +327,10 @@ def load_settings(**overrides: object) -> Settings:
 
 
 __all__ = ["MICRO", "Settings", "SettingsError", "load_settings"]
+
+
+NOTICE_KINDS = frozenset({"new_user", "closed_refusal", "zero_balance"})
+
+
+def _comma_list(raw: str) -> list[str]:
+    return [item.strip() for item in raw.split(",") if item.strip()]

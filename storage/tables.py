@@ -269,3 +269,38 @@ class IdempotencyRow(Base):
     balance: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# ---- access control and announcements (0008_access) -----------------------------------
+
+
+class AccessRuleRow(Base):
+    """One allow/block rule per subject (see core.services.access), or the mode."""
+
+    __tablename__ = "access_rules"
+
+    subject: Mapped[str] = mapped_column(String(300), primary_key=True)
+    verdict: Mapped[str] = mapped_column(String(16))
+    # No foreign key: a rule outlives the admin account that set it.
+    actor_account_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InviteRow(Base):
+    __tablename__ = "invites"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    uses_left: Mapped[int] = mapped_column(Integer)
+    actor_account_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AnnouncementMuteRow(Base):
+    """Accounts that said /mute announcements."""
+
+    __tablename__ = "announcement_mutes"
+
+    account_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

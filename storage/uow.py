@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.errors import StorageUnavailable
 from core.ports import (
+    AccessRepository,
     AccountRepository,
     ApiKeyRepository,
     ConversationRepository,
@@ -40,6 +41,7 @@ from storage.db import (
     translate_errors,
 )
 from storage.repositories import (
+    SqlAccessRepository,
     SqlAccountRepository,
     SqlApiKeyRepository,
     SqlConversationRepository,
@@ -71,6 +73,7 @@ class SqlUnitOfWork:
     idempotency: IdempotencyRepository
     directory: DirectoryRepository
     leases: LeaseRepository
+    access: AccessRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -108,6 +111,7 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyRepository(connection)
         self.directory = SqlDirectoryRepository(connection)
         self.leases = SqlLeaseRepository(connection)
+        self.access = SqlAccessRepository(connection)
         return self
 
     async def __aexit__(

@@ -10,7 +10,7 @@ from bots.api.cors import CorsPolicy
 from bots.api.cors import install as install_cors
 from bots.api.deps import DEPS, ApiDeps
 from bots.api.errors import errors_middleware
-from bots.api.handlers import auth, chat, keys, misc, openai, openai_media, users
+from bots.api.handlers import access, auth, chat, keys, misc, openai, openai_media, users
 from bots.api.openapi import build_document
 from bots.api.registry import Endpoint, route
 from bots.api.web.config import WebConfig
@@ -25,6 +25,7 @@ def routes() -> list[Endpoint]:
         *auth.routes(),
         *chat.routes(),
         *users.routes(),
+        *access.routes(),
         *keys.routes(),
         *openai.routes(),
         *openai_media.routes(),

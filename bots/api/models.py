@@ -126,6 +126,37 @@ class Credentials(Body):
     password: Password
 
 
+class Registration(Credentials):
+    # An invitation code (/invite): needed when the bot is closed (ACCESS=closed).
+    invite: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+
+
+class AccessRule(Body):
+    """``subject``: a person (``telegram:123``), ``#42``, a chat, server, workspace or
+    Discord role (README, "Running it for a community")."""
+
+    subject: Annotated[str, Field(min_length=1, max_length=300)]
+    verdict: Literal["allow", "block"]
+
+
+class AccessState(Body):
+    mode: Literal["open", "closed"]
+    rules: list[AccessRule]
+
+
+class AccessMode(Body):
+    mode: Literal["open", "closed"]
+
+
+class InviteRequest(Body):
+    uses: Annotated[int, Field(ge=1, le=10_000)] = 1
+
+
+class Invite(Body):
+    code: str
+    uses: int
+
+
 class RefreshRequest(Body):
     refresh_token: Annotated[str, Field(min_length=1, max_length=4096)]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bots.files import looks_like_audio
-from core.services.requests import Caller
+from core.services.requests import Caller, Venue
 from core.types import IdentityKey
 
 PLATFORM = "slack"
@@ -154,3 +154,14 @@ def audio_file(files: list[dict[str, Any]]) -> dict[str, Any] | None:
 def audio_seconds(item: dict[str, Any]) -> float | None:
     duration = item.get("duration_ms")
     return float(duration) / 1000 if isinstance(duration, int | float) else None
+
+
+def in_channel(caller: Caller, team_id: str, channel: str, is_dm: bool) -> Caller:
+    """The caller with the channel they wrote in, for the access lists (an allowed
+    channel or workspace admits its members)."""
+    return replace(caller, venue=Venue(channel, private=is_dm, server=team_id))
+
+
+def is_dm_channel(channel: str) -> bool:
+    """Slack's direct-message channel ids start with D."""
+    return channel.startswith("D")

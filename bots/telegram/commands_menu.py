@@ -18,9 +18,12 @@ logger = logging.getLogger(__name__)
 
 USER_COMMANDS = (
     "start", "help", "ask", "balance", "reset", "history", "model",
-    "image", "tts", "transcribe", "lang", "link", "retry",
+    "image", "tts", "transcribe", "lang", "link", "retry", "join", "mute", "unmute",
 )  # fmt: skip
-ADMIN_COMMANDS = ("grant", "setrole", "ban", "unban", "user", "stats")
+ADMIN_COMMANDS = (
+    "grant", "setrole", "ban", "unban", "user", "stats",
+    "allow", "block", "unlist", "access", "invite",
+)  # fmt: skip
 
 
 def menu(t: Translator, names: tuple[str, ...]) -> list[BotCommand]:

@@ -2,6 +2,7 @@
 implements them for SQL and Redis, ``tests/fakes`` in memory, and one contract suite
 (tests/contract) runs against both so the fakes stay honest. Import them from here."""
 
+from core.ports.access import AccessRepository, AccessRule
 from core.ports.accounts import (
     AccountRepository,
     DirectoryRepository,
@@ -40,6 +41,7 @@ from core.ports.ledger import (
     IdempotencyRepository,
     LedgerRepository,
 )
+from core.ports.messenger import DeliveryOutcome, PrivateMessenger
 from core.ports.provider import (
     ModelProvider,
 )
@@ -53,6 +55,8 @@ from core.ports.uow import (
 )
 
 __all__ = [
+    "AccessRepository",
+    "AccessRule",
     "AccountRepository",
     "ApiKeyRecord",
     "KeyOptions",
@@ -60,6 +64,7 @@ __all__ = [
     "ConversationRepository",
     "Credential",
     "CredentialRepository",
+    "DeliveryOutcome",
     "DirectoryRepository",
     "EventRepository",
     "GrantRecord",
@@ -74,6 +79,7 @@ __all__ = [
     "LoginLimiter",
     "ModelProvider",
     "OrphanedHold",
+    "PrivateMessenger",
     "PendingSettlement",
     "RateLimiter",
     "RefreshRecord",

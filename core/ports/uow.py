@@ -7,6 +7,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self
 
+from core.ports.access import AccessRepository
 from core.ports.accounts import AccountRepository, DirectoryRepository, SecurityRepository
 from core.ports.auth import ApiKeyRepository, CredentialRepository, RefreshTokenRepository
 from core.ports.conversations import ConversationRepository, EventRepository, UsageRepository
@@ -29,6 +30,7 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyRepository
     directory: DirectoryRepository
     leases: LeaseRepository
+    access: AccessRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -19,6 +19,7 @@ from core.ports import (
     TokenCodec,
     UnitOfWorkFactory,
 )
+from core.services.access_admin import AccessAdmin
 from core.services.accounts import AccountService
 from core.services.admin import AdminService
 from core.services.api_keys import ApiKeyService
@@ -38,6 +39,7 @@ from core.services.progress import HoldProgress
 @dataclass(frozen=True, slots=True)
 class Core:
     accounts: AccountService
+    access: AccessAdmin
     auth: AuthService
     profile: ProfileService
     api_keys: ApiKeyService
@@ -79,8 +81,10 @@ def build_core(
     billing = Billing(uow, metrics=metrics, worker_id=worker_id, journal=journal)
     hasher = hasher or ScryptHasher()
     progress = HoldProgress()
+    admin = AdminService(uow, accounts)
     return Core(
         accounts=accounts,
+        access=AccessAdmin(uow, accounts, admin, config.access_mode),
         auth=AuthService(
             uow, accounts, token_codec, login_limiter, hasher, auth_config or AuthConfig()
         ),
@@ -89,7 +93,7 @@ def build_core(
         chat=ChatService(uow, gate, billing, providers, models, stops, config, progress),
         media=MediaService(gate, billing, providers, config),
         conversations=ConversationService(uow, accounts),
-        admin=AdminService(uow, accounts),
+        admin=admin,
         lifecycle=Lifecycle(gate, stops, health),
         billing=billing,
         progress=progress,

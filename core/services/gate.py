@@ -102,6 +102,8 @@ class Gate:
             async with self._uow() as uow:
                 account = await uow.accounts.find_by_identity(request.caller.identity)
                 if account is not None and not self._accounts.needs_update(account, request.caller):
+                    # In this transaction: a /block on any worker refuses the next request.
+                    await self._accounts.access.check(uow, request.caller, account)
                     admitted = await self._check(account, kind, request)
                     try:
                         reserved = await reserve(uow, admitted)

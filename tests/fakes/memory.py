@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from core.ports import (
+    AccessRepository,
     AccountRepository,
     ApiKeyRepository,
     ConversationRepository,
@@ -44,6 +45,7 @@ from core.types import (
     StoredMessage,
     UsageEvent,
 )
+from tests.fakes.memory_access import MemoryAccess
 from tests.fakes.memory_auth import (
     MemoryApiKeys,
     MemoryCredentials,
@@ -496,6 +498,7 @@ class MemoryUnitOfWork:
     idempotency: IdempotencyRepository
     directory: DirectoryRepository
     leases: LeaseRepository
+    access: AccessRepository
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -517,6 +520,7 @@ class MemoryUnitOfWork:
         self.idempotency = MemoryIdempotency(self._store, self._undo)
         self.directory = MemoryDirectory(self._store, self._undo)
         self.leases = MemoryLeaseRepository(self._store, self._undo)
+        self.access = MemoryAccess(self._store, self._undo)
         return self
 
     async def __aexit__(

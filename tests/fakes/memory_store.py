@@ -97,6 +97,10 @@ class MemoryStore:
         # One sequence per table, like SQL: never reused, even after a rollback.
         self._sequences: dict[str, itertools.count[int]] = {}
         self.commits = 0
+        # Access control (core.ports.AccessRepository).
+        self.access_rules: dict[str, str] = {}
+        self.invites: dict[str, int] = {}
+        self.muted: set[int] = set()
 
     def next_id(self, table: str) -> int:
         return next(self._sequences.setdefault(table, itertools.count(1)))

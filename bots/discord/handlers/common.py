@@ -50,7 +50,9 @@ async def refuse_now(interaction: discord.Interaction, text: str) -> None:
 
 
 def caller_of(interaction: discord.Interaction) -> Caller:
-    return mapping.caller(interaction.user, interaction.locale)
+    return mapping.caller(
+        interaction.user, interaction.locale, interaction.channel_id, interaction.guild_id
+    )
 
 
 async def asker(deps: Deps, interaction: discord.Interaction) -> tuple[Caller, Translator]:

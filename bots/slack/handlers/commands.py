@@ -24,9 +24,9 @@ from core.errors import CoreError
 
 logger = logging.getLogger(__name__)
 
-SHARED = ("balance", "reset", "history", "model", "lang", "link", "help", "start")
+SHARED = ("balance", "reset", "history", "model", "lang", "link", "join", "mute", "unmute")
 PAID = ("ask", "retry", "image", "tts")
-SLASH_COMMANDS = (*PAID, *SHARED[:6], "admin")
+SLASH_COMMANDS = (*PAID, *SHARED, "admin")
 
 CommandListener = Callable[[AsyncAck, dict[str, Any], AsyncRespond], Awaitable[None]]
 
@@ -41,9 +41,11 @@ def on_command(deps: SlackDeps) -> CommandListener:
             name, args = mapping.split_admin(args)
             name = name if name in ADMIN_COMMANDS else "help"
         team, user = str(command.get("team_id") or ""), str(command["user_id"])
-        caller = await deps.caller(team, user)
-        t = await translator(deps.core, caller)
         channel = str(command["channel_id"])
+        caller = mapping.in_channel(
+            await deps.caller(team, user), team, channel, mapping.is_dm_channel(channel)
+        )
+        t = await translator(deps.core, caller)
         event = mapping.command_event(command)
         try:
             if name in PAID:
