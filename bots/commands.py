@@ -16,6 +16,7 @@ from bots.language import translator
 from core.i18n import Translator, available_languages
 from core.money import format_credits
 from core.services import Core
+from core.services.announcements import CONFIRM
 from core.services.requests import Caller
 from core.text_input import clean_text
 
@@ -37,6 +38,8 @@ class Reply:
     text: str
     private: bool = False  # ephemeral where the platform has it (balances, accounts)
     image: bytes | None = None  # a PNG to send with the text (the /stats chart)
+    # A broadcast draft's id: platforms with buttons show "Send" under the preview.
+    confirm_broadcast: int | None = None
 
 
 Handler = Callable[[CommandContext, Translator, str], Awaitable[Reply]]
@@ -222,6 +225,17 @@ async def _mute_off(ctx: CommandContext, t: Translator, args: str) -> Reply:
     return await _mute(ctx, t, args, False)
 
 
+async def _broadcast(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    announcements = ctx.core.announcements
+    if args.strip().lower() == CONFIRM:
+        started = await announcements.confirm(ctx.caller, None, ctx.event_id)
+        return Reply(t("cmd.broadcast_started", id=started.id, people=started.people), private=True)
+    draft = await announcements.draft(ctx.caller, args, ctx.event_id)
+    audience = draft.audience or t("cmd.broadcast_everyone")
+    text = t("cmd.broadcast_preview", audience=audience, people=draft.people, text=draft.text)
+    return Reply(text, private=True, confirm_broadcast=draft.id)
+
+
 COMMANDS: dict[str, Handler] = {
     "start": _start,
     "help": _help,
@@ -245,6 +259,7 @@ COMMANDS: dict[str, Handler] = {
     "invite": _invite,
     "mute": _mute_on,
     "unmute": _mute_off,
+    "broadcast": _broadcast,
 }
 ADMIN_COMMANDS = frozenset(
     {
@@ -259,6 +274,7 @@ ADMIN_COMMANDS = frozenset(
         "unlist",
         "access",
         "invite",
+        "broadcast",
     }
 )
 

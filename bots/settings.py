@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     access_block: str = ""
     discord_allowed_roles: str = ""
     notify_admins: str = ""
+    broadcast_lease: float = Field(30.0, gt=0)
     auto_migrate: bool = True
     upstream_connect_timeout: float = Field(10.0, gt=0)
     upstream_idle_timeout: float = Field(60.0, gt=0)

@@ -22,6 +22,7 @@ from core.errors import StorageUnavailable
 from core.ports import (
     AccessRepository,
     AccountRepository,
+    AnnouncementRepository,
     ApiKeyRepository,
     ConversationRepository,
     CredentialRepository,
@@ -43,6 +44,7 @@ from storage.db import (
 from storage.repositories import (
     SqlAccessRepository,
     SqlAccountRepository,
+    SqlAnnouncementRepository,
     SqlApiKeyRepository,
     SqlConversationRepository,
     SqlCredentialRepository,
@@ -74,6 +76,7 @@ class SqlUnitOfWork:
     directory: DirectoryRepository
     leases: LeaseRepository
     access: AccessRepository
+    announcements: AnnouncementRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -112,6 +115,7 @@ class SqlUnitOfWork:
         self.directory = SqlDirectoryRepository(connection)
         self.leases = SqlLeaseRepository(connection)
         self.access = SqlAccessRepository(connection)
+        self.announcements = SqlAnnouncementRepository(connection)
         return self
 
     async def __aexit__(

@@ -13,6 +13,7 @@ from core.money import MICRO
 from core.ports import (
     LinkCodes,
     LoginLimiter,
+    PrivateMessenger,
     RateLimiter,
     SettlementJournal,
     StopSignals,
@@ -97,6 +98,7 @@ async def core_on(
     login_limiter: LoginLimiter | None = None,
     journal: SettlementJournal | None = None,
     worker_id: str | None = None,
+    messengers: dict[str, PrivateMessenger] | None = None,
 ) -> AsyncIterator[Core]:
     async with AsyncExitStack() as stack:
         provider = OpenAICompatibleProvider(base_url, TEST_API_KEY, idle_timeout=idle_timeout)
@@ -118,6 +120,7 @@ async def core_on(
             hasher=ScryptHasher(n=2**10),  # fast: these tests are not about hashing cost
             journal=journal,
             worker_id=worker_id,
+            messengers=messengers,
         )
         stack.push_async_callback(core.billing.aclose)
         yield core

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiogram import Dispatcher, Router
 
 from bots.telegram.deps import TelegramDeps
-from bots.telegram.handlers import chat, commands, media, other, retry, stop
+from bots.telegram.handlers import broadcast, chat, commands, media, other, retry, stop
 from bots.telegram.middlewares import ErrorBoundary, InFlight, Person, UpdateDedupe
 
 
@@ -18,7 +18,13 @@ def build_router() -> Router:
         observer.middleware(ErrorBoundary())
     root.stopped_message_generation.middleware(ErrorBoundary())
     root.include_routers(
-        stop.build(), commands.build(), retry.build(), media.build(), chat.build(), other.build()
+        stop.build(),
+        commands.build(),
+        broadcast.build(),
+        retry.build(),
+        media.build(),
+        chat.build(),
+        other.build(),
     )
     return root
 

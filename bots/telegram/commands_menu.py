@@ -22,7 +22,7 @@ USER_COMMANDS = (
 )  # fmt: skip
 ADMIN_COMMANDS = (
     "grant", "setrole", "ban", "unban", "user", "stats",
-    "allow", "block", "unlist", "access", "invite",
+    "allow", "block", "unlist", "access", "invite", "broadcast",
 )  # fmt: skip
 
 

@@ -9,6 +9,12 @@ from core.ports.accounts import (
     SecurityRepository,
     UserEntry,
 )
+from core.ports.announcements import (
+    AnnouncementRepository,
+    Broadcast,
+    Reachable,
+    Recipient,
+)
 from core.ports.auth import (
     ApiKeyRecord,
     ApiKeyRepository,
@@ -58,6 +64,10 @@ __all__ = [
     "AccessRepository",
     "AccessRule",
     "AccountRepository",
+    "AnnouncementRepository",
+    "Broadcast",
+    "Reachable",
+    "Recipient",
     "ApiKeyRecord",
     "KeyOptions",
     "ApiKeyRepository",

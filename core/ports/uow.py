@@ -9,6 +9,7 @@ from typing import Protocol, Self
 
 from core.ports.access import AccessRepository
 from core.ports.accounts import AccountRepository, DirectoryRepository, SecurityRepository
+from core.ports.announcements import AnnouncementRepository
 from core.ports.auth import ApiKeyRepository, CredentialRepository, RefreshTokenRepository
 from core.ports.conversations import ConversationRepository, EventRepository, UsageRepository
 from core.ports.leases import LeaseRepository
@@ -31,6 +32,7 @@ class UnitOfWork(Protocol):
     directory: DirectoryRepository
     leases: LeaseRepository
     access: AccessRepository
+    announcements: AnnouncementRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -3,7 +3,7 @@ composition root (bots/bootstrap.py) is the only place that knows concrete class
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 
 from core.models_config import ModelCatalog
@@ -13,6 +13,7 @@ from core.ports import (
     LinkCodes,
     LoginLimiter,
     ModelProvider,
+    PrivateMessenger,
     RateLimiter,
     SettlementJournal,
     StopSignals,
@@ -22,6 +23,8 @@ from core.ports import (
 from core.services.access_admin import AccessAdmin
 from core.services.accounts import AccountService
 from core.services.admin import AdminService
+from core.services.admin_notices import AdminNotices
+from core.services.announcements import Announcements
 from core.services.api_keys import ApiKeyService
 from core.services.auth import AuthConfig, AuthService
 from core.services.billing import Billing
@@ -40,6 +43,8 @@ from core.services.progress import HoldProgress
 class Core:
     accounts: AccountService
     access: AccessAdmin
+    announcements: Announcements
+    notices: AdminNotices
     auth: AuthService
     profile: ProfileService
     api_keys: ApiKeyService
@@ -71,20 +76,29 @@ def build_core(
     metrics: MetricsSink = NO_METRICS,
     worker_id: str | None = None,
     journal: SettlementJournal | None = None,
+    messengers: MutableMapping[str, PrivateMessenger] | None = None,
 ) -> Core:
     """``token_codec`` may be None where nobody signs in over HTTP (no JWT secret).
     ``worker_id`` names this process's lease (core.services.leases) on every hold.
     ``journal`` keeps settlements through a database outage (without one, a settlement
-    the database cannot take raises ``StorageUnavailable``)."""
+    the database cannot take raises ``StorageUnavailable``). ``messengers``: the platforms'
+    private senders, filled in by each adapter as it starts (announcements, notices)."""
     accounts = AccountService(uow, config, links, models)
     gate = Gate(uow, accounts, limiter, models, config)
     billing = Billing(uow, metrics=metrics, worker_id=worker_id, journal=journal)
     hasher = hasher or ScryptHasher()
     progress = HoldProgress()
     admin = AdminService(uow, accounts)
+    messengers = messengers if messengers is not None else {}
+    notices = AdminNotices(uow, messengers, config.notify_admins)
+    accounts.on_new_account = notices.new_user
+    accounts.access.set_refusal_hook(notices.closed_refusal)
+    gate.after_request = notices.after_request
     return Core(
         accounts=accounts,
         access=AccessAdmin(uow, accounts, admin, config.access_mode),
+        announcements=Announcements(uow, admin, messengers, lease_s=config.broadcast_lease_s),
+        notices=notices,
         auth=AuthService(
             uow, accounts, token_codec, login_limiter, hasher, auth_config or AuthConfig()
         ),

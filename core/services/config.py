@@ -49,6 +49,8 @@ class CoreConfig:
     access_block: frozenset[str] = frozenset()
     # Which events admins are told about: new_user, closed_refusal, zero_balance.
     notify_admins: frozenset[str] = frozenset()
+    # How long a worker holds a broadcast it sends; a dead worker's is taken over after it.
+    broadcast_lease_s: float = 30.0
 
 
 def parse_admins(raw: str) -> frozenset[IdentityKey]:

@@ -3,6 +3,7 @@ inside the connection a ``SqlUnitOfWork`` hands them, and never commit."""
 
 from storage.repositories.access import SqlAccessRepository
 from storage.repositories.accounts import SqlAccountRepository
+from storage.repositories.announcements import SqlAnnouncementRepository
 from storage.repositories.conversations import SqlConversationRepository
 from storage.repositories.credentials import SqlCredentialRepository
 from storage.repositories.directory import SqlDirectoryRepository
@@ -17,6 +18,7 @@ from storage.repositories.usage import SqlUsageRepository
 __all__ = [
     "SqlAccessRepository",
     "SqlAccountRepository",
+    "SqlAnnouncementRepository",
     "SqlApiKeyRepository",
     "SqlConversationRepository",
     "SqlCredentialRepository",

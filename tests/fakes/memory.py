@@ -16,6 +16,7 @@ from typing import Any, Self
 from core.ports import (
     AccessRepository,
     AccountRepository,
+    AnnouncementRepository,
     ApiKeyRepository,
     ConversationRepository,
     CredentialRepository,
@@ -46,6 +47,7 @@ from core.types import (
     UsageEvent,
 )
 from tests.fakes.memory_access import MemoryAccess
+from tests.fakes.memory_announcements import MemoryAnnouncements
 from tests.fakes.memory_auth import (
     MemoryApiKeys,
     MemoryCredentials,
@@ -499,6 +501,7 @@ class MemoryUnitOfWork:
     directory: DirectoryRepository
     leases: LeaseRepository
     access: AccessRepository
+    announcements: AnnouncementRepository
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -521,6 +524,7 @@ class MemoryUnitOfWork:
         self.directory = MemoryDirectory(self._store, self._undo)
         self.leases = MemoryLeaseRepository(self._store, self._undo)
         self.access = MemoryAccess(self._store, self._undo)
+        self.announcements = MemoryAnnouncements(self._store, self._undo)
         return self
 
     async def __aexit__(
