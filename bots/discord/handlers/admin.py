@@ -1,5 +1,5 @@
 """The /admin group: grant, setrole, ban, unban, user, stats, and access control (allow,
-block, unlist, access, invite).
+block, unlist, access, invite) and broadcast.
 
 Authorised in the core from the bot's own roles (a guild administrator is not a bot admin):
 a refusal comes back as ``NotAllowed``, shown ephemerally and logged."""
@@ -98,6 +98,19 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Run the bo
     @app_commands.describe(uses="How many people may use it (default 1)")
     async def invite(self, interaction: discord.Interaction, uses: int = 1) -> None:
         await text_command(self.deps, interaction, "invite", str(uses))
+
+    @app_commands.command(name="broadcast", description="Announce privately to everyone")
+    @app_commands.describe(
+        text='The announcement ("confirm" sends your latest preview)',
+        audience="Only one role or platform",
+    )
+    async def broadcast(
+        self,
+        interaction: discord.Interaction,
+        text: str,
+        audience: Literal["guest", "user", "admin", "telegram", "discord", "slack"] | None = None,
+    ) -> None:
+        await text_command(self.deps, interaction, "broadcast", f"{audience or ''} {text}")
 
 
 def _who(user: discord.User | None, subject: str | None) -> str:
