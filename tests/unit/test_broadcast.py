@@ -10,9 +10,11 @@ import pytest
 from bots.commands import CommandContext, run_command
 from core.errors import NotAllowed, NotFound, PrivateBot
 from core.ports import DeliveryOutcome
+from core.services.requests import ChatRequest
 from core.types import IdentityKey
+from tests.fakes.llm_server import FakeLLM
 from tests.fakes.memory import MemoryStore, memory_uow_factory
-from tests.harness import caller, core_on, with_config
+from tests.harness import caller, collect, core_on, with_config
 
 ADMIN = caller("900", name="boss")
 
@@ -139,3 +141,30 @@ async def test_admin_notices_new_user_refusal_and_zero_balance():
         assert len(texts) == 2
         assert "telegram:66 (stranger)" in texts[0] and "closed mode" in texts[0]
         assert "New person: telegram:67" in texts[1]
+
+
+async def test_zero_balance_notice_after_a_request_that_crossed_zero():
+    store, tg = MemoryStore(), RecordingMessenger()
+    config = with_config(
+        bootstrap_admins=frozenset({ADMIN.identity}), notify_admins=frozenset({"zero_balance"})
+    )
+    async with (
+        FakeLLM() as llm,
+        core_on(
+            memory_uow_factory(store), llm.base_url, config=config, messengers={"telegram": tg}
+        ) as core,
+    ):
+        await core.accounts.resolve(ADMIN)
+        spender = await core.accounts.resolve(caller("5"))
+        await core.admin.grant(ADMIN, f"#{spender.id}", "-99.999999", "almost nothing left")
+        llm.script(reply="a long enough answer " * 20)
+        await collect(core.chat.ask(ChatRequest(caller=caller("5"), chat_id="c", text="hi")))
+        await core.notices.drain()
+        told = [text for identity, text in tg.sent if identity == ADMIN.identity]
+        assert len(told) == 1 and f"Account #{spender.id} is at -" in told[0]
+        # a request that leaves the balance positive tells nobody
+        await core.admin.grant(ADMIN, f"#{spender.id}", "50", "top up")
+        llm.script(reply="short")
+        await collect(core.chat.ask(ChatRequest(caller=caller("5"), chat_id="c", text="hi")))
+        await core.notices.drain()
+        assert len([1 for identity, _ in tg.sent if identity == ADMIN.identity]) == 1
