@@ -5,7 +5,7 @@ DM through the Slack messenger (conversations.open + chat.postMessage)."""
 
 from __future__ import annotations
 
-from core.services.requests import Caller
+from bots.slack.messenger import SlackMessenger
 from core.types import IdentityKey
 from tests.e2e.slack_harness import ADMIN, ALICE, BOB, CHANNEL, TEAM, eventually, slack_stack
 
@@ -44,13 +44,28 @@ async def test_closed_bot_on_slack(sqlite_url: str) -> None:
         await eventually(lambda: len(s.slack.responses) == 5, what="/join")
         assert s.slack.responses[4]["text"].startswith("Welcome! You are in.")
 
-        admin = Caller(IdentityKey("slack", TEAM, ADMIN))
-        draft = await s.app.core.announcements.draft(admin, "slack hello from the admins")
-        await s.app.core.announcements.confirm(admin, draft.id)
-        s.app.messengers["slack"] = __import__(
-            "bots.slack.messenger"
-        ).slack.messenger.SlackMessenger(s.deps.client)
+        s.app.messengers["slack"] = SlackMessenger(s.deps.client)  # what runner.run does
+        await s.poster.command(
+            "/admin", "broadcast slack hello from the admins", user=ADMIN, channel=CHANNEL
+        )
+        await eventually(lambda: len(s.slack.responses) == 6, what="the preview")
+        preview = s.slack.responses[5]
+        assert "3 people" in preview["text"] and preview["response_type"] == "ephemeral"
+        (button,) = preview["blocks"][-1]["elements"]
+        pressed = await s.poster.action(
+            button["action_id"], button["value"], user=ADMIN, channel=CHANNEL, message_ts="1.1"
+        )
+        assert pressed.status == 200
+        await eventually(lambda: len(s.slack.responses) == 7, what="the start")
+        assert "is being sent to 3 people" in s.slack.responses[6]["text"]
         while await s.app.core.announcements.deliver_some("w"):
             pass
-        assert await s.app.core.announcements.report(draft.id) == {"delivered": 3}
         assert [m.text for m in s.slack.bot_messages(f"D{BOB}")] == ["hello from the admins"]
+        report = [m.text for m in s.slack.bot_messages(f"D{ADMIN}")]
+        assert report[-1].endswith("3 delivered, 0 failed, 0 blocked the bot.")
+        # a second press starts nothing twice
+        await s.poster.action(
+            button["action_id"], button["value"], user=ADMIN, channel=CHANNEL, message_ts="1.1"
+        )
+        await eventually(lambda: len(s.slack.responses) == 8, what="the second press")
+        assert "Broadcast" not in s.slack.responses[7]["text"]

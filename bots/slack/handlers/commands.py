@@ -20,6 +20,7 @@ from bots.slack.deps import SlackDeps
 from bots.slack.errors import refusal
 from bots.slack.handlers import chat, media
 from bots.slack.mapping import Target
+from bots.slack.render import broadcast_blocks
 from core.errors import CoreError
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,11 @@ def on_command(deps: SlackDeps) -> CommandListener:
             context = CommandContext(deps.core, caller, chat_id, event_id=event)
             reply = await run_command(context, name, mapping.command_args(args))
             text, private = (reply.text, reply.private) if reply else (t("cmd.help"), True)
+            if reply is not None and reply.confirm_broadcast is not None:
+                label = t("cmd.broadcast_send")
+                blocks = broadcast_blocks(text, reply.confirm_broadcast, label)
+                await respond(text=text, blocks=blocks, response_type="ephemeral")
+                return
             await respond(text=text, response_type="ephemeral" if private else "in_channel")
             if reply is not None and reply.image is not None:
                 await send_chart(deps, user, reply.image)
