@@ -128,20 +128,25 @@ class Credentials(Body):
 
 class Registration(Credentials):
     # An invitation code (/invite): needed when the bot is closed (ACCESS=closed).
-    invite: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    invite: Maybe[Annotated[str, Field(min_length=1, max_length=32)]] = None
 
 
 class AccessRule(Body):
     """``subject``: a person (``telegram:123``), ``#42``, a chat, server, workspace or
     Discord role (README, "Running it for a community")."""
 
-    subject: Annotated[str, Field(min_length=1, max_length=300)]
+    subject: Annotated[str, Field(min_length=1, max_length=200)]
     verdict: Literal["allow", "block"]
 
 
-class AccessState(Body):
-    mode: Literal["open", "closed"]
-    rules: list[AccessRule]
+class AccessRuleView(Answer):
+    subject: str
+    verdict: str
+
+
+class AccessState(Answer):
+    mode: str
+    rules: list[AccessRuleView]
 
 
 class AccessMode(Body):
@@ -149,10 +154,10 @@ class AccessMode(Body):
 
 
 class InviteRequest(Body):
-    uses: Annotated[int, Field(ge=1, le=10_000)] = 1
+    uses: Annotated[int, Field(ge=1, le=10_000), WHOLE] = 1
 
 
-class Invite(Body):
+class Invite(Answer):
     code: str
     uses: int
 

@@ -117,11 +117,16 @@ class Access:
             raise InviteInvalid()
 
 
+MAX_SUBJECT = 300  # the column's width
+
+
 def parse_subject(caller: Caller, ref: str) -> str | None:
     """A subject written out by an admin (``telegram:chat:-100…``, ``#42``,
     ``slack:T01/U02``), or a bare platform user id on the admin's own platform; None when
     ``ref`` is a name to look up (``@name``)."""
     ref = ref.strip()
+    if len(ref) > MAX_SUBJECT - 40:  # room for the platform and workspace added below
+        raise BadArgument(detail=f"at most {MAX_SUBJECT - 40} characters")
     if ref.startswith("#") and ref[1:].isdigit() or ref == MODE:
         return ref
     if ":" in ref:

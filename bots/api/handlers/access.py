@@ -15,8 +15,8 @@ STATE = {200: ("The mode and the rules stored in the database", json_content(m.A
 
 async def _state(ctx: Ctx, mode: str = "") -> web.Response:
     view = await ctx.core.access.overview(ctx.user.caller, mode)
-    rules = [m.AccessRule(subject=r.subject, verdict=r.verdict) for r in view.rules]  # type: ignore[arg-type]
-    return render.json(m.AccessState(mode=view.mode, rules=rules))  # type: ignore[arg-type]
+    rules = [m.AccessRuleView(subject=r.subject, verdict=r.verdict) for r in view.rules]
+    return render.json(m.AccessState(mode=view.mode, rules=rules))
 
 
 @endpoint("GET", "/access", tag="admin", admin=True, ok=STATE, summary="Access mode and rules")
