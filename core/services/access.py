@@ -6,8 +6,8 @@ lookup, and the ``Gate`` calls it in the admission transaction of every paid req
 Rules are read from the database at each check (one indexed query on a handful of
 subjects), so an ``/allow`` or ``/block`` on one worker applies on every worker at once;
 the settings' lists (``ACCESS_ALLOW``, ``ACCESS_BLOCK``, ``DISCORD_ALLOWED_ROLES``) add to
-them. Admins (by role or ``BOT_ADMINS``) are never refused, so they cannot lock
-themselves out.
+them. Admins (by role or ``BOT_ADMINS``) and the operator's console are never refused,
+so nobody locks themselves out.
 
 Subjects: a person as ``platform:[workspace/]user_id`` (the ``BOT_ADMINS`` form), an
 account as ``#42``, a group or channel as ``telegram:chat:-100…``,
@@ -36,6 +36,8 @@ MAX_INVITE_USES = 10_000
 # No 0/O, 1/I: codes are read aloud and typed on phones.
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _SERVER_WORD = {"slack": "workspace"}
+# The console chat runs in the operator's own terminal: whoever can open it runs the bot.
+LOCAL_CONSOLE = "console"
 
 Refusal = Callable[[Caller], Awaitable[None]]
 
@@ -87,8 +89,10 @@ class Access:
 
         ``account`` None means a first contact: in closed mode only a listed person or a
         message from a listed chat (server, workspace, role) gets an account."""
-        if caller.identity in self._config.bootstrap_admins or (
-            account is not None and account.role is Role.ADMIN
+        if (
+            caller.identity in self._config.bootstrap_admins
+            or (account is not None and account.role is Role.ADMIN)
+            or caller.platform == LOCAL_CONSOLE
         ):
             return
         subjects = subjects_of(caller, account)

@@ -49,9 +49,10 @@ async def test_closed_mode_refuses_a_stranger_and_creates_no_account(store):
         with pytest.raises(PrivateBot):
             await command(core, caller("1"), "/balance")
         assert store.accounts == {} and store.identities == {}
-        # bootstrap admins always get in
+        # bootstrap admins always get in, and so does the operator's own console
         assert (await core.accounts.resolve(ADMIN)).role.value == "admin"
-        assert len(store.accounts) == 1
+        await core.accounts.resolve(caller("me", platform="console"))
+        assert len(store.accounts) == 2
 
 
 async def test_closed_mode_refuses_a_paid_request_before_anything_is_charged(store):
