@@ -43,3 +43,31 @@ async def test_closed_bot_on_discord(sqlite_url: str) -> None:
         again = await env.slash("balance")
         assert "You cannot use this bot." in await _answered(env, again)
         assert env.llm.requests == []
+
+
+async def test_broadcast_preview_and_send_button_on_discord(sqlite_url: str) -> None:
+    async with discord_env(sqlite_url) as env:
+        await env.balance(env.alice)  # alice has an account
+        preview = await env.slash(
+            "admin", {"broadcast": {"text": "hello from the admins"}}, user=env.admin
+        )
+        assert "2 people" in await _answered(env, preview)
+        await eventually(lambda: bool(env.fake.followups(preview)), what="the Send button")
+        (with_button,) = env.fake.followups(preview)
+        custom_id = with_button["components"][0]["components"][0]["custom_id"]
+        assert custom_id.startswith("bc:")
+        # only admins may send it: alice's press is refused to her alone
+        refused = await env.fake.dispatch_interaction(
+            env.fake.click(int(with_button["id"]), custom_id, user=env.alice)
+        )
+        assert "not allowed" in await _answered(env, refused)
+        pressed = await env.fake.dispatch_interaction(
+            env.fake.click(int(with_button["id"]), custom_id, user=env.admin)
+        )
+        assert "is being sent to 2 people" in await _answered(env, pressed)
+        again = await env.fake.dispatch_interaction(
+            env.fake.click(int(with_button["id"]), custom_id, user=env.admin)
+        )
+        assert "being sent" not in await _answered(env, again)
+        report = await env.app.core.announcements.report(int(custom_id[3:]))
+        assert sum(report.values()) == 2
