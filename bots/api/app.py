@@ -10,7 +10,17 @@ from bots.api.cors import CorsPolicy
 from bots.api.cors import install as install_cors
 from bots.api.deps import DEPS, ApiDeps
 from bots.api.errors import errors_middleware
-from bots.api.handlers import access, auth, chat, keys, misc, openai, openai_media, users
+from bots.api.handlers import (
+    access,
+    auth,
+    broadcasts,
+    chat,
+    keys,
+    misc,
+    openai,
+    openai_media,
+    users,
+)
 from bots.api.openapi import build_document
 from bots.api.registry import Endpoint, route
 from bots.api.web.config import WebConfig
@@ -26,6 +36,7 @@ def routes() -> list[Endpoint]:
         *chat.routes(),
         *users.routes(),
         *access.routes(),
+        *broadcasts.routes(),
         *keys.routes(),
         *openai.routes(),
         *openai_media.routes(),

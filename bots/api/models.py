@@ -162,6 +162,28 @@ class Invite(Answer):
     uses: int
 
 
+class BroadcastRequest(Body):
+    text: Annotated[str, Field(min_length=1, max_length=3500)]
+    audience: Maybe[Literal["guest", "user", "admin", "telegram", "discord", "slack"]] = None
+
+
+class BroadcastDraft(Answer):
+    id: int
+    text: str
+    audience: str  # "" = everyone
+    people: int
+
+
+class BroadcastStatus(Answer):
+    id: int
+    state: Literal["draft", "sending", "done"]
+    deliveries: dict[str, int]  # pending, delivered, failed, blocked
+
+
+class AnnouncementsChoice(Body):
+    muted: bool
+
+
 class RefreshRequest(Body):
     refresh_token: Annotated[str, Field(min_length=1, max_length=4096)]
 

@@ -226,5 +226,15 @@ class Announcements:
         await self._send(Recipient(actor.account_id, identity, actor.language), report)
 
     async def report(self, broadcast_id: int) -> dict[str, int]:
+        """Deliveries by state (pending, delivered, failed, blocked)."""
         async with self._uow() as uow:
             return await uow.announcements.counts(broadcast_id)
+
+    async def status(self, caller: Caller, broadcast_id: int) -> tuple[Broadcast, dict[str, int]]:
+        """A broadcast and its deliveries so far, for admins (the HTTP API)."""
+        await self._admin.require_admin(caller, "broadcast")
+        async with self._uow() as uow:
+            found = await uow.announcements.get(broadcast_id)
+            if found is None:
+                raise NotFound()
+            return found, await uow.announcements.counts(broadcast_id)

@@ -5,6 +5,7 @@ block refuses the next request of a signed-in user at once."""
 from __future__ import annotations
 
 from tests.e2e.api_harness import PASSWORD, running_api
+from tests.harness import caller
 
 
 async def test_closed_registration_invitations_and_rules(sqlite_url):
@@ -45,3 +46,31 @@ async def test_closed_registration_invitations_and_rules(sqlite_url):
         assert status == 200 and state["mode"] == "open"
         status, _ = await api.call("POST", "/auth/register", json=again)
         assert status == 201
+
+
+async def test_broadcast_and_opt_out_over_http(sqlite_url):
+    async with running_api(sqlite_url, bot_admins="api:root") as api:
+        _, root = await api.user("root")
+        alice_id, alice = await api.user("alice")
+        telegram_person = await api.app.core.accounts.resolve(caller("77"))
+        status, _ = await api.call("POST", "/broadcasts", alice, json={"text": "hi"})
+        assert status == 403
+        body = {"text": "Maintenance tonight", "audience": "telegram"}
+        status, draft = await api.call("POST", "/broadcasts", root, json=body)
+        # API logins cannot be written to privately: only the Telegram person is reached
+        assert status == 200 and draft["people"] == 1 and draft["audience"] == "telegram"
+        status, started = await api.call("POST", f"/broadcasts/{draft['id']}/send", root)
+        assert status == 200 and started["people"] == 1
+        status, again = await api.call("POST", f"/broadcasts/{draft['id']}/send", root)
+        assert status == 404
+        status, report = await api.call("GET", f"/broadcasts/{draft['id']}", root)
+        assert status == 200 and report == {
+            "id": draft["id"],
+            "state": "sending",
+            "deliveries": {"pending": 1},
+        }
+        status, _ = await api.call("PUT", "/users/me/announcements", alice, json={"muted": True})
+        assert status == 204
+        async with api.app.uow() as tx:
+            muted = await tx.access.muted([telegram_person.id, alice_id])
+        assert muted == {alice_id}
