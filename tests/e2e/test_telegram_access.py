@@ -84,3 +84,38 @@ async def test_closed_bot_on_telegram(
         await until(lambda: texts(server, NEWCOMER), what="the welcome")
         assert texts(server, NEWCOMER)[0].startswith("Welcome! You are in.")
         assert await has_account(sqlite_url, NEWCOMER)
+
+
+async def test_broadcast_send_button_on_telegram(
+    sqlite_url: str, llm: FakeLLM, server: FakeTelegramServer
+) -> None:
+    async with running_bot(settings_for(sqlite_url, llm, server), server, llm) as bot:
+        say(server, MEMBER, "/balance", **command("/balance"))
+        await until(lambda: texts(server, MEMBER), what="the member's balance")
+        say(server, ADMIN, "/broadcast Maintenance tonight", **command("/broadcast"))
+        await until(lambda: any("2 people" in t for t in texts(server, ADMIN)), what="preview")
+        with_button = await until(
+            lambda: [m for m in server.messages.values() if m.get("reply_markup")],
+            what="the Send button",
+        )
+        button = with_button[0]["reply_markup"]["inline_keyboard"][0][0]
+        assert button["callback_data"].startswith("bc:")
+        for attempt in ("p1", "p2"):  # pressed twice: sent once
+            press = {
+                "id": attempt,
+                "from": server.user_message(ADMIN, "x")["from"],
+                "chat_instance": "ci",
+                "message": with_button[0],
+                "data": button["callback_data"],
+            }
+            server.push_update({"callback_query": press})
+            await until(
+                lambda a=attempt: a in [c["callback_query_id"] for c in server.callback_answers]
+            )
+        started = "is being sent to 2 people"
+        await until(lambda: any(started in t for t in texts(server, ADMIN)), what="the start")
+        while await bot.app.core.announcements.deliver_some("test"):  # the worker's job
+            pass
+        assert texts(server, MEMBER)[-1] == "Maintenance tonight"
+        assert sum(started in t for t in texts(server, ADMIN)) == 1
+        assert texts(server, ADMIN)[-1].endswith("2 delivered, 0 failed, 0 blocked the bot.")

@@ -11,6 +11,7 @@ from aiogram.types import Message, Update
 
 from bots.commands import COMMANDS, CommandContext, run_command
 from bots.language import translator
+from bots.streaming import Priority
 from bots.telegram.deps import TelegramDeps
 from bots.telegram.handlers.replies import deliver
 from bots.telegram.mapping import conversation_id, event_id, reply_target
@@ -40,9 +41,12 @@ async def shared_command(
     t = await translator(tg.core, caller)
     await deliver(tg, message, t, reply)
     if reply.confirm_broadcast is not None:
-        # The button goes where the preview went: the admin's private chat.
+        # The button goes where the preview went (the admin's private chat), paced like
+        # every other message there: it follows the preview within the same second.
+        chat = int(caller.identity.user_id)
+        await tg.pacer.wait_turn(f"tg:{chat}", tg.private_interval_s, Priority.FINAL)
         await message.bot.send_message(  # type: ignore[union-attr]
-            caller.identity.user_id,
+            chat,
             t("cmd.broadcast_send"),
             reply_markup=broadcast_keyboard(reply.confirm_broadcast, t),
         )
