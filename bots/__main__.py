@@ -15,6 +15,7 @@ from bots.runners import ADAPTERS, run_adapters, run_console_app
 from bots.settings import Settings, SettingsError, load_settings
 from core.errors import StorageUnavailable
 from core.models_config import ModelsFileError
+from core.services.personas import PersonasFileError
 
 logger = logging.getLogger("bots")
 
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         logger.info("%s", note)
     try:
         return asyncio.run(_dispatch(args, settings))
-    except (SettingsError, ModelsFileError, StorageUnavailable) as exc:
+    except (SettingsError, ModelsFileError, PersonasFileError, StorageUnavailable) as exc:
         print(f"switchboard: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

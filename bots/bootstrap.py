@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import uuid
@@ -11,17 +12,21 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
+from bots.clock import file_clock
 from bots.jwt_tokens import MIN_SECRET_BYTES, JwtCodec
 from bots.metrics import process_metrics
 from bots.settings import Settings
 from bots.streaming import Pacer, ScheduledPacer
+from core import tokenizer
 from core.models_config import ModelCatalog, load_models_file
 from core.ports import InterruptionNotices, LoginLimiter, PrivateMessenger, UnitOfWorkFactory
 from core.providers.openai_compat import OpenAICompatibleProvider
+from core.providers.relay import Relay
 from core.services import Core, build_core
 from core.services.auth import AuthConfig
 from core.services.config import DEFAULT_SYSTEM_PROMPT, CoreConfig
 from core.services.passwords import ScryptHasher
+from core.services.personas import load_personas_file, merged
 from storage.db import create_engine
 from storage.health import StorageHealth
 from storage.kv import KvServices, open_kv
@@ -61,18 +66,27 @@ def core_config(settings: Settings) -> CoreConfig:
     return CoreConfig(
         new_account_role=settings.new_account_role,
         welcome_credits=settings.welcome_micro,
+        max_overdraft=settings.overdraft_micro,
+        allowances=settings.allowance_policy,
         context_messages=settings.context_messages,
         bootstrap_admins=settings.admins,
         role_limits=settings.role_limits,
         max_input_chars=settings.max_input_chars,
         max_audio_bytes=settings.max_audio_mb * 1024 * 1024,
         max_audio_seconds=settings.max_audio_seconds,
+        max_image_bytes=int(settings.max_image_mb * 1024 * 1024),
+        image_max_side=settings.image_max_side,
+        max_document_bytes=int(settings.max_document_mb * 1024 * 1024),
+        max_document_pages=settings.max_document_pages,
+        document_tokens=settings.document_tokens,
         system_prompt=settings.system_prompt or DEFAULT_SYSTEM_PROMPT,
         access_mode=settings.access,
         access_allow=settings.access_allow_subjects,
         access_block=settings.access_block_subjects,
         notify_admins=settings.admin_notices,
         broadcast_lease_s=settings.broadcast_lease,
+        context_idle_minutes=settings.context_idle_minutes,
+        quote_depth=settings.quote_depth,
     )
 
 
@@ -100,6 +114,23 @@ async def _providers(
     return providers
 
 
+def _relays(stack: AsyncExitStack, settings: Settings, catalog: ModelCatalog) -> dict[str, Relay]:
+    """The /v1 pass-through to each provider, beside its ``OpenAICompatibleProvider``."""
+    relays: dict[str, Relay] = {}
+    for spec in catalog.providers.values():
+        relay = Relay(
+            spec.base_url or settings.openai_base_url,
+            _api_key(settings, spec.api_key_env),
+            connect_timeout=settings.upstream_connect_timeout,
+            idle_timeout=settings.upstream_idle_timeout,
+            total_timeout=settings.upstream_total_timeout,
+            name=spec.name,
+        )
+        stack.push_async_callback(relay.aclose)
+        relays[spec.name] = relay
+    return relays
+
+
 def jwt_codec(settings: Settings) -> JwtCodec | None:
     """None when no usable secret is set: then nobody signs in over HTTP, and the API
     adapter refuses to start (messengers do not need it)."""
@@ -124,6 +155,11 @@ async def _replay_settlements(core: Core) -> None:
 @asynccontextmanager
 async def open_app(settings: Settings) -> AsyncIterator[App]:
     catalog = load_models_file(settings.models_file)
+    # Personas may sit in the models file too; the personas file's win on a name clash.
+    personas = merged(
+        load_personas_file(settings.models_file, catalog),
+        load_personas_file(settings.personas_file, catalog),
+    )
     url = settings.effective_database_url
     async with AsyncExitStack() as stack:
         if settings.auto_migrate:
@@ -147,6 +183,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             health=StorageHealth(engine, kv),
             login_limiter=login_limiter(kv, settings),
             token_codec=jwt_codec(settings),
+            personas=personas,
             hasher=ScryptHasher(n=settings.api_scrypt_n),
             auth_config=AuthConfig(
                 access_ttl_s=settings.api_access_ttl_s, refresh_ttl_s=settings.api_refresh_ttl_s
@@ -155,9 +192,13 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             worker_id=worker_id,
             journal=FileSettlementJournal(settings.settlement_journal),
             messengers=messengers,
+            relays=_relays(stack, settings, catalog),
+            clock=file_clock(settings.clock_file) if settings.clock_file else None,
         )
         stack.push_async_callback(core.billing.aclose)
         await _replay_settlements(core)
+        # The tokenizer's tables take most of a second to load: never on a request's time.
+        await asyncio.to_thread(tokenizer.warm)
         logger.info(
             "switchboard ready: database %s, redis %s, %d models",
             engine.url.get_backend_name(),

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from core.money import MICRO
 from core.services.admin import StatsReport
-from core.types import StatsDimension
+from core.types import StatsDimension, StatsRow
 
 DAYS = 30
 TOP_MODELS = 8
@@ -61,6 +61,28 @@ def _draw(report: StatsReport, title: str, today: date) -> bytes:
     top = models[:TOP_MODELS]
     ax_models.barh([r.key for r in top][::-1], [r.requests for r in top][::-1])
     ax_models.set_xlabel("requests, last 30 days")
+    figure.suptitle(title)
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()
+
+
+async def own_usage_chart(days: list[StatsRow], title: str, today: date) -> bytes:
+    """/usage chart: one person's credits per day (UTC days) for the last 30 days."""
+    return await asyncio.to_thread(_draw_own, days, title, today)
+
+
+def _draw_own(rows: list[StatsRow], title: str, today: date) -> bytes:
+    from matplotlib.figure import Figure  # heavy: imported only when a chart is asked for
+
+    days = [today - timedelta(days=n) for n in range(DAYS - 1, -1, -1)]
+    spent = {row.key: row.credits / MICRO for row in rows}
+    figure = Figure(figsize=(8, 3), dpi=100)
+    axis = figure.subplots()
+    axis.bar([d.strftime("%m-%d") for d in days], [spent.get(d.isoformat(), 0.0) for d in days])
+    axis.set_ylabel("credits")
+    axis.tick_params(axis="x", labelrotation=90, labelsize=7)
     figure.suptitle(title)
     figure.tight_layout()
     out = io.BytesIO()

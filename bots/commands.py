@@ -6,61 +6,30 @@ line), then calls ``run_command``; what comes back is the translated reply. Paid
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bots import views
-from bots.charts import usage_chart
+from bots.charts import own_usage_chart, usage_chart
+from bots.command_context import CommandContext, Handler, Reply, ReplyFile, seen
 from bots.language import translator
+from bots.personal_commands import PERSONAL_COMMANDS
 from core.i18n import Translator, available_languages
 from core.money import format_credits
-from core.services import Core
 from core.services.announcements import CONFIRM
-from core.services.requests import Caller
 from core.text_input import clean_text
-
-
-@dataclass(frozen=True, slots=True)
-class CommandContext:
-    core: Core
-    caller: Caller
-    chat_id: str
-    # A person the platform pointed at (e.g. the author of the replied-to message).
-    reply_target: str | None = None
-    # The platform's id for this event (Telegram update, Slack trigger, Discord interaction):
-    # recorded with the command's change, so a redelivery changes nothing and gets no reply.
-    event_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    text: str
-    private: bool = False  # ephemeral where the platform has it (balances, accounts)
-    image: bytes | None = None  # a PNG to send with the text (the /stats chart)
-    # A broadcast draft's id: platforms with buttons show "Send" under the preview.
-    confirm_broadcast: int | None = None
-
-
-Handler = Callable[[CommandContext, Translator, str], Awaitable[Reply]]
-
-
-async def _seen(ctx: CommandContext) -> None:
-    """For commands that change nothing: record the event, so a redelivery is silent."""
-    await ctx.core.accounts.note_event(ctx.caller, ctx.event_id)
 
 
 async def _start(ctx: CommandContext, t: Translator, args: str) -> Reply:
     if args.strip():  # Telegram's deep link: t.me/<bot>?start=<invitation code>
         return await _join(ctx, t, args)
-    await _seen(ctx)
+    await seen(ctx)
     account = await ctx.core.conversations.balance(ctx.caller)
     name = ctx.caller.display_name or ""
     return Reply(t("cmd.start", name=name, balance=format_credits(account.balance)))
 
 
 async def _help(ctx: CommandContext, t: Translator, args: str) -> Reply:
-    await _seen(ctx)
+    await seen(ctx)
     account = await ctx.core.accounts.resolve(ctx.caller)
     text = t("cmd.help")
     if account.role.value == "admin":
@@ -69,7 +38,7 @@ async def _help(ctx: CommandContext, t: Translator, args: str) -> Reply:
 
 
 async def _balance(ctx: CommandContext, t: Translator, args: str) -> Reply:
-    await _seen(ctx)
+    await seen(ctx)
     account = await ctx.core.conversations.balance(ctx.caller)
     return Reply(
         views.balance_text(t, account, ctx.core.accounts.current_chat_model(account)), private=True
@@ -82,7 +51,7 @@ async def _reset(ctx: CommandContext, t: Translator, args: str) -> Reply:
 
 
 async def _history(ctx: CommandContext, t: Translator, args: str) -> Reply:
-    await _seen(ctx)
+    await seen(ctx)
     return Reply(
         views.history_text(t, await ctx.core.conversations.history(ctx.caller)), private=True
     )
@@ -92,7 +61,7 @@ async def _model(ctx: CommandContext, t: Translator, args: str) -> Reply:
     if args.strip():
         model = await ctx.core.accounts.choose_chat_model(ctx.caller, args, ctx.event_id)
         return Reply(t("cmd.model_set", model=model.name))
-    await _seen(ctx)
+    await seen(ctx)
     account = await ctx.core.accounts.resolve(ctx.caller)
     accounts = ctx.core.accounts
     return Reply(
@@ -103,7 +72,7 @@ async def _model(ctx: CommandContext, t: Translator, args: str) -> Reply:
 async def _lang(ctx: CommandContext, t: Translator, args: str) -> Reply:
     available = ", ".join((*available_languages(), "auto"))
     if not args.strip():
-        await _seen(ctx)
+        await seen(ctx)
         return Reply(t("cmd.lang_current", language=t.language, available=available))
     account = await ctx.core.accounts.set_language(ctx.caller, args.strip(), ctx.event_id)
     new_t = Translator(ctx.core.accounts.language_of(account, ctx.caller))
@@ -155,13 +124,13 @@ async def _unban(ctx: CommandContext, t: Translator, args: str) -> Reply:
 
 
 async def _user(ctx: CommandContext, t: Translator, args: str) -> Reply:
-    await _seen(ctx)
+    await seen(ctx)
     view = await ctx.core.admin.view(ctx.caller, _target(ctx, args)[0])
     return Reply(views.account_text(t, view), private=True)
 
 
 async def _stats(ctx: CommandContext, t: Translator, args: str) -> Reply:
-    await _seen(ctx)
+    await seen(ctx)
     target = args.strip() or ctx.reply_target
     report = await ctx.core.admin.stats(ctx.caller, target)
     title = t("cmd.stats_chart_title") + (f" — {target}" if target else "")
@@ -197,7 +166,7 @@ async def _unlist(ctx: CommandContext, t: Translator, args: str) -> Reply:
 
 async def _access(ctx: CommandContext, t: Translator, args: str) -> Reply:
     if not args.strip():
-        await _seen(ctx)
+        await seen(ctx)
     view = await ctx.core.access.overview(ctx.caller, args, ctx.event_id)
     lines = [t("cmd.access_rule", verdict=r.verdict, subject=r.subject) for r in view.rules]
     rules = "\n".join(lines) or t("cmd.access_no_rules")
@@ -211,7 +180,7 @@ async def _invite(ctx: CommandContext, t: Translator, args: str) -> Reply:
 
 async def _mute(ctx: CommandContext, t: Translator, args: str, muted: bool) -> Reply:
     if args.strip().lower() != "announcements":
-        await _seen(ctx)
+        await seen(ctx)
         return Reply(t("cmd.mute_what"), private=True)
     await ctx.core.access.set_muted(ctx.caller, muted, ctx.event_id)
     return Reply(t("cmd.muted" if muted else "cmd.unmuted"), private=True)
@@ -236,6 +205,23 @@ async def _broadcast(ctx: CommandContext, t: Translator, args: str) -> Reply:
     return Reply(text, private=True, confirm_broadcast=draft.id)
 
 
+async def _allowance(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    user, value = _target(ctx, args)
+    account = await ctx.core.allowance_admin.set_override(ctx.caller, user, value, ctx.event_id)
+    shown = account.allowance_override or t("cmd.allowance_default")
+    return Reply(t("cmd.allowance_set", account=account.id, allowance=shown), private=True)
+
+
+async def _usage(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    """``/usage`` (and ``/usage chart`` for a picture of the last 30 days)."""
+    await seen(ctx)
+    usage = await ctx.core.usage.own(ctx.caller)
+    chart = None
+    if args.strip().lower() == "chart":
+        chart = await own_usage_chart(usage.days, t("cmd.usage_chart_title"), usage.today.date())
+    return Reply(views.usage_text(t, usage), private=True, image=chart)
+
+
 COMMANDS: dict[str, Handler] = {
     "start": _start,
     "help": _help,
@@ -245,12 +231,14 @@ COMMANDS: dict[str, Handler] = {
     "model": _model,
     "lang": _lang,
     "link": _link,
+    "usage": _usage,
     "grant": _grant,
     "setrole": _setrole,
     "ban": _ban,
     "unban": _unban,
     "user": _user,
     "stats": _stats,
+    "allowance": _allowance,
     "join": _join,
     "allow": _allow,
     "block": _block,
@@ -260,7 +248,9 @@ COMMANDS: dict[str, Handler] = {
     "mute": _mute_on,
     "unmute": _mute_off,
     "broadcast": _broadcast,
+    **PERSONAL_COMMANDS,
 }
+__all__ = ["ADMIN_COMMANDS", "COMMANDS", "CommandContext", "Reply", "ReplyFile", "run_command"]
 ADMIN_COMMANDS = frozenset(
     {
         "grant",
@@ -269,6 +259,7 @@ ADMIN_COMMANDS = frozenset(
         "unban",
         "user",
         "stats",
+        "allowance",
         "allow",
         "block",
         "unlist",

@@ -8,6 +8,7 @@ import re
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     Field,
@@ -20,10 +21,12 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.money import MICRO, PriceError, to_micro
+from core.services.allowances import AllowanceMode, AllowancePolicy, parse_allowances
 from core.services.config import DEFAULT_ROLE_LIMITS, RoleLimits, parse_admins
 from core.types import IdentityKey, Role
 
 DEFAULT_MODELS_FILE = Path(__file__).with_name("default_models.toml")
+DEFAULT_PERSONAS_FILE = Path(__file__).with_name("default_personas.toml")
 DEFAULT_SQLITE_PATH = Path("data") / "switchboard.db"
 
 
@@ -44,11 +47,24 @@ class Settings(BaseSettings):
     bot_admins: str = ""
     new_account_role: Role = Role.USER
     welcome_credits: str = "100"
+    # Refilling allowances (core.services.allowances): "guest:daily:2,user:daily:20".
+    allowances: str = ""
+    allowance_mode: AllowanceMode = AllowanceMode.TOPUP
+    allowance_timezone: str = "UTC"
+    # How far below zero one request may take a balance, in credits.
+    max_overdraft: str = "1"
+    # Tests only: "now" is read from this file (ISO-8601 UTC) at every use.
+    clock_file: Path | None = None
     context_messages: int = Field(3, ge=0, le=100)
     rate_limits: str = ""
     max_input_chars: int = Field(12_000, gt=0)
     max_audio_mb: int = Field(20, gt=0)
     max_audio_seconds: int = Field(600, gt=0)
+    max_image_mb: float = Field(10, gt=0)
+    image_max_side: int = Field(1024, ge=64, le=4096)
+    max_document_mb: float = Field(10, gt=0)
+    max_document_pages: int = Field(50, gt=0)
+    document_tokens: int = Field(8_000, gt=0)
     system_prompt: str | None = None
     # Access control (README "Running it for a community"): open or closed, and the
     # settings' allow/block lists of subjects, on top of what admins set in chat.
@@ -58,6 +74,9 @@ class Settings(BaseSettings):
     discord_allowed_roles: str = ""
     notify_admins: str = ""
     broadcast_lease: float = Field(30.0, gt=0)
+    personas_file: Path = DEFAULT_PERSONAS_FILE
+    quote_depth: int = Field(1, ge=0, le=10)
+    context_idle_minutes: int = Field(0, ge=0)
     auto_migrate: bool = True
     upstream_connect_timeout: float = Field(10.0, gt=0)
     upstream_idle_timeout: float = Field(60.0, gt=0)
@@ -94,7 +113,22 @@ class Settings(BaseSettings):
         parse_admins(value)
         return value
 
-    @field_validator("welcome_credits")
+    @field_validator("allowances")
+    @classmethod
+    def _allowances_parse(cls, value: str) -> str:
+        parse_allowances(value)
+        return value
+
+    @field_validator("allowance_timezone")
+    @classmethod
+    def _zone_known(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("welcome_credits", "max_overdraft")
     @classmethod
     def _credits_parse(cls, value: str) -> str:
         try:
@@ -145,6 +179,16 @@ class Settings(BaseSettings):
     @property
     def welcome_micro(self) -> int:
         return to_micro(self.welcome_credits)
+
+    @property
+    def overdraft_micro(self) -> int:
+        return to_micro(self.max_overdraft)
+
+    @property
+    def allowance_policy(self) -> AllowancePolicy:
+        return AllowancePolicy(
+            parse_allowances(self.allowances), self.allowance_mode, self.allowance_timezone
+        )
 
     @property
     def role_limits(self) -> dict[Role, RoleLimits]:
@@ -211,6 +255,8 @@ class Settings(BaseSettings):
     api_refresh_ttl_s: int = Field(30 * 24 * 3600, gt=0)
     api_max_body_bytes: int = Field(25 * 1024 * 1024, gt=0)  # multipart (audio uploads)
     api_max_json_bytes: int = Field(1024 * 1024, gt=0)  # JSON bodies
+    # JSON bodies under /v1 (a chat with images as data URLs is large; no character limit).
+    api_v1_max_json_bytes: int = Field(20 * 1024 * 1024, gt=0)
     api_scrypt_n: int = Field(2**15, ge=2**10)  # password hashing cost (r=8, p=1)
     # Browser clients (bots/api/cors.py): a comma list of origins, or *; empty: no CORS.
     cors_origins: str = ""

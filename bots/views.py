@@ -9,6 +9,8 @@ from core.i18n import Translator
 from core.models_config import ModelSpec
 from core.money import format_credits
 from core.services.admin import AccountView, StatsReport
+from core.services.allowances import NextAllowance
+from core.services.usage import OwnUsage
 from core.types import Account, Exchange, StatsDimension, StatsRow
 
 PREVIEW_CHARS = 300
@@ -113,3 +115,40 @@ def stats_text(t: Translator, report: StatsReport) -> str:
                 for r in rows
             )
     return "\n".join(lines)
+
+
+def usage_text(t: Translator, usage: OwnUsage) -> str:
+    """/usage: spending today, this week and this month by feature and model, and the
+    next allowance."""
+    lines = [t("cmd.usage_header", balance=format_credits(usage.account.balance))]
+    for window in usage.windows:
+        lines.append(
+            t(
+                f"cmd.usage_{window.name}",
+                credits=format_credits(window.credits),
+                requests=window.requests,
+            )
+        )
+        lines.extend(
+            t(
+                "cmd.usage_line",
+                feature=line.feature,
+                model=line.model,
+                credits=format_credits(line.credits),
+                requests=line.requests,
+            )
+            for line in window.lines
+        )
+    lines.append(next_allowance_text(t, usage.next_allowance))
+    return "\n".join(lines)
+
+
+def next_allowance_text(t: Translator, next_: NextAllowance | None) -> str:
+    if next_ is None:
+        return t("cmd.usage_no_allowance")
+    return t(
+        f"cmd.usage_next_{next_.mode.value}",
+        amount=format_credits(next_.amount),
+        period=next_.period.value,
+        at=next_.at.strftime("%Y-%m-%d %H:%M %Z"),
+    )

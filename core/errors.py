@@ -104,6 +104,47 @@ class UnsupportedFile(CoreError):
     key = "error.unsupported_file"
 
 
+class FileTooLarge(CoreError):
+    """A picture or document over its size setting, refused before it is downloaded."""
+
+    key = "error.file_too_large"  # params: size_mb, limit_mb
+
+
+class BadImage(CoreError):
+    """Not a picture Pillow can read (corrupt, truncated, or absurdly many pixels)."""
+
+    key = "error.bad_image"
+
+
+class BadDocument(CoreError):
+    """A document that cannot be read (a broken or encrypted PDF, binary in a text file)."""
+
+    key = "error.bad_document"  # params: name
+
+
+class DocumentTooManyPages(CoreError):
+    key = "error.document_too_many_pages"  # params: pages, limit
+
+
+class DocumentHasNoText(CoreError):
+    """A PDF whose pages carry no text layer: a scan, which would need OCR."""
+
+    key = "error.document_no_text"  # params: name
+
+
+class VisionUnsupported(CoreError):
+    """A picture was sent while the chosen chat model takes text only; ``vision_model``
+    names a model in the models file that can (or "-" when none is allowed)."""
+
+    key = "error.vision_unsupported"  # params: model, vision_model
+
+
+class VisionUnavailable(CoreError):
+    """A picture was sent and no chat model this person may use takes pictures."""
+
+    key = "error.vision_unavailable"  # params: model
+
+
 class DownloadFailed(CoreError):
     """The platform would not hand over a file the person sent (nothing was charged)."""
 
@@ -144,6 +185,31 @@ class UpstreamBadRequest(UpstreamError):
     key = "error.upstream_rejected"
 
 
+class EndpointUnsupported(CoreError):
+    """The model's provider does not offer this endpoint (its models file entry says so,
+    or the server answered the route with a bare 404/405): nothing was charged."""
+
+    key = "error.endpoint_unsupported"  # params: endpoint, model
+
+
+class UpstreamRejected(UpstreamBadRequest):
+    """A 4xx of the upstream that a pass-through client should see as it was: its
+    ``error`` object's fields (the upstream's key scrubbed from the message)."""
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int,
+        message: str,
+        kind: str | None = None,
+        param: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(detail, status=status)
+        self.message, self.kind, self.param, self.code = message, kind, param, code
+
+
 # ---- signing in and the HTTP API's own refusals (keys in the [api] catalog sections) ----
 
 
@@ -173,6 +239,10 @@ class IdempotencyConflict(CoreError):
 
 class NotFound(CoreError):
     key = "api.not_found"
+
+
+class UnknownPersona(CoreError):
+    key = "error.unknown_persona"  # params: persona
 
 
 class NothingToRetry(CoreError):

@@ -17,11 +17,34 @@ class ModelsFileError(ValueError):
     pass
 
 
+# The /v1 routes a provider may be asked for (``endpoints`` in its [providers.X] table).
+GATEWAY_ENDPOINTS = frozenset(
+    {
+        "chat/completions",
+        "completions",
+        "embeddings",
+        "responses",
+        "images/generations",
+        "images/edits",
+        "images/variations",
+        "audio/speech",
+        "audio/transcriptions",
+        "audio/translations",
+        "files",
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class ProviderSpec:
     name: str
     base_url: str | None  # None: use OPENAI_BASE_URL
     api_key_env: str
+    # None: every route is tried (a server lacking one answers it with a bare 404).
+    endpoints: frozenset[str] | None = None
+
+    def offers(self, endpoint: str) -> bool:
+        return self.endpoints is None or endpoint in self.endpoints
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +56,9 @@ class ModelSpec:
     roles: frozenset[Role]
     input_per_1k: int = 0  # sub-units per 1,000 prompt tokens
     output_per_1k: int = 0
+    # Prompt tokens the upstream read from its cache (usage.prompt_tokens_details
+    # .cached_tokens), when the models file prices them apart; else the input price.
+    cached_input_per_1k: int | None = None
     max_output_tokens: int = 1024
     fallbacks: tuple[str, ...] = ()
     per_image: int = 0
@@ -40,6 +66,7 @@ class ModelSpec:
     per_minute: int = 0
     image_size: str = "1024x1024"
     voice: str = "alloy"
+    vision: bool = False  # a chat model that takes image content parts
 
     def allows(self, role: Role) -> bool:
         return role in self.roles
@@ -56,6 +83,12 @@ class ModelCatalog:
 
     def usable(self, role: Role, kind: Feature) -> list[ModelSpec]:
         return [m for m in self.models.values() if m.kind is kind and m.allows(role)]
+
+    def vision_model_for(self, role: Role) -> ModelSpec | None:
+        """A chat model this role may use that takes pictures (the default first)."""
+        default = self.default_for(Feature.CHAT)
+        candidates = ([default] if default else []) + self.usable(role, Feature.CHAT)
+        return next((m for m in candidates if m.vision and m.allows(role)), None)
 
     def default_for(self, kind: Feature) -> ModelSpec | None:
         name = self.defaults.get(kind)
@@ -109,12 +142,20 @@ def _provider(name: str, body: dict[str, object]) -> ProviderSpec:
         raise ModelsFileError(f"providers.{name}.base_url must be a string")
     if not isinstance(key_env, str):
         raise ModelsFileError(f"providers.{name}.api_key_env must be a string")
-    return ProviderSpec(name=name, base_url=base_url, api_key_env=key_env)
+    endpoints: frozenset[str] | None = None
+    if "endpoints" in body:
+        where = f"providers.{name}.endpoints"
+        endpoints = frozenset(str(e) for e in _list(body["endpoints"], where))
+        unknown = sorted(endpoints - GATEWAY_ENDPOINTS)
+        if unknown:
+            raise ModelsFileError(f"{where}: unknown {', '.join(unknown)}")
+    return ProviderSpec(name=name, base_url=base_url, api_key_env=key_env, endpoints=endpoints)
 
 
 _PRICE_KEYS = {
     "input_credits_per_1k": "input_per_1k",
     "output_credits_per_1k": "output_per_1k",
+    "cached_input_credits_per_1k": "cached_input_per_1k",
     "credits_per_image": "per_image",
     "credits_per_1k_chars": "per_1k_chars",
     "credits_per_minute": "per_minute",
@@ -126,7 +167,9 @@ def _model(name: str, body: dict[str, object], providers: dict[str, ProviderSpec
     try:
         kind = Feature(str(body.get("kind", "chat")))
     except ValueError as exc:
-        raise ModelsFileError(f"{where}.kind must be one of chat, image, tts, stt") from exc
+        raise ModelsFileError(
+            f"{where}.kind must be one of chat, image, tts, stt, embedding"
+        ) from exc
     provider = str(body.get("provider", "openai"))
     if provider not in providers:
         raise ModelsFileError(f"{where}.provider: {provider!r} is not in [providers]")
@@ -148,8 +191,12 @@ def _model(name: str, body: dict[str, object], providers: dict[str, ProviderSpec
     max_tokens = body.get("max_output_tokens", 1024)
     if not isinstance(max_tokens, int) or max_tokens <= 0:
         raise ModelsFileError(f"{where}.max_output_tokens must be a positive integer")
+    vision = body.get("vision", False)
+    if not isinstance(vision, bool) or (vision and kind is not Feature.CHAT):
+        raise ModelsFileError(f"{where}.vision must be true or false, on chat models only")
     return ModelSpec(
         name=name,
+        vision=vision,
         kind=kind,
         provider=provider,
         upstream=str(body.get("upstream", name)),

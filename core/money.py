@@ -7,8 +7,9 @@ nothing that costs something is ever charged 0.
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal, InvalidOperation
+
+from core.tokenizer import count_tokens
 
 MICRO = 1_000_000
 
@@ -45,10 +46,6 @@ def format_credits(micro: int) -> str:
 
 
 def estimate_tokens(text: str) -> int:
-    """A tokenizer-free estimate (tiktoken needs downloads at run time, which fail offline).
-
-    About four bytes of UTF-8 per token: English words come out near the real count and
-    Cyrillic or CJK (two or three bytes a character) are not underestimated."""
-    if not text:
-        return 0
-    return max(1, math.ceil(len(text.encode("utf-8")) / 4))
+    """Tokens of ``text``, counted with a real offline tokenizer (``core.tokenizer``);
+    where the upstream reports usage, that is what is charged instead."""
+    return count_tokens(text)

@@ -6,6 +6,7 @@ Money is an ``int`` of micro-credits (see ``core.money``).
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -31,6 +32,7 @@ class Feature(StrEnum):
     IMAGE = "image"
     TTS = "tts"
     STT = "stt"
+    EMBEDDING = "embedding"
 
 
 class Outcome(StrEnum):
@@ -48,6 +50,7 @@ class LedgerKind(StrEnum):
     SETTLE = "settle"
     LINK_IN = "link_in"
     LINK_OUT = "link_out"
+    ALLOWANCE = "allowance"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,8 @@ class Account:
     language: str | None
     chat_model: str | None
     created_at: datetime
+    allowance_period: str | None = None  # the last allowance period applied
+    allowance_override: str | None = None  # an admin's "daily:50" / "none" for this account
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +167,10 @@ class StatsDimension(StrEnum):
     FEATURE = "feature"
     # "YYYY-MM-DD platform": what the usage chart stacks per day.
     DAY_PLATFORM = "day_platform"
+    # "YYYY-MM-DD model": the admin console's per-model chart.
+    DAY_MODEL = "day_model"
+    # "feature model": a person's own spending (/usage).
+    FEATURE_MODEL = "feature_model"
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,9 +187,27 @@ class StatsRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ImagePart:
+    """A picture sent with a question, already downscaled (see ``core.services.images_in``).
+    ``width``/``height`` are its pixels, which the hold's token estimate is built from."""
+
+    data: bytes
+    mime: str
+    width: int
+    height: int
+
+    def data_url(self) -> str:
+        return f"data:{self.mime};base64,{base64.b64encode(self.data).decode('ascii')}"
+
+
+@dataclass(frozen=True, slots=True)
 class ChatMessage:
+    """``content`` is the text; ``images`` (user messages only) go as image content parts
+    after it. A message without images is sent as a plain string, as before."""
+
     role: str  # "system" | "user" | "assistant"
     content: str
+    images: tuple[ImagePart, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +255,9 @@ class TextDone:
     credits: int
     usage: Usage
     outcome: Outcome = Outcome.OK
+    # The output limit was cut to what the balance and the overdraft pay for, and the
+    # answer reached it: the person is told in a line after the answer.
+    shortened: bool = False
 
 
 @dataclass(frozen=True, slots=True)

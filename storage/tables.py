@@ -75,6 +75,11 @@ class AccountRow(Base):
     # What the last reserve took: written by the same UPDATE so RETURNING can report it.
     last_hold: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The last allowance period applied ("daily:2026-12-04"): claimed by one guarded
+    # UPDATE, so each period is applied once whatever the number of workers.
+    allowance_period: Mapped[str | None] = mapped_column(String(32))
+    # An admin's "daily:50" or "none" for this account instead of its role's allowance.
+    allowance_override: Mapped[str | None] = mapped_column(String(64))
 
 
 class IdentityRow(Base):
@@ -156,6 +161,22 @@ class ProcessedEventRow(Base):
     # lease expired and the sweep refunded it): then one redelivery may process it again.
     request_id: Mapped[str | None] = mapped_column(String(100), index=True)
     abandoned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class ChatSettingRow(Base):
+    """A person's choices in one chat (persona, instructions), or for themselves
+    everywhere (voice replies, cost line) under platform and chat ``""``."""
+
+    __tablename__ = "chat_settings"
+
+    account_id: Mapped[int] = mapped_column(BigId, ForeignKey("accounts.id"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    persona: Mapped[str | None] = mapped_column(String(100))
+    instructions: Mapped[str | None] = mapped_column(Text)
+    voice: Mapped[str] = mapped_column(String(8), default="off")
+    show_cost: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # ---- worker leases: which worker holds which reservation, and which workers are alive --
@@ -271,7 +292,7 @@ class IdempotencyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-# ---- access control and announcements (0008_access) -----------------------------------
+# ---- access control and announcements (0009_access) -----------------------------------
 
 
 class AccessRuleRow(Base):
@@ -339,3 +360,19 @@ class BroadcastDeliveryRow(Base):
     user_id: Mapped[str] = mapped_column(String(200))
     language: Mapped[str | None] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16), default="pending")
+
+
+# ---- the /v1 gateway ------------------------------------------------------------------
+
+
+class GatewayFileRow(Base):
+    """A file uploaded through /v1/files: the provider's id and the account that owns it."""
+
+    __tablename__ = "gateway_files"
+
+    provider: Mapped[str] = mapped_column(String(64), primary_key=True)
+    file_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -24,10 +24,12 @@ from core.ports import (
     AccountRepository,
     AnnouncementRepository,
     ApiKeyRepository,
+    ChatSettingsRepository,
     ConversationRepository,
     CredentialRepository,
     DirectoryRepository,
     EventRepository,
+    GatewayFileRepository,
     IdempotencyRepository,
     LeaseRepository,
     LedgerRepository,
@@ -46,10 +48,12 @@ from storage.repositories import (
     SqlAccountRepository,
     SqlAnnouncementRepository,
     SqlApiKeyRepository,
+    SqlChatSettingsRepository,
     SqlConversationRepository,
     SqlCredentialRepository,
     SqlDirectoryRepository,
     SqlEventRepository,
+    SqlGatewayFileRepository,
     SqlIdempotencyRepository,
     SqlLeaseRepository,
     SqlLedgerRepository,
@@ -77,6 +81,8 @@ class SqlUnitOfWork:
     leases: LeaseRepository
     access: AccessRepository
     announcements: AnnouncementRepository
+    chat_settings: ChatSettingsRepository
+    gateway_files: GatewayFileRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -116,6 +122,8 @@ class SqlUnitOfWork:
         self.leases = SqlLeaseRepository(connection)
         self.access = SqlAccessRepository(connection)
         self.announcements = SqlAnnouncementRepository(connection)
+        self.chat_settings = SqlChatSettingsRepository(connection)
+        self.gateway_files = SqlGatewayFileRepository(connection)
         return self
 
     async def __aexit__(

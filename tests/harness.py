@@ -6,6 +6,7 @@ import tomllib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from core.models_config import ModelCatalog, parse_models
@@ -24,6 +25,7 @@ from core.providers.openai_compat import OpenAICompatibleProvider
 from core.services import Core, build_core
 from core.services.config import CoreConfig, RoleLimits
 from core.services.passwords import ScryptHasher
+from core.services.personas import NO_PERSONAS, PersonaCatalog
 from core.services.requests import Caller
 from core.types import IdentityKey, Role
 from storage.kv.login_limits import MemoryLoginLimiter
@@ -97,8 +99,10 @@ async def core_on(
     token_codec: TokenCodec | None = None,
     login_limiter: LoginLimiter | None = None,
     journal: SettlementJournal | None = None,
+    personas: PersonaCatalog = NO_PERSONAS,
     worker_id: str | None = None,
     messengers: dict[str, PrivateMessenger] | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> AsyncIterator[Core]:
     async with AsyncExitStack() as stack:
         provider = OpenAICompatibleProvider(base_url, TEST_API_KEY, idle_timeout=idle_timeout)
@@ -119,8 +123,10 @@ async def core_on(
             token_codec=token_codec,
             hasher=ScryptHasher(n=2**10),  # fast: these tests are not about hashing cost
             journal=journal,
+            personas=personas,
             worker_id=worker_id,
             messengers=messengers,
+            clock=clock,
         )
         stack.push_async_callback(core.billing.aclose)
         yield core

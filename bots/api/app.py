@@ -15,9 +15,13 @@ from bots.api.handlers import (
     auth,
     broadcasts,
     chat,
+    files,
     keys,
     misc,
     openai,
+    openai_files,
+    openai_forms,
+    openai_gateway,
     openai_media,
     users,
 )
@@ -34,12 +38,16 @@ def routes() -> list[Endpoint]:
     return [
         *auth.routes(),
         *chat.routes(),
+        *files.routes(),
         *users.routes(),
         *access.routes(),
         *broadcasts.routes(),
         *keys.routes(),
         *openai.routes(),
         *openai_media.routes(),
+        *openai_gateway.routes(),
+        *openai_forms.routes(),
+        *openai_files.routes(),
         *misc.routes(),
     ]
 

@@ -14,6 +14,12 @@ from core.services import Core
 class ApiDeps:
     core: Core
     max_json_bytes: int = 1024 * 1024
+    # Multipart uploads (/v1 image edits, translations, files): API_MAX_BODY_BYTES.
+    max_body_bytes: int = 25 * 1024 * 1024
+    v1_max_json_bytes: int = 20 * 1024 * 1024  # the gateway's: whole conversations, images
+
+    def json_limit(self, path: str) -> int:
+        return self.v1_max_json_bytes if path.startswith("/v1/") else self.max_json_bytes
 
 
 DEPS = web.AppKey("deps", ApiDeps)

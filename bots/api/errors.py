@@ -1,5 +1,6 @@
 """Every error of the API in one place: core errors and HTTP errors become
-``{"error": {"code", "message"}}`` with the right status; nothing else leaks out."""
+``{"error": {"code", "message"}}`` with the right status; nothing else leaks out. Under
+/v1/ the same errors take OpenAI's shape and statuses (``errors_openai``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from pydantic import ValidationError
 
+from bots.api import errors_openai as v1
 from bots.api.models import Error, ErrorDetail
 from bots.views import error_text
 from core import errors as ae
@@ -38,6 +40,14 @@ _CORE: list[tuple[type[ce.CoreError], int, str]] = [
     (ce.InputTooLong, 422, "input_too_long"),
     (ce.AudioTooLarge, 413, "audio_too_large"),
     (ce.AudioTooLong, 422, "audio_too_long"),
+    (ce.FileTooLarge, 413, "file_too_large"),
+    (ce.UnsupportedFile, 422, "unsupported_file"),
+    (ce.BadImage, 422, "bad_image"),
+    (ce.BadDocument, 422, "bad_document"),
+    (ce.DocumentTooManyPages, 422, "document_too_many_pages"),
+    (ce.DocumentHasNoText, 422, "document_no_text"),
+    (ce.VisionUnsupported, 422, "vision_unsupported"),
+    (ce.VisionUnavailable, 422, "vision_unavailable"),
     (ce.EmptyInput, 422, "empty_input"),
     (ce.UnknownModel, 404, "model_not_found"),
     (ce.UnknownUser, 404, "user_not_found"),
@@ -45,6 +55,7 @@ _CORE: list[tuple[type[ce.CoreError], int, str]] = [
     (ce.DuplicateEvent, 409, "duplicate_request"),
     (ce.LinkCodeInvalid, 404, "link_code_invalid"),
     (ce.AlreadyLinked, 409, "already_linked"),
+    (ce.EndpointUnsupported, 400, "unsupported_endpoint"),
     (ce.ShuttingDown, 503, "shutting_down"),
     (ce.StorageUnavailable, 503, "storage_unavailable"),
     (ce.UpstreamRateLimited, 503, "upstream_rate_limited"),
@@ -113,18 +124,30 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    openai = v1.is_v1(request)
     try:
         return await handler(request)
     except ApiError as exc:
+        if openai:
+            return v1.plain_response(exc.status, exc.code, exc.message)
         return error_response(exc.status, exc.code, exc.message)
     except ce.CoreError as exc:
+        if openai:
+            return v1.core_response(exc, error_text(Translator("en"), exc))
         return core_error_response(exc)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         code = _HTTP_CODES.get(exc.status, "http_error")
         headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        if openai:
+            message = (
+                f"Invalid URL ({request.method} {request.path})" if exc.status == 404 else None
+            )
+            return v1.plain_response(exc.status, code, message or exc.reason or code, headers)
         return error_response(exc.status, code, exc.reason or code, headers)
     except Exception:  # the edge of every request: log it, answer JSON
         logger.exception("unhandled error in %s %s", request.method, request.path)
+        if openai:
+            return v1.plain_response(500, "internal", "internal error")
         return error_response(500, "internal", "internal error")

@@ -1,5 +1,5 @@
 """HTTP requests → core inputs: callers' addresses, profile changes, chat and media
-requests (with their request id bound for the logs), OpenAI messages, request hashes."""
+requests (with their request id bound for the logs), /v1 bodies, request hashes."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from bots.api import models_chat as mc
 from bots.api import models_openai as oai
 from core.observability import bind_request_id
 from core.ports import KeyOptions
+from core.services.gateway import GatewayChatRequest
 from core.services.profile import ProfileChange
 from core.services.requests import (
+    Attachment,
     Caller,
     ChatRequest,
     ImageRequest,
@@ -97,15 +99,32 @@ def ask_request(caller: Caller, body: mc.AskRequest, event_id: str | None) -> Ch
     )
 
 
-def completion_request(
-    caller: Caller, username: str, body: oai.ChatCompletionRequest
+def ask_files_request(
+    caller: Caller, fields: mc.AskFilesFields, files: tuple[Attachment, ...]
 ) -> ChatRequest:
     return bound(
         ChatRequest(
             caller=caller,
-            chat_id=f"v1:{username}",
-            text=prompt_from_messages(body.messages),
-            model=body.model,
+            chat_id=fields.chat_id or "api",
+            text=fields.text,
+            model=fields.model,
+            attachments=files,
+        )
+    )
+
+
+def gateway_request(caller: Caller, raw: bytes) -> GatewayChatRequest:
+    """The client's body as it came (parsed, not reshaped); the core reads the model
+    name from it."""
+    body = json.loads(raw)
+    model = body.get("model")
+    return bound(
+        GatewayChatRequest(
+            caller,
+            V1_CHAT,
+            model=model if isinstance(model, str) else None,
+            body=body,
+            size=len(raw),
         )
     )
 
@@ -116,16 +135,6 @@ def image_request(caller: Caller, body: oai.ImageRequest) -> ImageRequest:
 
 def speech_request(caller: Caller, body: oai.SpeechRequest) -> SpeechRequest:
     return bound(SpeechRequest(caller, V1_CHAT, text=body.input, model=body.model))
-
-
-def prompt_from_messages(messages: list[oai.Message]) -> str:
-    """The core takes one question (it keeps context itself); an OpenAI client sends the
-    whole conversation, so earlier turns are given to the model as a transcript."""
-    if len(messages) == 1:
-        return messages[0].text
-    lines = [f"[{message.role}]\n{message.text}" for message in messages[:-1]]
-    last = messages[-1]
-    return "\n\n".join([*lines, f"[{last.role}]\n{last.text}"])
 
 
 def transcription_request(

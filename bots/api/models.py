@@ -267,6 +267,46 @@ class LedgerRow(Answer):
     created_at: Time | None
 
 
+class UsageLine(Answer):
+    feature: Annotated[str, Field(max_length=16)]
+    model: Annotated[str, Field(max_length=200)]
+    requests: int
+    credits: Credits
+    credits_micro: int
+
+
+class UsageWindow(Answer):
+    since: Time
+    requests: int
+    credits: Credits
+    credits_micro: int
+    lines: list[UsageLine]
+
+
+class UsageDay(Answer):
+    day: Annotated[str, Field(description="YYYY-MM-DD (UTC)")]
+    requests: int
+    credits_micro: int
+
+
+class NextAllowance(Answer):
+    period: Literal["daily", "weekly", "monthly"]
+    mode: Literal["topup", "add"]
+    amount: Credits
+    amount_micro: int
+    at: Time
+
+
+class OwnUsage(Answer):
+    balance: Credits
+    balance_micro: int
+    today: UsageWindow
+    week: UsageWindow
+    month: UsageWindow
+    next_allowance: NextAllowance | None
+    days: list[UsageDay] = Field(description="the last 30 days, days without use left out")
+
+
 class LedgerList(Answer):
     items: list[LedgerRow]
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from bots.api.models import Answer, Body, Credits, Id, Maybe, OutcomeName, Time, Usage
 
@@ -15,6 +15,25 @@ class AskRequest(Body):
     chat_id: Maybe[
         Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
     ] = None
+
+
+class AskFilesFields(Body):
+    """The text fields of ``POST /ask/files`` (the files are read apart, as bytes)."""
+
+    text: Annotated[str, Field(max_length=100_000)] = ""
+    model: Maybe[Annotated[str, Field(min_length=1, max_length=200)]] = None
+    chat_id: Maybe[
+        Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
+    ] = None
+
+
+_FILE: dict[str, Any] = {"type": "string", "contentMediaType": "application/octet-stream"}
+
+
+class AskFilesForm(AskFilesFields):
+    """``file`` may be repeated (up to 10): pictures and documents with one question."""
+
+    file: Annotated[str, WithJsonSchema(_FILE)]
 
 
 class Delta(Answer):
@@ -30,6 +49,15 @@ class AskResult(Answer):
     usage: Usage
     charge: Credits
     charge_micro: int
+    shortened: bool = Field(
+        False, description="the output limit was cut to what the balance and MAX_OVERDRAFT pay for"
+    )
+
+
+class AskFilesResult(AskResult):
+    """/ask/files' answer: /ask's, plus the notes on the files (a document was trimmed)."""
+
+    notices: list[str]
 
 
 class Exchange(Answer):
@@ -46,7 +74,7 @@ class ExchangeList(Answer):
 
 class Model(Answer):
     name: Annotated[str, Field(max_length=200)]
-    kind: Literal["chat", "image", "tts", "stt"]
+    kind: Literal["chat", "image", "tts", "stt", "embedding"]
     prices: dict[str, str]
 
 

@@ -1,13 +1,14 @@
-"""Bodies of the OpenAI-compatible endpoints under /v1: the fields the official clients
-send, and nothing else (unknown fields are refused like everywhere in this API)."""
+"""Bodies of the OpenAI-compatible endpoints under /v1. Media bodies take the fields the
+official clients send and nothing else; a chat completion is passed upstream as it is,
+so its model accepts any field."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from bots.api.models import WHOLE, Body, Integer, Maybe, Usage
+from bots.api.models import WHOLE, Body, Maybe
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Number = float | None
@@ -15,99 +16,54 @@ Tokens = Annotated[int, Field(ge=1, le=1_000_000), WHOLE] | None
 One = Annotated[int, Field(ge=1, le=1), WHOLE] | None
 
 
-class Part(Body):
-    type: Literal["text"]
-    text: Annotated[str, Field(max_length=100_000)]
+class ChatCompletionRequest(BaseModel):
+    """A chat completion request as OpenAI documents it. The gateway passes the body
+    upstream unchanged, so every field is accepted (unknown ones too: an allowlist would
+    go stale); only what the gateway itself reads is checked here."""
 
-
-class Message(Body):
-    role: Literal["system", "developer", "user", "assistant"]
-    content: Annotated[str, Field(max_length=100_000)] | Annotated[list[Part], Field(max_length=50)]
-    name: Maybe[Annotated[str, Field(max_length=64)]] = None
-
-    @property
-    def text(self) -> str:
-        if isinstance(self.content, str):
-            return self.content
-        return "".join(part.text for part in self.content)
-
-
-class StreamOptions(Body):
-    include_usage: Maybe[bool] = None
-
-
-class ChatCompletionRequest(Body):
-    nullable: ClassVar[frozenset[str]] = frozenset(
-        {
-            "stream",
-            "stream_options",
-            "temperature",
-            "top_p",
-            "presence_penalty",
-            "frequency_penalty",
-            "max_tokens",
-            "max_completion_tokens",
-            "n",
-            "seed",
-        }
-    )
+    model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
     model: Name
-    messages: Annotated[list[Message], Field(min_length=1, max_length=200)]
+    messages: Annotated[list[dict[str, Any]], Field(min_length=1)]
     stream: bool | None = None
-    stream_options: StreamOptions | None = None
-    temperature: Number = None
-    top_p: Number = None
-    presence_penalty: Number = None
-    frequency_penalty: Number = None
+    stream_options: dict[str, Any] | None = None
+    n: Annotated[int, Field(ge=1, le=128), WHOLE] | None = None
     max_tokens: Tokens = None
     max_completion_tokens: Tokens = None
-    n: One = None
-    user: Maybe[Annotated[str, Field(max_length=200)]] = None
-    seed: Integer | None = None
 
 
 class Open(BaseModel):
     """An OpenAI answer: clients must accept fields they do not know."""
 
 
+class ChatUsage(Open):
+    """The upstream's usage as it sent it (details such as ``prompt_tokens_details``
+    included)."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int | None = None
+
+
 class ChatMessage(Open):
-    role: Annotated[str, Field(max_length=16)]
-    content: str
+    role: str
+    content: str | None = None  # null when the answer is tool calls
 
 
 class Choice(Open):
     index: int
     message: ChatMessage
-    finish_reason: Annotated[str, Field(max_length=32)]
+    finish_reason: str | None = None
 
 
 class ChatCompletion(Open):
-    id: Annotated[str, Field(max_length=100)]
+    """The upstream's ``chat.completion``, unchanged but for ``model``."""
+
+    id: str
     object: Literal["chat.completion"] = "chat.completion"
     created: int
-    model: Annotated[str, Field(max_length=200)]
-    choices: list[Choice]
-    usage: Usage
-
-
-class ChunkDelta(Open):
-    role: Annotated[str | None, Field(exclude_if=lambda v: v is None)] = None
-    content: Annotated[str | None, Field(exclude_if=lambda v: v is None)] = None
-
-
-class ChunkChoice(Open):
-    index: int
-    delta: ChunkDelta
-    finish_reason: str | None
-
-
-class ChatCompletionChunk(Open):
-    id: str
-    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
-    created: int
     model: str
-    choices: list[ChunkChoice]
-    usage: Annotated[Usage | None, Field(exclude_if=lambda v: v is None)] = None
+    choices: list[Choice]
+    usage: ChatUsage | None = None
 
 
 class ImageRequest(Body):

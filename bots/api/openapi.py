@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from bots.api.errors import ERROR_STATUSES
+from bots.api.errors_openai import V1_PREFIX, OpenAIError
 from bots.api.models import Error
 from bots.api.registry import JSON, Content, Endpoint, Param
 
@@ -38,7 +39,10 @@ _ERROR_TEXT = {
 
 
 def _models(endpoints: Iterable[Endpoint]) -> list[tuple[type[BaseModel], Mode]]:
-    found: dict[tuple[type[BaseModel], Mode], None] = {(Error, "serialization"): None}
+    found: dict[tuple[type[BaseModel], Mode], None] = {
+        (Error, "serialization"): None,
+        (OpenAIError, "serialization"): None,  # every error under /v1/
+    }
     for spec in endpoints:
         for model in (spec.body, spec.form):
             if model is not None:
@@ -88,7 +92,8 @@ def _operation(spec: Endpoint, schemas: _Schemas) -> JSON:
         }
         for status, (text, content) in spec.ok.items()
     }
-    error = {"application/json": {"schema": schemas.ref(Error, "serialization")}}
+    shape = OpenAIError if spec.path.startswith(V1_PREFIX) else Error
+    error = {"application/json": {"schema": schemas.ref(shape, "serialization")}}
     for status in ERROR_STATUSES:
         responses.setdefault(str(status), {"description": _ERROR_TEXT[status], "content": error})
     operation: JSON = {

@@ -195,7 +195,7 @@ def route(spec: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRespons
         _params(request.headers, spec.headers, "header")
         body = None
         if spec.body is not None:
-            body = await _json_body(request, deps.max_json_bytes, spec.body)
+            body = await _json_body(request, deps.json_limit(spec.path), spec.body)
         return await spec.handler(Ctx(request, deps, principal, body, query))
 
     return handle

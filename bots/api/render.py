@@ -15,6 +15,7 @@ from core.models_config import ModelSpec
 from core.money import format_credits
 from core.ports import ApiKeyRecord, GrantRecord, UserEntry
 from core.services.admin import StatsReport
+from core.services.usage import OwnUsage, SpendWindow
 from core.types import (
     Account,
     Exchange,
@@ -89,6 +90,7 @@ def ask_result(request_id: str, done: TextDone) -> mc.AskResult:
         usage=usage(done.usage),
         charge=format_credits(done.credits),
         charge_micro=done.credits,
+        shortened=done.shortened,
     )
 
 
@@ -134,6 +136,7 @@ def model(spec: ModelSpec) -> mc.Model:
         Feature.IMAGE: {"per_image": format_credits(spec.per_image)},
         Feature.TTS: {"per_1k_chars": format_credits(spec.per_1k_chars)},
         Feature.STT: {"per_minute": format_credits(spec.per_minute)},
+        Feature.EMBEDDING: {"input_per_1k_tokens": format_credits(spec.input_per_1k)},
     }[spec.kind]
     return mc.Model(name=spec.name, kind=spec.kind.value, prices=prices)
 
@@ -204,3 +207,47 @@ def sse_error(exc: CoreError) -> bytes:
 def sse_data_error(exc: CoreError) -> bytes:
     # OpenAI's clients read a data object with an "error" key as a failed stream.
     return sse_data(_error(exc))
+
+
+def _window(window: SpendWindow) -> m.UsageWindow:
+    lines = [
+        m.UsageLine(
+            feature=line.feature,
+            model=line.model,
+            requests=line.requests,
+            credits=format_credits(line.credits),
+            credits_micro=line.credits,
+        )
+        for line in window.lines
+    ]
+    return m.UsageWindow(
+        since=window.since.isoformat(),
+        requests=window.requests,
+        credits=format_credits(window.credits),
+        credits_micro=window.credits,
+        lines=lines,
+    )
+
+
+def own_usage(usage: OwnUsage) -> m.OwnUsage:
+    windows = {w.name: _window(w) for w in usage.windows}
+    next_ = usage.next_allowance
+    return m.OwnUsage(
+        balance=format_credits(usage.account.balance),
+        balance_micro=usage.account.balance,
+        today=windows["today"],
+        week=windows["week"],
+        month=windows["month"],
+        next_allowance=None
+        if next_ is None
+        else m.NextAllowance(
+            period=next_.period.value,
+            mode=next_.mode.value,
+            amount=format_credits(next_.amount),
+            amount_micro=next_.amount,
+            at=next_.at.isoformat(),
+        ),
+        days=[
+            m.UsageDay(day=d.key, requests=d.requests, credits_micro=d.credits) for d in usage.days
+        ],
+    )

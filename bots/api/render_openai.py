@@ -1,55 +1,31 @@
-"""Core values → the OpenAI shapes of a /v1 chat answer (whole, or streamed as chunks)."""
+"""The upstream's objects as /v1 answers: a whole ``chat.completion`` as JSON, streamed
+chunks as ``data:`` events, as compact as OpenAI writes them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
 
-from bots.api import models_openai as oai
-from bots.api import render
-from core.types import Outcome, TextDone
+from aiohttp import web
 
-
-def finish_reason(done: TextDone) -> str:
-    return "stop" if done.outcome is Outcome.OK else "length"
+from core.ports.passthrough import JSONObject
 
 
-@dataclass(frozen=True, slots=True)
-class Completion:
-    """The OpenAI shapes of one /v1 chat answer: whole, or as ``chat.completion.chunk``s."""
+def dumps(obj: JSONObject) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
-    id: str
-    created: int
-    model: str
 
-    def whole(self, done: TextDone) -> oai.ChatCompletion:
-        message = oai.ChatMessage(role="assistant", content=done.text)
-        choice = oai.Choice(index=0, message=message, finish_reason=finish_reason(done))
-        return oai.ChatCompletion(
-            id=self.id,
-            created=self.created,
-            model=self.model,
-            choices=[choice],
-            usage=render.usage(done.usage),
-        )
+def whole(obj: JSONObject, request_id: str) -> web.Response:
+    return web.Response(
+        text=dumps(obj),
+        content_type="application/json",
+        headers={REQUEST_ID: request_id},
+    )
 
-    def chunk(self, delta: oai.ChunkDelta, finish: str | None = None) -> bytes:
-        choice = oai.ChunkChoice(index=0, delta=delta, finish_reason=finish)
-        return render.sse_data(
-            oai.ChatCompletionChunk(
-                id=self.id, created=self.created, model=self.model, choices=[choice]
-            )
-        )
 
-    def last(self, done: TextDone) -> bytes:
-        return self.chunk(oai.ChunkDelta(), finish_reason(done))
+def chunk(obj: JSONObject) -> bytes:
+    return f"data: {dumps(obj)}\n\n".encode()
 
-    def usage(self, done: TextDone) -> bytes:
-        return render.sse_data(
-            oai.ChatCompletionChunk(
-                id=self.id,
-                created=self.created,
-                model=self.model,
-                choices=[],
-                usage=render.usage(done.usage),
-            )
-        )
+
+# Which request of ours an answer was (the ledger's and the usage statistics' key); the
+# completion's own ``id`` is the upstream's.
+REQUEST_ID = "X-Request-Id"

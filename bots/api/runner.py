@@ -24,8 +24,13 @@ logger = logging.getLogger(__name__)
 async def start(app: App, host: str, port: int) -> web.AppRunner:
     """Start serving; the caller cleans the runner up. Port 0 picks a free port."""
     require_jwt_secret(app)
-    deps = ApiDeps(app.core, max_json_bytes=app.settings.api_max_json_bytes)
     settings = app.settings
+    deps = ApiDeps(
+        app.core,
+        max_json_bytes=settings.api_max_json_bytes,
+        max_body_bytes=settings.api_max_body_bytes,
+        v1_max_json_bytes=settings.api_v1_max_json_bytes,
+    )
     web_config = WebConfig(
         registration=settings.web_registration,
         trusted_proxies=settings.trusted_networks,

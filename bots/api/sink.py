@@ -16,11 +16,12 @@ from aiohttp import web
 
 from core.errors import CoreError
 from core.services.chat_reply import ChatReply
-from core.types import TextDelta, TextDone
+from core.types import Notice, TextDelta, TextDone
 
 logger = logging.getLogger(__name__)
 
 OnDelta = Callable[[TextDelta], Awaitable[None]]
+OnNotice = Callable[[Notice], Awaitable[None]]
 
 
 class EventStream:
@@ -48,25 +49,34 @@ class EventStream:
         return self.response
 
 
-async def whole(reply: ChatReply) -> TextDone:
-    """The whole answer at once (core errors propagate: nothing was sent yet)."""
+async def whole(reply: ChatReply, notices: list[Notice] | None = None) -> TextDone:
+    """The whole answer at once (core errors propagate: nothing was sent yet); the core's
+    notes on the way (a trimmed document) are collected in ``notices`` when given."""
     async for event in reply.events:
         if isinstance(event, TextDone):
             return event
+        if isinstance(event, Notice) and notices is not None:
+            notices.append(event)
     raise RuntimeError("the chat stream ended without TextDone")
 
 
 async def relay(
-    reply: ChatReply, stream: EventStream, on_delta: OnDelta, on_error: Callable[[CoreError], bytes]
+    reply: ChatReply,
+    stream: EventStream,
+    on_delta: OnDelta,
+    on_error: Callable[[CoreError], bytes],
+    on_notice: OnNotice | None = None,
 ) -> TextDone | None:
-    """Deltas to ``on_delta``, then the final ``TextDone``; None when a core error ended
-    the answer, after ``on_error``'s event was written."""
+    """Deltas to ``on_delta`` (and the core's notes to ``on_notice``), then the final
+    ``TextDone``; None when a core error ended the answer, after ``on_error``'s event."""
     try:
         async for event in reply.events:
             if isinstance(event, TextDone):
                 return event
             if isinstance(event, TextDelta):
                 await on_delta(event)
+            elif isinstance(event, Notice) and on_notice is not None:
+                await on_notice(event)
     except CoreError as exc:
         logger.info("answer ended by %s after the stream opened", exc.key)
         await stream.write(on_error(exc))

@@ -65,6 +65,7 @@ class ConsoleApp:
 def build_app(deps: ConsoleDeps) -> ConsoleApp:
     app = ConsoleApp(deps, on_text=chat.ask)
     app.command("ask", chat.ask)
+    app.command("file", chat.ask_with_file)
     app.command("retry", chat.retry)
     app.command("image", media.image)
     app.command("tts", media.tts)

@@ -6,7 +6,13 @@ import getpass
 import os
 
 from core.observability import bind_request_id
-from core.services.requests import Caller, ChatRequest, ImageRequest, SpeechRequest
+from core.services.requests import (
+    Attachment,
+    Caller,
+    ChatRequest,
+    ImageRequest,
+    SpeechRequest,
+)
 from core.types import IdentityKey
 
 CHAT_ID = "console"
@@ -26,8 +32,23 @@ def split_command(line: str) -> tuple[str, str] | None:
     return name.lower(), args.strip()
 
 
-def chat_request(caller: Caller, text: str, *, retry: bool = False) -> ChatRequest:
-    request = ChatRequest(caller=caller, chat_id=CHAT_ID, text=text, retry=retry)
+def split_path(args: str) -> tuple[str, str]:
+    """``"my file.pdf" what is it`` → ("my file.pdf", "what is it"); unquoted, the path
+    ends at the first space."""
+    args = args.strip()
+    if args[:1] in {'"', "'"}:
+        path, _, rest = args[1:].partition(args[0])
+        return path, rest.strip()
+    path, _, rest = args.partition(" ")
+    return path, rest.strip()
+
+
+def chat_request(
+    caller: Caller, text: str, attachments: tuple[Attachment, ...] = (), *, retry: bool = False
+) -> ChatRequest:
+    request = ChatRequest(
+        caller=caller, chat_id=CHAT_ID, text=text, attachments=attachments, retry=retry
+    )
     bind_request_id(request.request_id)
     return request
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from bots.streaming.answer import OUTCOME_NOTES
+from bots.streaming.answer import note_keys
 from core.i18n import Translator
 from core.money import format_credits
 from core.types import AudioReady, ImageReady, TextDone
@@ -17,10 +17,10 @@ def charged(t: Translator, credits: int) -> str:
 
 
 def after_answer(t: Translator, done: TextDone) -> list[str]:
-    """Lines after the streamed text: "(stopped)" / "(cut)" when it ended early, and the
-    charge. The text itself was already written delta by delta."""
-    key = OUTCOME_NOTES.get(done.outcome)
-    return [t(key), charged(t, done.credits)] if key else [charged(t, done.credits)]
+    """Lines after the streamed text: "(stopped)" / "(cut)" when it ended early,
+    "(shortened…)" when the balance cut it, and the charge. The text itself was already
+    written delta by delta."""
+    return [*(t(key) for key in note_keys(done)), charged(t, done.credits)]
 
 
 def media_file_name(kind: str, media: ImageReady | AudioReady) -> str:

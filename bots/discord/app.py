@@ -28,7 +28,9 @@ from bots.discord.handlers.chat import Chat
 from bots.discord.handlers.common import internal_error
 from bots.discord.handlers.conversation import Conversation
 from bots.discord.handlers.media import Media
+from bots.discord.handlers.settings import Personal
 from bots.discord.handlers.stop import stop_button
+from bots.discord.json_tolerance import tolerate_lone_surrogates
 from bots.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ def point_at(settings: Settings) -> None:
 
 class SwitchboardBot(commands.AutoShardedBot):
     def __init__(self, settings: Settings, make_deps: MakeDeps) -> None:
+        tolerate_lone_surrogates()
         intents = discord.Intents.default()
         intents.message_content = True  # privileged: enable it in the developer portal
         # Only when set: discord.py reads a given shard_ids (even None's absence) as "these".
@@ -77,7 +80,8 @@ class SwitchboardBot(commands.AutoShardedBot):
             raise RuntimeError("logged in without an application id")
         self._deps = deps = self._make_deps(self.application_id)
         self.add_dynamic_items(stop_button(deps), send_button(deps))
-        for cog in (Chat(deps), Media(deps), Account(deps), Admin(deps), Conversation(deps, self)):
+        cogs = (Chat(deps), Media(deps), Account(deps), Personal(deps), Admin(deps))
+        for cog in (*cogs, Conversation(deps, self)):
             await self.add_cog(cog)
         self.tree.error(self._on_tree_error)
         await self._sync()

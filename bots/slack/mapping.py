@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bots.files import looks_like_audio
+from bots.files import is_picture_or_document, looks_like_audio
 from core.services.requests import Caller, Venue
 from core.types import IdentityKey
 
@@ -149,6 +149,15 @@ def audio_file(files: list[dict[str, Any]]) -> dict[str, Any] | None:
         if item.get("subtype") == "slack_audio" or looks_like_audio(name, mimetype):
             return item
     return None
+
+
+def usable_files(files: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The pictures and documents shared with a message."""
+    return [
+        item
+        for item in files
+        if is_picture_or_document(str(item.get("name") or ""), str(item.get("mimetype") or ""))
+    ]
 
 
 def audio_seconds(item: dict[str, Any]) -> float | None:

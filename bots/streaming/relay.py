@@ -22,6 +22,7 @@ from bots.streaming.pacing import Pacer, Priority
 from bots.streaming.sink import DeliveryFailed, MessageHandle, MessageSink, PlatformRetryAfter
 from bots.streaming.split import split_text
 from bots.streaming.text import MAX_FINAL_ATTEMPTS, Stats, TextState, TextStreamer
+from core.services.tasks import cancel_and_wait
 from core.types import AudioReady, ImageReady, Notice, Outcome, ReplyEvent, TextDelta, TextDone
 
 logger = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ async def relay(
                 await inbox.wait()
     finally:
         if not reader.done():
-            reader.cancel()
+            await cancel_and_wait(reader)  # a lost cancel must not hang the relay
         with contextlib.suppress(asyncio.CancelledError):
             await reader
     result.messages = stats.messages

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiogram import Dispatcher, Router
 
 from bots.telegram.deps import TelegramDeps
-from bots.telegram.handlers import broadcast, chat, commands, media, other, retry, stop
+from bots.telegram.handlers import broadcast, chat, commands, files, media, other, retry, stop
 from bots.telegram.middlewares import ErrorBoundary, InFlight, Person, UpdateDedupe
 
 
@@ -23,6 +23,7 @@ def build_router() -> Router:
         broadcast.build(),
         retry.build(),
         media.build(),
+        files.build(),
         chat.build(),
         other.build(),
     )
@@ -33,6 +34,7 @@ def build_dispatcher(tg: TelegramDeps, *, dedupe: bool = True) -> tuple[Dispatch
     """The dispatcher with its routers, middlewares and the handlers' ``tg`` dependency."""
     dispatcher = Dispatcher()
     dispatcher["tg"] = tg
+    dispatcher["albums"] = files.Albums()
     if dedupe:
         dispatcher.update.outer_middleware(UpdateDedupe(tg.flags, tg.core))
     in_flight = InFlight()

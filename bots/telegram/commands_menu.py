@@ -18,10 +18,12 @@ logger = logging.getLogger(__name__)
 
 USER_COMMANDS = (
     "start", "help", "ask", "balance", "reset", "history", "model",
-    "image", "tts", "transcribe", "lang", "link", "retry", "join", "mute", "unmute",
+    "image", "tts", "transcribe", "lang", "link", "retry", "usage",
+    "persona", "instructions", "voice", "cost", "settings", "export",
+    "join", "mute", "unmute",
 )  # fmt: skip
 ADMIN_COMMANDS = (
-    "grant", "setrole", "ban", "unban", "user", "stats",
+    "grant", "setrole", "ban", "unban", "user", "stats", "allowance",
     "allow", "block", "unlist", "access", "invite", "broadcast",
 )  # fmt: skip
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiogram.types import Message, MessageEntity, Update, User
 
-from core.services.requests import Caller, Venue
+from core.services.requests import Caller, Quote, Venue
 from core.text_input import clean_text
 from core.types import IdentityKey
 
@@ -126,3 +126,23 @@ def reply_target(message: Message, bot_id: int) -> str | None:
 def is_channel_forward(message: Message) -> bool:
     origin = message.forward_origin
     return bool(message.is_automatic_forward) or (origin is not None and origin.type == "channel")
+
+
+def quoted(message: Message, bot_id: int, depth: int) -> tuple[Quote, ...]:
+    """The message this one replies to, as context for the question (Telegram hands a bot
+    one level of reply, so at most one quote whatever ``depth`` allows). A partial quote
+    the person selected wins over the whole message."""
+    reply = message.reply_to_message
+    if depth <= 0 or reply is None or reply.forum_topic_created is not None:
+        return ()
+    text = message.quote.text if message.quote is not None else message_text(reply)
+    if not text.strip():
+        return ()
+    user = reply.from_user
+    if user is not None and user.id == bot_id:
+        author: str | None = "assistant"
+    elif reply.sender_chat is not None:
+        author = reply.sender_chat.title
+    else:
+        author = (user.full_name or user.username) if user is not None else None
+    return (Quote(text=text, author=author),)

@@ -29,10 +29,20 @@ from core.ports.auth import (
     TokenCodec,
     TokenType,
 )
+from core.ports.chat_settings import ChatSettings, ChatSettingsRepository, VoiceMode
 from core.ports.conversations import (
     ConversationRepository,
     EventRepository,
     UsageRepository,
+)
+from core.ports.gateway import (
+    FormPart,
+    GatewayFile,
+    GatewayFileRepository,
+    GatewayUpstream,
+    JsonObject,
+    RawAnswer,
+    RelayEvent,
 )
 from core.ports.health import HealthProbe
 from core.ports.kv import (
@@ -63,6 +73,13 @@ from core.ports.uow import (
 __all__ = [
     "AccessRepository",
     "AccessRule",
+    "RelayEvent",
+    "RawAnswer",
+    "JsonObject",
+    "GatewayUpstream",
+    "GatewayFileRepository",
+    "GatewayFile",
+    "FormPart",
     "AccountRepository",
     "AnnouncementRepository",
     "Broadcast",
@@ -71,6 +88,8 @@ __all__ = [
     "ApiKeyRecord",
     "KeyOptions",
     "ApiKeyRepository",
+    "ChatSettings",
+    "ChatSettingsRepository",
     "ConversationRepository",
     "Credential",
     "CredentialRepository",
@@ -105,4 +124,5 @@ __all__ = [
     "UnitOfWorkFactory",
     "UsageRepository",
     "UserEntry",
+    "VoiceMode",
 ]

@@ -48,10 +48,29 @@ class AccountRepository(Protocol):
 
     async def set_chat_model(self, account_id: int, model: str | None) -> None: ...
 
-    async def reserve(self, account_id: int, cost: int) -> int:
-        """One guarded conditional UPDATE: take ``min(cost, balance)`` when the balance is
-        positive. Returns what was taken (0 when the balance was at or below zero)."""
+    async def reserve(
+        self,
+        account_id: int,
+        cost: int,
+        *,
+        overdraft: int = 0,
+        upfront: int = 0,
+        least: int = 0,
+    ) -> int:
+        """One guarded conditional UPDATE: take ``min(cost, balance + overdraft)`` when the
+        balance is positive, covers ``upfront`` on its own (the prompt's estimated cost)
+        and, with the overdraft, covers ``least`` (the smallest hold worth taking). Returns
+        what was taken (0, nothing changed, when any condition fails), so the balance ends
+        at ``-overdraft`` at the lowest."""
         ...
+
+    async def claim_allowance(self, account_id: int, period: str) -> int | None:
+        """Mark ``period`` applied to the account, in one guarded UPDATE; returns the
+        balance (locked until commit) for the one caller that claimed it, None when the
+        period was applied already."""
+        ...
+
+    async def set_allowance_override(self, account_id: int, override: str | None) -> None: ...
 
     async def add_to_balance(self, account_id: int, amount: int) -> int:
         """Add (or, negative, subtract) and return the new balance."""

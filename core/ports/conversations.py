@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -26,11 +27,21 @@ class ConversationRepository(Protocol):
 
     async def reset(self, conversation: ConversationKey) -> None: ...
 
+    async def transcript(self, conversation: ConversationKey, limit: int) -> list[StoredMessage]:
+        """The last ``limit`` messages of the conversation, reset or not, oldest first,
+        with those of its threads (chat ids ``<chat_id>:…``: Slack threads, forum topics)."""
+        ...
+
     async def history(self, account_id: int, limit: int) -> list[Exchange]:
         """The last ``limit`` question/answer pairs of the account, newest first."""
         ...
 
     async def move_account(self, from_account: int, to_account: int) -> None: ...
+
+    async def questions_since(self, since: datetime, limit: int) -> list[str]:
+        """The newest ``limit`` questions people asked since ``since`` (any account), for
+        the admin console's popular topics."""
+        ...
 
 
 class UsageRepository(Protocol):
@@ -41,6 +52,10 @@ class UsageRepository(Protocol):
     async def stats(
         self, since: datetime, dimension: StatsDimension, account_id: int | None = None
     ) -> list[StatsRow]: ...
+
+    async def last_activity(self, account_ids: Sequence[int]) -> dict[int, datetime]:
+        """When each account last made a request (accounts with none are left out)."""
+        ...
 
     async def move_account(self, from_account: int, to_account: int) -> None: ...
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Sequence
 from typing import Protocol
 
+from core.ports.passthrough import ChatPassthrough
 from core.types import ChatChunk, ChatMessage, Transcript
 
 
-class ModelProvider(Protocol):
+class ModelProvider(ChatPassthrough, Protocol):
     """An OpenAI-compatible server. ``model`` is the upstream id."""
 
     def stream_chat(

@@ -11,7 +11,9 @@ from core.ports.access import AccessRepository
 from core.ports.accounts import AccountRepository, DirectoryRepository, SecurityRepository
 from core.ports.announcements import AnnouncementRepository
 from core.ports.auth import ApiKeyRepository, CredentialRepository, RefreshTokenRepository
+from core.ports.chat_settings import ChatSettingsRepository
 from core.ports.conversations import ConversationRepository, EventRepository, UsageRepository
+from core.ports.gateway import GatewayFileRepository
 from core.ports.leases import LeaseRepository
 from core.ports.ledger import IdempotencyRepository, LedgerRepository
 
@@ -33,6 +35,8 @@ class UnitOfWork(Protocol):
     leases: LeaseRepository
     access: AccessRepository
     announcements: AnnouncementRepository
+    chat_settings: ChatSettingsRepository
+    gateway_files: GatewayFileRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
 from core.errors import (
-    UpstreamBadRequest,
     UpstreamError,
     UpstreamRateLimited,
+    UpstreamRejected,
     UpstreamTimeout,
 )
 
@@ -83,7 +83,7 @@ def status_error(
     if status == 429:
         return UpstreamRateLimited(detail, retry_after=retry_after(headers))
     if status in _BAD_REQUEST:
-        return UpstreamBadRequest(detail, status=status)
+        return rejected(status, body, detail, secret)
     return UpstreamError(detail, status=status)
 
 
@@ -94,3 +94,27 @@ def transport_error(exc: BaseException, secret: str | None) -> UpstreamError:
     if isinstance(exc, TimeoutError):
         return UpstreamTimeout(detail)
     return UpstreamError(detail)
+
+
+def rejected(status: int, body: bytes, detail: str, secret: str | None) -> UpstreamRejected:
+    """A 4xx with the fields of the upstream's ``error`` object, for a client that should
+    see it as the upstream said it."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = None
+    error = payload.get("error") if isinstance(payload, dict) else None
+    fields = error if isinstance(error, dict) else {}
+
+    def text(name: str) -> str | None:
+        value = fields.get(name)
+        return redact(str(value), secret)[:2000] if value is not None else None
+
+    return UpstreamRejected(
+        detail,
+        status=status,
+        message=text("message") or redact(upstream_message(body), secret)[:2000],
+        kind=text("type"),
+        param=text("param"),
+        code=text("code"),
+    )

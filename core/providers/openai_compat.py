@@ -18,6 +18,8 @@ from typing import Self
 import aiohttp
 
 from core.errors import UpstreamError
+from core.ports.passthrough import JSONObject
+from core.providers.chat_passthrough import passthrough_chat
 from core.providers.chat_stream import ChunkReader, whole_completion
 from core.providers.http_errors import status_error, transport_error
 from core.providers.sse import SSEDecoder
@@ -74,7 +76,7 @@ class OpenAICompatibleProvider:
     ) -> AsyncGenerator[ChatChunk, None]:
         payload = {
             "model": model,
-            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "messages": [message_payload(m) for m in messages],
             "max_tokens": max_tokens,
             "stream": True,
             "stream_options": {"include_usage": True},
@@ -100,6 +102,9 @@ class OpenAICompatibleProvider:
                 # so that the upstream sees the client leave and stops generating.
                 if not response.content.is_eof():
                     response.close()
+
+    def passthrough_chat(self, body: JSONObject, stream: bool) -> AsyncGenerator[JSONObject, None]:
+        return passthrough_chat(self._post, self._key, body, stream)
 
     async def generate_image(self, model: str, prompt: str, size: str) -> bytes:
         payload = {
@@ -195,6 +200,20 @@ class OpenAICompatibleProvider:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         return self._session
+
+
+def message_payload(message: ChatMessage) -> dict[str, object]:
+    """A plain string for text; OpenAI's content parts (text, then ``image_url`` data URLs)
+    when the message carries pictures."""
+    if not message.images:
+        return {"role": message.role, "content": message.content}
+    parts: list[dict[str, object]] = []
+    if message.content:
+        parts.append({"type": "text", "text": message.content})
+    parts.extend(
+        {"type": "image_url", "image_url": {"url": image.data_url()}} for image in message.images
+    )
+    return {"role": message.role, "content": parts}
 
 
 async def _read_some(response: aiohttp.ClientResponse) -> bytes:

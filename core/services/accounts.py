@@ -12,6 +12,7 @@ from core.i18n import available_languages, normalize_language
 from core.models_config import ModelCatalog, ModelSpec
 from core.ports import LinkCodes, UnitOfWork, UnitOfWorkFactory
 from core.services.access import Access
+from core.services.allowances import AllowancePolicy, Allowances
 from core.services.config import CoreConfig
 from core.services.events import record_event
 from core.services.requests import Caller
@@ -28,6 +29,7 @@ class AccountService:
         links: LinkCodes,
         models: ModelCatalog,
         access: Access | None = None,
+        allowances: Allowances | None = None,
     ) -> None:
         self._uow = uow
         self.access = access or Access(config)
@@ -36,15 +38,21 @@ class AccountService:
         self._config = config
         self._links = links
         self._models = models
+        self.allowances = allowances or Allowances(AllowancePolicy(), lambda: datetime.now(UTC))
 
     def needs_update(self, account: Account, caller: Caller) -> bool:
-        """True when ``resolve`` would write (a bootstrap admin not yet promoted)."""
-        return caller.identity in self._config.bootstrap_admins and account.role is not Role.ADMIN
+        """True when ``resolve`` would write (a bootstrap admin not yet promoted, or an
+        allowance period not applied yet)."""
+        promote = (
+            caller.identity in self._config.bootstrap_admins and account.role is not Role.ADMIN
+        )
+        return promote or self.allowances.due(account) is not None
 
     async def resolve(self, caller: Caller, invite: str | None = None) -> Account:
         """The caller's account, created on first contact (with the welcome credits) when
-        the access rules let them in, or ``invite`` (a code) does. Raises
-        ``PrivateBot``/``AccessBlocked`` otherwise, with nothing written."""
+        the access rules let them in, or ``invite`` (a code) does, with the current period's
+        allowance applied (see core.services.allowances). Raises ``PrivateBot``/
+        ``AccessBlocked`` otherwise, with nothing written."""
         # Two first messages can race; the loser's identity insert conflicts, its
         # transaction rolls back, and the second pass finds the winner's account.
         for _ in range(3):
@@ -55,6 +63,7 @@ class AccountService:
                     account = await self._create(uow, caller)
                     if account is None:
                         continue
+                    account = await self.allowances.apply_in(uow, account)
                     await uow.commit()
                     if self.on_new_account is not None:
                         await self.on_new_account(account, caller)
@@ -67,8 +76,9 @@ class AccountService:
                     await uow.accounts.set_role(account.id, Role.ADMIN)
                     await uow.security.bump(account.id)  # tokens issued before it: refused
                     account = replace(account, role=Role.ADMIN)
-                else:
+                elif self.allowances.due(account) is None:
                     return account
+                account = await self.allowances.apply_in(uow, account)
                 await uow.commit()
                 return account
         raise RuntimeError(f"could not create an account for {caller.identity}")
@@ -188,6 +198,8 @@ class AccountService:
         await uow.accounts.move_identities(source.id, target.id)
         await uow.conversations.move_account(source.id, target.id)
         await uow.usage.move_account(source.id, target.id)
+        await uow.chat_settings.move_account(source.id, target.id)
+        await uow.gateway_files.move_account(source.id, target.id)
         if source.balance:
             tag = f"link:{source.id}:{target.id}:{datetime.now(UTC).timestamp()}"
             await uow.ledger.append(
@@ -211,6 +223,7 @@ class AccountService:
         """Delete the account and everything that is its data (its ledger, messages, usage,
         identities, credentials and tokens, the questions kept for /retry)."""
         async with self._uow() as uow:
+            await uow.chat_settings.erase(account_id)
             await uow.leases.erase(account_id)
             await uow.directory.erase(account_id)
             await uow.commit()

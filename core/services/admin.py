@@ -43,6 +43,10 @@ class StatsReport:
     month: dict[StatsDimension, list[StatsRow]]
 
 
+# FEATURE_MODEL is a person's own /usage breakdown; the admin report keeps its tables.
+ADMIN_DIMENSIONS = tuple(d for d in StatsDimension if d is not StatsDimension.FEATURE_MODEL)
+
+
 class AdminService(AdminDirectory):
     """Admin commands from a chat, and (inherited) the directory the admin console reads."""
 
@@ -157,7 +161,7 @@ class AdminService(AdminDirectory):
         today: dict[StatsDimension, list[StatsRow]] = {}
         month: dict[StatsDimension, list[StatsRow]] = {}
         async with self._uow() as uow:
-            for dim in StatsDimension:
+            for dim in ADMIN_DIMENSIONS:
                 today[dim] = await uow.usage.stats(midnight, dim, account_id)
                 month[dim] = await uow.usage.stats(midnight - timedelta(days=29), dim, account_id)
         return StatsReport(today=today, month=month)

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -80,6 +80,9 @@ class Hold:
     # A request made with an API key also holds ``key_reserved`` of that key's budget.
     api_key_id: int | None = None
     key_reserved: int = 0
+    # The balance (with the overdraft) bounded the hold below the worst case: the charge
+    # is capped at ``reserved``, so the balance ends no lower than -MAX_OVERDRAFT.
+    bounded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +146,13 @@ class Billing:
         journal: SettlementJournal | None = None,
         retry_first_s: float = RETRY_FIRST_S,
         retry_max_s: float = RETRY_MAX_S,
+        overdraft: int = 0,
     ) -> None:
         """Without a ``journal`` a settlement the database cannot take raises
-        ``StorageUnavailable`` (the sweep's own settles work that way)."""
+        ``StorageUnavailable`` (the sweep's own settles work that way). ``overdraft``
+        (sub-units) is how far below zero one reservation may take a balance."""
         self._uow = uow
+        self.overdraft = overdraft
         self._clock = clock or (lambda: datetime.now(UTC))
         self._metrics = metrics
         # The lease this worker renews (core.services.leases); every hold records it so
@@ -176,11 +182,19 @@ class Billing:
         *,
         question: str | None = None,
         retry_of: str | None = None,
+        upfront: int = 0,
+        least: int = 0,
     ) -> Hold:
-        """Record the event, reserve ``cost`` and commit, inside the caller's unit of work
-        (chat reads its context window in the same transaction). ``question`` is kept
-        with the hold's owner (a /retry if its worker dies); ``retry_of`` is the
-        interrupted request this one asks again, taken in the same transaction."""
+        """Record the event, reserve and commit, inside the caller's unit of work (chat
+        reads its context window in the same transaction). ``question`` is kept with the
+        hold's owner (a /retry if its worker dies); ``retry_of`` is the interrupted request
+        this one asks again, taken in the same transaction.
+
+        The hold is ``min(cost, balance + overdraft)``: refused when the balance alone
+        does not cover ``upfront`` (chat: the prompt's estimated cost) or the balance with
+        the overdraft does not cover ``least`` (media: the whole price, known in advance;
+        chat: the prompt and one token). Chat then caps its output to what the hold
+        covers, so no request takes a balance below ``-overdraft``."""
         platform = request.caller.platform
         if request.event_id and not await uow.events.record(
             platform, request.event_id, request.request_id
@@ -191,7 +205,15 @@ class Billing:
             await uow.leases.withdraw_retry(platform, request.event_id)
             if not await uow.events.reclaim(platform, request.event_id, request.request_id):
                 raise DuplicateEvent()
-        reserved = await uow.accounts.reserve(account.id, cost) if cost > 0 else 0
+        reserved = 0
+        if cost > 0:
+            reserved = await uow.accounts.reserve(
+                account.id,
+                cost,
+                overdraft=self.overdraft,
+                upfront=upfront,
+                least=least,
+            )
         if cost > 0 and reserved == 0:
             await uow.usage.record(
                 self._event(
@@ -240,13 +262,18 @@ class Billing:
             model,
             api_key_id=key.key_id if key is not None else None,
             key_reserved=cost if key is not None else 0,
+            bounded=reserved < cost,
         )
 
     async def settle(self, hold: Hold, settlement: Settlement) -> bool:
         """Charge ``settlement.charge`` against the hold; False if already settled.
 
+        A hold the balance bounded charges at most what it reserved: an estimate of the
+        prompt that fell short of the upstream's count must not break the overdraft bound.
         With a journal, a database outage does not raise: the settlement is journaled,
         True is returned (it will be written), and the background retry writes it."""
+        if hold.bounded and settlement.charge > hold.reserved:
+            settlement = replace(settlement, charge=hold.reserved)
         try:
             settled = await uncancellable(self._settle_or_journal(hold, settlement))
         finally:

@@ -13,30 +13,38 @@ import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from core.errors import (
-    CoreError,
     EmptyInput,
     InputTooLong,
     NothingToRetry,
     UpstreamBadRequest,
     UpstreamError,
+    VisionUnavailable,
+    VisionUnsupported,
 )
 from core.models_config import ModelCatalog, ModelSpec
 from core.money import estimate_tokens, price_of
 from core.observability import bind_request_id
 from core.ports import ModelProvider, StopSignals, UnitOfWork, UnitOfWorkFactory
-from core.services.billing import Billing, Hold, Settlement, uncancellable
-from core.services.chat_reply import ChatReply
+from core.services.attachments import Prepared, image_tokens, prepare, stored_marker
+from core.services.billing import Billing, Hold, Settlement
+from core.services.chat_reply import ChatReply, admit_to_the_end
+from core.services.chat_settings import ChatSettingsService, Effective
 from core.services.config import CoreConfig
 from core.services.gate import Admitted, Gate
 from core.services.progress import HoldProgress
-from core.services.requests import ChatRequest
+from core.services.requests import ChatRequest, Quote
+from core.services.spend_cap import least_hold, output_cap, prompt_cost
+from core.services.tasks import cancel_and_wait
 from core.types import (
+    Account,
     ChatChunk,
     ChatMessage,
     ConversationKey,
     Feature,
+    Notice,
     Outcome,
     ReplyEvent,
     StoredMessage,
@@ -50,7 +58,8 @@ logger = logging.getLogger(__name__)
 
 def estimate_prompt_tokens(messages: Sequence[ChatMessage]) -> int:
     # The chat format adds a few tokens of framing per message.
-    return sum(estimate_tokens(m.content) + 4 for m in messages)
+    text = sum(estimate_tokens(m.content) + 4 for m in messages)
+    return text + sum(image_tokens(image) for m in messages for image in m.images)
 
 
 def chat_cost(model: ModelSpec, usage: Usage) -> int:
@@ -69,6 +78,56 @@ class _Progress:
     started: bool = False  # the events were read, so the upstream was called
     finished: bool = False
     failed: bool = False
+    # The output limit sent upstream, when the hold (balance + overdraft) cut it below
+    # the model's maximum: an answer that reaches it was shortened by the balance.
+    capped_at: int | None = None
+
+    def shortened(self) -> bool:
+        if self.capped_at is None or not self.finished:
+            return False
+        made = self.usage.completion_tokens if self.usage else estimate_tokens(self.text)
+        return made >= self.capped_at
+
+
+@dataclass(frozen=True, slots=True)
+class _Reserved:
+    conversation: ConversationKey
+    messages: list[ChatMessage]
+    hold: Hold
+    model: ModelSpec
+    effective: Effective
+    question: str  # what the conversation keeps (the /retry's question, file markers)
+
+
+def _words(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def _in_window(quote: Quote, window: Sequence[StoredMessage]) -> bool:
+    """A quote of one of the bot's answers the context already carries: sent once.
+    Compared by letters and digits only, since the platform shows the answer formatted:
+    the quote is part of the answer, or the answer with a cost line or note after it."""
+    quoted = _words(quote.text)
+    answers = (_words(m.content) for m in window if m.role == "assistant")
+    return bool(quoted) and any(a and (quoted in a or quoted.startswith(a)) for a in answers)
+
+
+def with_quotes(text: str, quoted: Sequence[Quote], limit: int) -> str:
+    """The question after the messages it replies to (oldest first, each a quote block),
+    the quotes cut to ``limit`` characters in all. Only the question itself is stored."""
+    blocks: list[str] = []
+    room = limit
+    for quote in quoted:  # nearest first: the nearest is kept when room runs out
+        body = quote.text.strip()[:room]
+        if not body:
+            continue
+        room -= len(body)
+        who = f"{quote.author} wrote" if quote.author else "Quoted message"
+        lines = (f"> {line}".rstrip() for line in body.splitlines())
+        blocks.append(f"[{who}:]\n" + "\n".join(lines))
+    if not blocks:
+        return text
+    return "\n\n".join([*reversed(blocks), text])
 
 
 _END = object()
@@ -85,9 +144,11 @@ class ChatService:
         models: ModelCatalog,
         stops: StopSignals,
         config: CoreConfig,
+        settings: ChatSettingsService,
         progress: HoldProgress | None = None,
     ) -> None:
         self._uow = uow
+        self._settings = settings
         self._gate = gate
         self._billing = billing
         self._providers = providers
@@ -122,52 +183,67 @@ class ChatService:
         # Bound here, in the caller's context: the admission task gets a copy of it, and
         # the caller's own later lines (the stream, the relay) must carry the id too.
         bind_request_id(request.request_id)
-        admission = asyncio.ensure_future(self._admit(request))
-        try:
-            return await asyncio.shield(admission)
-        except asyncio.CancelledError:
-            await uncancellable(_close_when_admitted(admission))
-            raise
+        return await admit_to_the_end(self._admit(request))
 
     async def _admit(self, request: ChatRequest) -> ChatReply:
         text = request.text.strip()
         if not request.retry:
-            self._check_input(text)
+            self._check_input(text, has_files=bool(request.attachments))
+        # Files are checked, shrunk and read before admission: a refusal costs nothing.
+        files = await prepare(request.attachments, self._config) if request.attachments else None
+        # What the conversation keeps: the words, with a marker per file (never the bytes).
+        stored = stored_marker(request.attachments, text)
 
-        async def reserve(
-            uow: UnitOfWork, admitted: Admitted
-        ) -> tuple[ConversationKey, list[ChatMessage], Hold, str]:
-            question, retry_of = text, None
+        async def reserve(uow: UnitOfWork, admitted: Admitted) -> _Reserved:
+            account = admitted.account
+            question, retry_of = stored, None
             if request.retry:
                 retry_of, question = await self._interrupted(uow, request, admitted)
-            conversation = ConversationKey(
-                request.caller.platform, request.chat_id, admitted.account.id
-            )
-            window = await uow.conversations.window(conversation, self._config.context_messages)
-            messages = self._prompt(window, question)
-            worst = Usage(estimate_prompt_tokens(messages), admitted.model.max_output_tokens)
-            cost = chat_cost(admitted.model, worst)
+            conversation = ConversationKey(request.caller.platform, request.chat_id, account.id)
+            where = request.settings_chat_id or request.chat_id
+            scope = ConversationKey(request.caller.platform, where, account.id)
+            effective = await self._settings.effective(uow, account, scope)
+            model = effective.model(account, admitted.model, self._models)
+            window = await self._window(uow, conversation)
+            system = effective.system_prompt(self._config.system_prompt)
+            quoted = [q for q in request.quoted if not _in_window(q, window)]
+            asked = files.prompt_text(text) if files else question
+            messages = self._prompt(system, window, asked, quoted)
+            if files is not None and files.images:
+                # Pictures need a model that sees: a persona's model that cannot gives way
+                # to the one the person has.
+                if not model.vision and admitted.model.vision:
+                    model = admitted.model
+                self._check_vision(account, model)
+                messages[-1] = ChatMessage("user", messages[-1].content, files.images)
+            prompt_tokens = estimate_prompt_tokens(messages)
+            cost = chat_cost(model, Usage(prompt_tokens, model.max_output_tokens))
             hold = await self._billing.hold_in(
                 uow,
-                admitted.account,
+                account,
                 request,
                 cost,
                 Feature.CHAT,
-                admitted.model.name,
+                model.name,
                 question=question,
                 retry_of=retry_of,
+                # Refused before the upstream when the balance alone cannot pay the prompt.
+                upfront=prompt_cost(model, prompt_tokens),
+                least=least_hold(model, prompt_tokens),
             )
-            return conversation, messages, hold, question
+            return _Reserved(conversation, messages, hold, model, effective, question)
 
         admission = AsyncExitStack()
         try:
-            admitted, (conversation, messages, hold, text) = await admission.enter_async_context(
+            _, reserved = await admission.enter_async_context(
                 self._gate.admit(request, Feature.CHAT, reserve)
             )
         except BaseException:
             await admission.aclose()
             raise
-        progress = _Progress(model=admitted.model)
+        conversation, messages, hold = reserved.conversation, reserved.messages, reserved.hold
+        text = reserved.question
+        progress = _Progress(model=reserved.model)
         settled: list[Settlement] = []
         self._progress.track(
             hold.request_id, lambda: min(hold.reserved, _produced(progress, messages))
@@ -186,12 +262,17 @@ class ChatService:
 
         async def events() -> AsyncGenerator[ReplyEvent, None]:
             progress.started = True
-            async for event in self._from_upstream(hold.request_id, messages, progress):
+            for note in _trim_notes(files, self._config.document_tokens):
+                yield note
+            stream = self._from_upstream(hold.request_id, messages, progress, hold.reserved)
+            async for event in stream:
                 yield event
             done = await settle()
-            yield TextDone(progress.text, done.charge, done.usage, done.outcome)
+            yield TextDone(
+                progress.text, done.charge, done.usage, done.outcome, progress.shortened()
+            )
 
-        return ChatReply(hold.request_id, events(), settle, admission)
+        return ChatReply(hold.request_id, events(), settle, admission, reserved.effective)
 
     async def ask(self, request: ChatRequest) -> AsyncGenerator[ReplyEvent, None]:
         """``start`` and its events as one generator: refusals are raised at the first
@@ -201,8 +282,17 @@ class ChatService:
             async for event in reply.events:
                 yield event
 
-    def _check_input(self, text: str) -> None:
-        if not text:
+    def _check_vision(self, account: Account, model: ModelSpec) -> None:
+        """Raised inside the reservation's transaction, which then rolls back: nothing held."""
+        if model.vision:
+            return
+        able = self._models.vision_model_for(account.role)
+        if able is None:
+            raise VisionUnavailable(model=model.name)
+        raise VisionUnsupported(model=model.name, vision_model=able.name)
+
+    def _check_input(self, text: str, *, has_files: bool = False) -> None:
+        if not text and not has_files:
             raise EmptyInput()
         if len(text) > self._config.max_input_chars:
             raise InputTooLong(length=len(text), limit=self._config.max_input_chars)
@@ -223,18 +313,32 @@ class ChatService:
             raise NothingToRetry()
         return found
 
-    def _prompt(self, window: list[StoredMessage], text: str) -> list[ChatMessage]:
+    async def _window(self, uow: UnitOfWork, conversation: ConversationKey) -> list[StoredMessage]:
+        """The stored context, reset first when it went quiet for ``context_idle_minutes``
+        (in the admission's transaction: a refused question leaves it as it was)."""
+        window = await uow.conversations.window(conversation, self._config.context_messages)
+        idle = self._config.context_idle_minutes
+        if idle > 0 and window:
+            last = window[-1].created_at
+            if last is not None and datetime.now(UTC) - last > timedelta(minutes=idle):
+                await uow.conversations.reset(conversation)
+                return []
+        return window
+
+    def _prompt(
+        self, system: str, window: list[StoredMessage], text: str, quoted: Sequence[Quote]
+    ) -> list[ChatMessage]:
         return [
-            ChatMessage("system", self._config.system_prompt),
+            ChatMessage("system", system),
             *(ChatMessage(m.role, m.content) for m in window),
-            ChatMessage("user", text),
+            ChatMessage("user", with_quotes(text, quoted, self._config.max_input_chars)),
         ]
 
     async def _from_upstream(
-        self, request_id: str, messages: list[ChatMessage], progress: _Progress
+        self, request_id: str, messages: list[ChatMessage], progress: _Progress, held: int
     ) -> AsyncGenerator[ReplyEvent, None]:
         queue: asyncio.Queue[object] = asyncio.Queue()
-        pump = asyncio.create_task(self._pump(messages, queue, progress))
+        pump = asyncio.create_task(self._pump(messages, queue, progress, held))
         watcher = asyncio.create_task(self._watch_stop(request_id, queue))
         try:
             while True:
@@ -259,22 +363,36 @@ class ChatService:
                     progress.text += item.text
                     yield TextDelta(item.text, progress.text)
         finally:
-            pump.cancel()
-            watcher.cancel()
-            await asyncio.gather(pump, watcher, return_exceptions=True)
+            await cancel_and_wait(pump, watcher)
 
     async def _pump(
-        self, messages: list[ChatMessage], queue: asyncio.Queue[object], progress: _Progress
+        self,
+        messages: list[ChatMessage],
+        queue: asyncio.Queue[object],
+        progress: _Progress,
+        held: int,
     ) -> None:
-        """Stream from the model, falling back to the next model only before any output."""
+        """Stream from the model, falling back to the next model only before any output.
+
+        Each model is asked for no more output than ``held`` pays for at its own prices
+        (a fallback the hold cannot pay for at all is skipped)."""
         first = progress.model
-        candidates = [first, *(m for n in first.fallbacks if (m := self._models.get(n)))]
+        prompt_tokens = estimate_prompt_tokens(messages)
+        # A question with pictures falls back only to models that can see them, and only
+        # to models the hold can pay for at their own prices.
+        pictures = any(m.images for m in messages)
+        fallbacks = [
+            m for n in first.fallbacks if (m := self._models.get(n)) and (m.vision or not pictures)
+        ]
+        candidates = [first, *(m for m in fallbacks if output_cap(m, prompt_tokens, held) > 0)]
         produced = False
         for index, model in enumerate(candidates):
             progress.model = model
+            limit = output_cap(model, prompt_tokens, held)
+            progress.capped_at = limit if limit < model.max_output_tokens else None
             try:
                 provider = self._providers[model.provider]
-                stream = provider.stream_chat(model.upstream, messages, model.max_output_tokens)
+                stream = provider.stream_chat(model.upstream, messages, max(limit, 1))
                 async with aclosing(stream) as chunks:
                     async for chunk in chunks:
                         produced = produced or bool(chunk.text)
@@ -305,14 +423,15 @@ class ChatService:
                 return
 
 
-async def _close_when_admitted(admission: asyncio.Future[ChatReply]) -> None:
-    try:
-        reply = await admission
-    except CoreError as exc:  # refused: nothing was reserved, and nobody is left to tell
-        logger.info("caller left before its refusal (%s)", exc.key)
-        return
-    logger.info("caller left during admission: request %s closed unread", reply.request_id)
-    await reply.aclose()
+def _trim_notes(files: Prepared | None, budget: int) -> list[Notice]:
+    """Tell the person which documents were cut to the token budget before sending."""
+    if files is None:
+        return []
+    return [
+        Notice("reply.document_trimmed", {"name": d.name, "tokens": str(budget)})
+        for d in files.documents
+        if d.trimmed
+    ]
 
 
 def _produced(progress: _Progress, messages: list[ChatMessage]) -> int:
@@ -324,7 +443,10 @@ def _produced(progress: _Progress, messages: list[ChatMessage]) -> int:
 
 
 def _settlement(
-    progress: _Progress, messages: list[ChatMessage], conversation: ConversationKey, question: str
+    progress: _Progress,
+    messages: list[ChatMessage],
+    conversation: ConversationKey,
+    question: str,
 ) -> Settlement:
     estimated = Usage(estimate_prompt_tokens(messages), estimate_tokens(progress.text))
     if not progress.started:

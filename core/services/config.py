@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.money import MICRO
+from core.services.allowances import AllowancePolicy
 from core.types import IdentityKey, Role
 
 DEFAULT_SYSTEM_PROMPT = (
@@ -30,6 +31,9 @@ DEFAULT_ROLE_LIMITS = {
 class CoreConfig:
     new_account_role: Role = Role.USER
     welcome_credits: int = 100 * MICRO
+    # How far below zero one request may take a balance (sub-units): MAX_OVERDRAFT.
+    max_overdraft: int = MICRO
+    allowances: AllowancePolicy = field(default_factory=AllowancePolicy)
     context_messages: int = 3
     bootstrap_admins: frozenset[IdentityKey] = frozenset()
     role_limits: dict[Role, RoleLimits] = field(default_factory=lambda: dict(DEFAULT_ROLE_LIMITS))
@@ -37,8 +41,18 @@ class CoreConfig:
     max_tts_chars: int = 4_096
     max_audio_bytes: int = 20 * 1024 * 1024
     max_audio_seconds: int = 600
+    max_image_bytes: int = 10 * 1024 * 1024
+    # Pictures are shrunk to fit this many pixels on their longer side before sending.
+    image_max_side: int = 1024
+    max_document_bytes: int = 10 * 1024 * 1024
+    max_document_pages: int = 50
+    document_tokens: int = 8_000
     link_code_ttl_s: int = 600
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    # Context older than this (since the last message) is reset before a question; 0: never.
+    context_idle_minutes: int = 0
+    # How many replied-to messages (a reply chain, a thread parent) go with a question.
+    quote_depth: int = 1
     # How often a running stream looks for a Stop flag (a Redis read each time).
     stop_poll_s: float = 0.3
     # Access control (core.services.access): ``closed`` admits only listed people and

@@ -7,9 +7,10 @@ from core.ports import UnitOfWorkFactory
 from core.services.accounts import AccountService
 from core.services.events import record_event
 from core.services.requests import Caller
-from core.types import Account, ConversationKey, Exchange
+from core.types import Account, ConversationKey, Exchange, StoredMessage
 
 HISTORY_SIZE = 3
+EXPORT_SIZE = 1_000  # messages: a long conversation's export stays a readable file
 
 
 class ConversationService:
@@ -37,3 +38,15 @@ class ConversationService:
         account = await self._usable_account(caller)
         async with self._uow() as uow:
             return await uow.conversations.history(account.id, limit)
+
+    async def export(
+        self, caller: Caller, chat_id: str, event_id: str | None = None
+    ) -> list[StoredMessage]:
+        """The person's messages in this chat (before resets too), oldest first."""
+        account = await self._usable_account(caller)
+        async with self._uow() as uow:
+            await record_event(uow, caller.platform, event_id)
+            key = ConversationKey(caller.platform, chat_id, account.id)
+            messages = await uow.conversations.transcript(key, EXPORT_SIZE)
+            await uow.commit()
+        return messages

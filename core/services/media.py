@@ -88,8 +88,16 @@ class MediaService:
             seconds = transcript.duration_s if transcript.duration_s is not None else worst_seconds
             return transcript, minutes_started(seconds) * model.per_minute
 
+        # The length is known only after decoding: the hold is the worst case (or what
+        # the balance and the overdraft allow), but only the declared length (or one
+        # minute) must fit; a bounded hold caps the charge (Billing.settle).
+        least_seconds = declared if declared is not None else 1
         return await self._paid(
-            request, Feature.STT, lambda m: minutes_started(worst_seconds) * m.per_minute, call
+            request,
+            Feature.STT,
+            lambda m: minutes_started(worst_seconds) * m.per_minute,
+            call,
+            least=lambda m: minutes_started(least_seconds) * m.per_minute,
         )
 
     async def _paid(
@@ -98,18 +106,27 @@ class MediaService:
         feature: Feature,
         worst_case: Callable[[ModelSpec], int],
         call: Callable[[ModelSpec], Awaitable[tuple[T, int]]],
+        least: Callable[[ModelSpec], int] | None = None,
     ) -> tuple[T, int]:
+        """``least``: the smallest hold worth taking, default the whole worst case (a
+        price known in advance cannot be cut short)."""
 
         async def reserve(uow: UnitOfWork, admitted: Admitted) -> Hold:
             model = admitted.model
+            cost = worst_case(model)
+            # Refused before the upstream unless ``least`` fits within the balance and the
+            # overdraft.
+            floor = cost if least is None else least(model)
             return await self._billing.hold_in(
-                uow, admitted.account, request, worst_case(model), feature, model.name
+                uow, admitted.account, request, cost, feature, model.name, least=floor
             )
 
         async with self._gate.admit(request, feature, reserve) as (admitted, hold):
             settlement = Settlement(charge=0, outcome=Outcome.FAILED)
             try:
                 result, charge = await call(admitted.model)
+                if hold.bounded:  # what Billing.settle will take, and the person is shown
+                    charge = min(charge, hold.reserved)
                 settlement = Settlement(charge=charge, outcome=Outcome.OK)
             finally:
                 await self._billing.settle(hold, settlement)

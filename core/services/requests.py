@@ -80,19 +80,48 @@ class PaidRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class Quote:
+    """A message the question replies to (someone else's or the bot's), nearest first."""
+
+    text: str
+    author: str | None = None
+
+    def __post_init__(self) -> None:
+        _clean_fields(self, "text", "author")
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a question (a picture or a document), as downloaded. ``mime`` is
+    what the platform said, if anything; the name's suffix decides otherwise."""
+
+    name: str
+    data: bytes
+    mime: str | None = None
+
+    def __post_init__(self) -> None:
+        _clean_fields(self, "name", "mime")
+
+
+@dataclass(frozen=True, slots=True)
 class ChatRequest(PaidRequest):
     """With ``retry`` the text is ignored: the question is the account's most recent one
     that a dead worker interrupted in ``retry_from`` (default ``chat_id``) or a thread of
     it; ``retry_of`` names that very request (a Retry button)."""
 
     text: str = ""
+    quoted: tuple[Quote, ...] = ()
+    # Where the person's persona and instructions are kept, when not ``chat_id``: a Slack
+    # thread is a conversation of its own, but takes the settings of its channel.
+    settings_chat_id: str | None = None
+    attachments: tuple[Attachment, ...] = ()
     retry: bool = False
     retry_of: str | None = None
     retry_from: str | None = None
 
     def __post_init__(self) -> None:
         PaidRequest.__post_init__(self)
-        _clean_fields(self, "text")
+        _clean_fields(self, "text", "settings_chat_id", "retry_of", "retry_from")
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,10 +4,12 @@ inside the connection a ``SqlUnitOfWork`` hands them, and never commit."""
 from storage.repositories.access import SqlAccessRepository
 from storage.repositories.accounts import SqlAccountRepository
 from storage.repositories.announcements import SqlAnnouncementRepository
+from storage.repositories.chat_settings import SqlChatSettingsRepository
 from storage.repositories.conversations import SqlConversationRepository
 from storage.repositories.credentials import SqlCredentialRepository
 from storage.repositories.directory import SqlDirectoryRepository
 from storage.repositories.events import SqlEventRepository
+from storage.repositories.gateway_files import SqlGatewayFileRepository
 from storage.repositories.idempotency import SqlIdempotencyRepository
 from storage.repositories.leases import SqlLeaseRepository
 from storage.repositories.ledger import SqlLedgerRepository
@@ -20,10 +22,12 @@ __all__ = [
     "SqlAccountRepository",
     "SqlAnnouncementRepository",
     "SqlApiKeyRepository",
+    "SqlChatSettingsRepository",
     "SqlConversationRepository",
     "SqlCredentialRepository",
     "SqlDirectoryRepository",
     "SqlEventRepository",
+    "SqlGatewayFileRepository",
     "SqlIdempotencyRepository",
     "SqlLeaseRepository",
     "SqlLedgerRepository",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, case, insert, select, update
+from sqlalchemy import ColumnElement, Row, and_, case, insert, or_, select, update
 
 from core.types import Account, Identity, IdentityKey, Role
 from storage.repositories._base import SqlRepository
@@ -20,6 +20,8 @@ def _account(row: Row[Any]) -> Account:
         language=row.language,
         chat_model=row.chat_model,
         created_at=row.created_at,
+        allowance_period=row.allowance_period,
+        allowance_override=row.allowance_override,
     )
 
 
@@ -125,22 +127,55 @@ class SqlAccountRepository(SqlRepository):
     async def set_chat_model(self, account_id: int, model: str | None) -> None:
         await self._set(account_id, chat_model=model)
 
-    async def reserve(self, account_id: int, cost: int) -> int:
-        if cost < 0:
+    async def reserve(
+        self,
+        account_id: int,
+        cost: int,
+        *,
+        overdraft: int = 0,
+        upfront: int = 0,
+        least: int = 0,
+    ) -> int:
+        if min(cost, overdraft, upfront, least) < 0:
             raise ValueError("a reservation cannot be negative")
-        # Every SET expression sees the row as it was before this UPDATE, so both
-        # columns get the same min(cost, balance); the row lock serialises reserves.
-        taken = case((AccountRow.balance < cost, AccountRow.balance), else_=cost)
+        # Every SET expression sees the row as it was before this UPDATE, so both columns
+        # get the same min(cost, balance + overdraft); the row lock serialises reserves, so
+        # fifty at once on a nearly empty balance take it below zero by the overdraft at most.
+        reach = AccountRow.balance + overdraft
+        taken = case((reach < cost, reach), else_=cost)
         statement = (
             update(AccountRow)
             .where(
-                AccountRow.id == account_id, AccountRow.balance > 0, AccountRow.banned.is_(False)
+                AccountRow.id == account_id,
+                AccountRow.balance > 0,
+                AccountRow.balance >= upfront,
+                reach >= least,
+                AccountRow.banned.is_(False),
             )
             .values(balance=AccountRow.balance - taken, last_hold=taken)
             .returning(AccountRow.last_hold)
         )
         held = (await self._execute(statement)).scalar_one_or_none()
         return int(held) if held is not None else 0
+
+    async def claim_allowance(self, account_id: int, period: str) -> int | None:
+        # The guard of "once per period": of several workers (or a retried request) only
+        # one UPDATE matches; the row lock it takes holds until commit, so the balance
+        # returned stays true while the caller adds the allowance.
+        statement = (
+            update(AccountRow)
+            .where(
+                AccountRow.id == account_id,
+                or_(AccountRow.allowance_period.is_(None), AccountRow.allowance_period != period),
+            )
+            .values(allowance_period=period)
+            .returning(AccountRow.balance)
+        )
+        balance = (await self._execute(statement)).scalar_one_or_none()
+        return int(balance) if balance is not None else None
+
+    async def set_allowance_override(self, account_id: int, override: str | None) -> None:
+        await self._set(account_id, allowance_override=override)
 
     async def add_to_balance(self, account_id: int, amount: int) -> int:
         statement = (

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, insert, select, update
+from datetime import datetime
+
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
 from core.types import ConversationKey, Exchange, StoredMessage
@@ -41,6 +43,33 @@ class SqlConversationRepository(SqlRepository):
                 MessageRow.chat_id == conversation.chat_id,
                 MessageRow.account_id == conversation.account_id,
                 MessageRow.in_window.is_(True),
+            )
+            .order_by(MessageRow.id.desc())
+            .limit(limit)
+        )
+        rows = list((await self._execute(statement)).all())
+        return [
+            StoredMessage(
+                role=row.role,
+                content=row.content,
+                request_id=row.request_id,
+                created_at=row.created_at,
+            )
+            for row in reversed(rows)
+        ]
+
+    async def transcript(self, conversation: ConversationKey, limit: int) -> list[StoredMessage]:
+        if limit <= 0:
+            return []
+        statement = (
+            select(MessageRow)
+            .where(
+                MessageRow.platform == conversation.platform,
+                or_(
+                    MessageRow.chat_id == conversation.chat_id,
+                    MessageRow.chat_id.startswith(f"{conversation.chat_id}:", autoescape=True),
+                ),
+                MessageRow.account_id == conversation.account_id,
             )
             .order_by(MessageRow.id.desc())
             .limit(limit)
@@ -98,3 +127,14 @@ class SqlConversationRepository(SqlRepository):
             .where(MessageRow.account_id == from_account)
             .values(account_id=to_account)
         )
+
+    async def questions_since(self, since: datetime, limit: int) -> list[str]:
+        if limit <= 0:
+            return []
+        statement = (
+            select(MessageRow.content)
+            .where(MessageRow.role == "user", MessageRow.created_at >= since)
+            .order_by(MessageRow.id.desc())
+            .limit(limit)
+        )
+        return [str(content) for content in (await self._execute(statement)).scalars().all()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -66,6 +67,10 @@ def _group_key(dimension: StatsDimension) -> ColumnElement[str]:
     if dimension is StatsDimension.DAY_PLATFORM:
         # `||` on both dialects: SQLite's concat() is too recent to rely on.
         return UtcDay(UsageRow.created_at).op("||")(" ").op("||")(UsageRow.platform)
+    if dimension is StatsDimension.DAY_MODEL:
+        return UtcDay(UsageRow.created_at).op("||")(" ").op("||")(UsageRow.model)
+    if dimension is StatsDimension.FEATURE_MODEL:
+        return UsageRow.feature.op("||")(" ").op("||")(UsageRow.model)
     columns = {
         StatsDimension.MODEL: UsageRow.model.expression,
         StatsDimension.PLATFORM: UsageRow.platform.expression,
@@ -135,6 +140,16 @@ class SqlUsageRepository(SqlRepository):
         ]
         # Sorted here, not in SQL: a database collation would order keys differently.
         return sorted(rows, key=lambda row: row.key)
+
+    async def last_activity(self, account_ids: Sequence[int]) -> dict[int, datetime]:
+        if not account_ids:
+            return {}
+        statement = (
+            select(UsageRow.account_id, func.max(UsageRow.created_at))
+            .where(UsageRow.account_id.in_(list(account_ids)))
+            .group_by(UsageRow.account_id)
+        )
+        return {int(a): at for a, at in (await self._execute(statement)).all() if at is not None}
 
     async def move_account(self, from_account: int, to_account: int) -> None:
         await self._execute(

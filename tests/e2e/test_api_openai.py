@@ -38,18 +38,19 @@ async def test_openai_client_chat_images_speech_transcription(sqlite_url: str) -
             assert "gpt-4o-mini" in {m.id for m in models.data}
 
             api.llm.script(reply="Paris is the capital of France.")
-            completion = await client.chat.completions.create(
+            raw = await client.chat.completions.with_raw_response.create(
                 model="gpt-4o-mini", messages=[{"role": "user", "content": "Capital of France?"}]
             )
+            completion = raw.parse()
             assert completion.choices[0].message.content == "Paris is the capital of France."
             usage = completion.usage
             assert usage is not None and usage.completion_tokens > 0
-            request_id = completion.id.removeprefix("chatcmpl-")
+            request_id = raw.headers["x-request-id"]
             charged = await _charged(api, account_id, request_id)
             assert charged == _chat_price(api, usage.prompt_tokens, usage.completion_tokens)
 
             api.llm.script(reply="One two three four five six", delay=0.01)
-            stream = await client.chat.completions.create(
+            raw_stream = await client.chat.completions.with_raw_response.create(
                 model="gpt-4o-mini",
                 messages=[
                     {"role": "system", "content": "Be brief"},
@@ -58,16 +59,16 @@ async def test_openai_client_chat_images_speech_transcription(sqlite_url: str) -
                 stream=True,
                 stream_options={"include_usage": True},
             )
-            text, last_usage, chunk_id = "", None, ""
+            stream = raw_stream.parse()
+            text, last_usage = "", None
             async for chunk in stream:
-                chunk_id = chunk.id
                 if chunk.choices and chunk.choices[0].delta.content:
                     text += chunk.choices[0].delta.content
                 if chunk.usage is not None:
                     last_usage = chunk.usage
             assert text == "One two three four five six"
             assert last_usage is not None
-            charged = await _charged(api, account_id, chunk_id.removeprefix("chatcmpl-"))
+            charged = await _charged(api, account_id, raw_stream.headers["x-request-id"])
             assert charged == _chat_price(
                 api, last_usage.prompt_tokens, last_usage.completion_tokens
             )

@@ -4,6 +4,7 @@ document does not describe (status, content type, schema)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -66,13 +67,32 @@ def _run(base: str, tmp: Path, *extra: str) -> subprocess.CompletedProcess[str]:
 _TOOL_BUG = "AST constructor recursion depth mismatch"
 
 
+# The fuzzer may send a body of hundreds of megabytes to a /v1 pass-through route (its
+# schema has no total size); the server answers 413 at the body limit and closes, and the
+# fuzzer, still writing, reports a network error. Only errors on such bodies are tolerated.
+_BODY_LIMIT = 20 * 1024 * 1024
+_NETWORK_ERRORS = re.compile(r"Network Error: (\d+)")
+_HUGE_BODY = re.compile(r"truncated, (\d+) bytes total")
+
+
+def _oversized_network_errors_only(out: str) -> bool:
+    match = _NETWORK_ERRORS.search(out)
+    if match is None:
+        return False
+    huge = [size for size in _HUGE_BODY.findall(out) if int(size) > _BODY_LIMIT]
+    return len(huge) >= int(match.group(1))
+
+
 def _assert_clean(result: subprocess.CompletedProcess[str]) -> None:
     out = result.stdout
     if result.returncode == 0:
         return
     assert "Failures:" not in out, out[-8000:]
+    assert "Server error" not in out, out[-8000:]
+    if _oversized_network_errors_only(out) and "Runtime Error" not in out:
+        return
     errors = out.count("Runtime Error\n") or out.count("Runtime Error")
-    assert out.count(_TOOL_BUG) >= 1 and "Server error" not in out, out[-8000:]
+    assert out.count(_TOOL_BUG) >= 1, out[-8000:]
     assert "test cases" in out.lower() and errors, out[-8000:]
 
 

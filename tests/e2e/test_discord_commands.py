@@ -83,7 +83,7 @@ async def test_refused_attachment_never_defers(sqlite_url: str, case: str) -> No
         assert state.acked == 4 and state.ephemeral  # a message, never a deferral (5)
         text = _private_reply(env, interaction)
         expected = {
-            "not_audio": "I can only handle text, voice notes and audio files.",
+            "not_audio": "I can't read that kind of file.",
             "too_large": "the limit is 1 MB",
         }[case]
         assert expected in text

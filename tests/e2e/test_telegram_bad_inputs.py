@@ -36,7 +36,7 @@ async def test_bad_inputs_get_a_hint_or_nothing(
     async with running_bot(settings, server, llm) as running:
         sticker = {"file_id": "s1", "file_unique_id": "us1", "type": "regular", "width": 512,
                    "height": 512, "is_animated": False, "is_video": False}  # fmt: skip
-        photo = [{"file_id": "p1", "file_unique_id": "up1", "width": 90, "height": 90}]
+        photo = server.photo(b"\xff\xd8 not really a JPEG", 90, 90)  # a picture, corrupt
         origin = {"type": "channel", "chat": CHANNEL, "message_id": 3, "date": 1}
         pushes = [
             {"message": without_text(server.user_message(USER, ""), sticker=sticker)},
@@ -51,7 +51,7 @@ async def test_bad_inputs_get_a_hint_or_nothing(
             await until(lambda n=count: len(texts(server, USER)) >= n, what=str(update)[:60])
         assert texts(server, USER) == [
             "Nice sticker! Send me a question as text or a voice note.",
-            "I can't look at pictures. Send me your question as text or a voice note.",
+            "I couldn't open that picture: the file is damaged or not an image I can read. Nothing was charged.",
             "I don't answer forwarded channel posts. Copy the part you want me to look at into a message with your question.",
             "I only answer new messages: please send it again as a new message.",
             "That text is too long (20000 characters; the limit is 12000).",

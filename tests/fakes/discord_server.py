@@ -100,6 +100,7 @@ class FakeDiscord(EventBuilders):
         self.messages: dict[int, JSON] = {}
         self.deleted: dict[int, JSON] = {}
         self.files: dict[int, tuple[str, bytes]] = {}  # attachment id -> (content type, data)
+        self.cdn_reads: list[int] = []  # attachment ids fetched from the CDN
         self.commands: dict[int | None, list[JSON]] = {}
         self.guilds: dict[int, JSON] = {}
         self.interactions: dict[int, InteractionState] = {}
@@ -289,6 +290,7 @@ class FakeDiscord(EventBuilders):
         stored = self.files.get(int(request.match_info["id"]))
         if stored is None:
             return web.Response(status=404, text="Not Found")
+        self.cdn_reads.append(int(request.match_info["id"]))
         return web.Response(body=stored[1], headers={"Content-Type": stored[0]})
 
     # ---- state used by the handlers ------------------------------------------------------

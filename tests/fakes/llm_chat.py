@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from tests.fakes.llm_scripts import Completion, Script, error_body, prompt_tokens
+from tests.fakes.llm_scripts import (
+    Completion,
+    Script,
+    error_body,
+    logprobs,
+    prompt_tokens,
+    tool_call,
+)
 
 if TYPE_CHECKING:
     from tests.fakes.llm_server import FakeLLM
@@ -27,7 +35,9 @@ async def chat_completions(llm: FakeLLM, request: web.Request) -> web.StreamResp
     if early is not None:
         return early
     messages = body["messages"]
-    chunks, finish = script.chunks(messages), "stop"
+    calls = script.tool_calls
+    chunks = _argument_pieces(calls) if calls else script.chunks(messages)
+    finish = "tool_calls" if calls else "stop"
     limit = body.get("max_completion_tokens") or body.get("max_tokens")
     if limit is not None and len(chunks) > limit:
         chunks, finish = chunks[:limit], "length"
@@ -36,15 +46,77 @@ async def chat_completions(llm: FakeLLM, request: web.Request) -> web.StreamResp
     )
     completion = Completion(llm.served, body["model"], include_usage)
     prompt = prompt_tokens(messages)
-    if not body.get("stream"):
+    n = body.get("n") or 1
+    choice = Choice(n, calls, bool(body.get("logprobs")))
+    if not body.get("stream") or script.ignore_stream:  # some servers ignore "stream"
         try:
             if script.hang:
                 await llm.hang(request)
             await asyncio.sleep(script.delay * len(chunks))
         except ConnectionResetError:
             return web.Response(status=503)
-        return web.json_response(completion.whole("".join(chunks), finish, prompt, len(chunks)))
-    return await _stream(llm, request, script, completion, chunks, finish, prompt)
+        whole = completion.whole(
+            "".join(chunks),
+            finish,
+            prompt,
+            len(chunks),
+            n=n,
+            calls=calls,
+            token_logprobs=logprobs(chunks) if choice.logprobs else None,
+        )
+        return web.json_response(whole)
+    return await _stream(llm, request, script, completion, chunks, finish, prompt, choice)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """How each streamed piece is shaped: how many choices, tool calls, logprobs."""
+
+    n: int
+    calls: list[dict[str, Any]] | None
+    logprobs: bool
+
+    def first(self) -> dict[str, Any]:
+        if self.calls:
+            calls = [
+                {**tool_call(i, c), "function": {"name": c["name"], "arguments": ""}}
+                for i, c in enumerate(self.calls)
+            ]
+            return {"role": "assistant", "content": None, "tool_calls": calls, "refusal": None}
+        return {"role": "assistant", "content": "", "refusal": None}
+
+    def piece(self, text: str) -> dict[str, Any]:
+        if self.calls:  # the pieces are the arguments of the last call
+            index = len(self.calls) - 1
+            return {"tool_calls": [{"index": index, "function": {"arguments": text}}]}
+        return {"content": text}
+
+
+def _argument_pieces(calls: list[dict[str, Any]]) -> list[str]:
+    """The last call's arguments in 8-character pieces (one token each, for usage);
+    earlier calls come whole in the first chunk."""
+    arguments = str(calls[-1].get("arguments", "{}"))
+    return [arguments[i : i + 8] for i in range(0, len(arguments), 8)] or [""]
+
+
+def _invalid_parts(content: object) -> str | None:
+    """OpenAI's checks of content parts: a known type, and an image URL that is http(s)
+    or a base64 data URL of an image."""
+    if not isinstance(content, list):
+        return None
+    for part in content:
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind == "text" and isinstance(part.get("text"), str):
+            continue
+        if kind == "image_url":
+            url = (part.get("image_url") or {}).get("url")
+            if isinstance(url, str) and (
+                url.startswith(("http://", "https://")) or url.startswith("data:image/")
+            ):
+                continue
+            return "Invalid 'messages[{index}].content': image_url.url must be a URL or a data URL."
+        return "Invalid content part type in 'messages[{index}].content'."
+    return None
 
 
 def _invalid(llm: FakeLLM, body: dict[str, Any]) -> web.Response | None:
@@ -63,6 +135,10 @@ def _invalid(llm: FakeLLM, body: dict[str, Any]) -> web.Response | None:
             "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
             "messages",
         )
+    for index, message in enumerate(messages):
+        problem = _invalid_parts(message.get("content"))
+        if problem is not None:
+            return llm.error(400, problem.format(index=index), f"messages.[{index}].content")
     if body.get("stream_options") is not None and not body.get("stream"):
         return llm.error(
             400,
@@ -90,6 +166,7 @@ async def _stream(
     chunks: list[str],
     finish: str,
     prompt: int,
+    choice: Choice,
 ) -> web.StreamResponse:
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
@@ -100,7 +177,12 @@ async def _stream(
         await response.write(f"data: {json.dumps(obj, separators=(',', ':'))}\n\n".encode())
 
     try:
-        await send(completion.chunk({"role": "assistant", "content": "", "refusal": None}))
+        for index in range(choice.n):
+            first = choice.first()
+            if choice.calls:  # earlier calls whole, the last one's arguments to come
+                for call, given in zip(first["tool_calls"][:-1], choice.calls[:-1], strict=True):
+                    call["function"]["arguments"] = given.get("arguments", "{}")
+            await send(completion.chunk(first, index=index))
         for sent in range(len(chunks) + 1):
             if script.hang and sent == script.hang_after:
                 await llm.hang(request)
@@ -116,10 +198,13 @@ async def _stream(
                 break
             if script.delay:
                 await asyncio.sleep(script.delay)
-            await send(completion.chunk({"content": chunks[sent]}))
-        await send(completion.chunk({}, finish))
+            for index in range(choice.n):
+                probs = logprobs([chunks[sent]]) if choice.logprobs else None
+                await send(completion.chunk(choice.piece(chunks[sent]), None, index, probs))
+        for index in range(choice.n):
+            await send(completion.chunk({}, finish, index))
         if completion.include_usage and not script.omit_usage:
-            await send(completion.usage_chunk(prompt, len(chunks)))
+            await send(completion.usage_chunk(prompt, len(chunks) * choice.n))
         if not script.omit_done:
             await response.write(b"data: [DONE]\n\n")
             llm.completed += 1

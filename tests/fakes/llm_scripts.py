@@ -40,6 +40,10 @@ class Script:
     transcript: str = "Hello from the fake transcriber."
     transcript_duration: float | None = 2.5  # None: no "duration" in verbose_json
     transcript_language: str = "english"
+    # Call these tools instead of answering text: [{"name": ..., "arguments": "<json>"}]
+    # (finish_reason "tool_calls"; streamed as OpenAI does, arguments in pieces).
+    tool_calls: list[JSON] | None = None
+    ignore_stream: bool = False  # answer a whole chat.completion even when asked to stream
 
     def chunks(self, messages: list[JSON]) -> list[str]:
         text = self.reply if self.reply is not None else echo(messages)
@@ -58,12 +62,29 @@ def content_text(content: object) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+        return " ".join(
+            p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"
+        )
     return ""
 
 
+# What the fake charges for one picture: OpenAI's fixed cost of a low-detail image.
+IMAGE_PART_TOKENS = 85
+
+
+def image_parts(content: object) -> int:
+    if not isinstance(content, list):
+        return 0
+    return sum(1 for p in content if isinstance(p, dict) and p.get("type") == "image_url")
+
+
 def prompt_tokens(messages: list[JSON]) -> int:
-    return sum(len(content_text(m.get("content")).split()) + 3 for m in messages)
+    return sum(
+        len(content_text(m.get("content")).split())
+        + 3
+        + IMAGE_PART_TOKENS * image_parts(m.get("content"))
+        for m in messages
+    )
 
 
 def usage(prompt: int, completion: int) -> JSON:
@@ -71,6 +92,33 @@ def usage(prompt: int, completion: int) -> JSON:
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+
+
+def logprobs(tokens: list[str]) -> JSON:
+    """OpenAI's ``logprobs`` of a choice: one entry per token (deterministic figures)."""
+    return {
+        "content": [
+            {"token": t, "logprob": -0.25, "bytes": list(t.encode()), "top_logprobs": []}
+            for t in tokens
+        ],
+        "refusal": None,
+    }
+
+
+def tool_call(index: int, call: JSON) -> JSON:
+    return {
+        "index": index,
+        "id": f"call_fake{index:04d}",
+        "type": "function",
+        "function": {"name": call["name"], "arguments": call.get("arguments", "{}")},
     }
 
 
@@ -104,16 +152,26 @@ class Completion:
         self.model = model
         self.include_usage = include_usage
 
-    def chunk(self, delta: JSON, finish_reason: str | None = None) -> JSON:
+    def chunk(
+        self,
+        delta: JSON,
+        finish_reason: str | None = None,
+        index: int = 0,
+        token_logprobs: JSON | None = None,
+    ) -> JSON:
+        choice = {
+            "index": index,
+            "delta": delta,
+            "logprobs": token_logprobs,
+            "finish_reason": finish_reason,
+        }
         body: JSON = {
             "id": self.id,
             "object": "chat.completion.chunk",
             "created": self.created,
             "model": self.model,
             "system_fingerprint": "fp_fake",
-            "choices": [
-                {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
-            ],
+            "choices": [choice],
         }
         if self.include_usage:  # OpenAI sends "usage": null on every chunk but the last
             body["usage"] = None
@@ -125,20 +183,40 @@ class Completion:
         body["usage"] = usage(prompt, completion)
         return body
 
-    def whole(self, text: str, finish_reason: str, prompt: int, completion: int) -> JSON:
+    def whole(
+        self,
+        text: str,
+        finish_reason: str,
+        prompt: int,
+        completion: int,
+        *,
+        n: int = 1,
+        calls: list[JSON] | None = None,
+        token_logprobs: JSON | None = None,
+    ) -> JSON:
+        message: JSON = {"role": "assistant", "content": text, "refusal": None}
+        if calls:
+            message = {
+                "role": "assistant",
+                "content": None,
+                "refusal": None,
+                "tool_calls": [tool_call(i, c) for i, c in enumerate(calls)],
+            }
+        choices = [
+            {
+                "index": index,
+                "message": message,
+                "logprobs": token_logprobs,
+                "finish_reason": finish_reason,
+            }
+            for index in range(n)
+        ]
         return {
             "id": self.id,
             "object": "chat.completion",
             "created": self.created,
             "model": self.model,
             "system_fingerprint": "fp_fake",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": text, "refusal": None},
-                    "logprobs": None,
-                    "finish_reason": finish_reason,
-                }
-            ],
-            "usage": usage(prompt, completion),
+            "choices": choices,
+            "usage": usage(prompt, completion * n),
         }

@@ -26,7 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes import llm_media
+from tests.fakes import llm_files, llm_gateway, llm_media
 from tests.fakes.llm_chat import chat_completions
 from tests.fakes.llm_scripts import Script, bad_key_message, error_body
 
@@ -61,6 +61,7 @@ class FakeLLM:
         self._closing = asyncio.Event()
         self._disconnected = asyncio.Event()
         self.port = 0
+        self.files = llm_files.FakeFiles()  # the provider's files (replaced on start)
 
     # ---- scripting -------------------------------------------------------------------
 
@@ -120,6 +121,8 @@ class FakeLLM:
         app.router.add_post("/v1/audio/speech", partial(llm_media.speech, self))
         app.router.add_post("/v1/audio/transcriptions", partial(llm_media.transcriptions, self))
         app.router.add_get("/v1/models", self._models)
+        # Embeddings, completions, responses, image edits/variations, translations, files.
+        self.files = llm_gateway.mount(app, self)
         # handler_cancellation: a client that goes away cancels its handler, which is
         # how a hanging or slow stream notices the disconnect.
         self._runner = web.AppRunner(

@@ -6,7 +6,7 @@ One ``MemoryUnitOfWork`` holds every repository, like ``storage.uow.SqlUnitOfWor
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -18,10 +18,13 @@ from core.ports import (
     AccountRepository,
     AnnouncementRepository,
     ApiKeyRepository,
+    ChatSettingsRepository,
     ConversationRepository,
     CredentialRepository,
     DirectoryRepository,
     EventRepository,
+    GatewayFile,
+    GatewayFileRepository,
     IdempotencyRepository,
     LeaseRepository,
     LedgerRepository,
@@ -56,6 +59,7 @@ from tests.fakes.memory_auth import (
     MemoryRefreshTokens,
     MemorySecurity,
 )
+from tests.fakes.memory_chat_settings import MemoryChatSettings
 from tests.fakes.memory_store import (
     HoldOwner,
     MemoryStore,
@@ -142,15 +146,36 @@ class MemoryAccountRepository(Repository):
     async def set_chat_model(self, account_id: int, model: str | None) -> None:
         self._set(account_id, "chat_model", model)
 
-    async def reserve(self, account_id: int, cost: int) -> int:
-        if cost < 0:
+    async def reserve(
+        self,
+        account_id: int,
+        cost: int,
+        *,
+        overdraft: int = 0,
+        upfront: int = 0,
+        least: int = 0,
+    ) -> int:
+        if min(cost, overdraft, upfront, least) < 0:
             raise ValueError("a reservation cannot be negative")
         row = self._store.accounts.get(account_id)
-        if row is None or row.account.balance <= 0 or row.account.banned:
+        if row is None or row.account.banned:
             return 0
-        taken = min(cost, row.account.balance)
+        balance = row.account.balance
+        if balance <= 0 or balance < upfront or balance + overdraft < least:
+            return 0
+        taken = min(cost, balance + overdraft)
         self._add(row, -taken)
         return taken
+
+    async def claim_allowance(self, account_id: int, period: str) -> int | None:
+        row = self._store.accounts.get(account_id)
+        if row is None or row.account.allowance_period == period:
+            return None
+        self._set(account_id, "allowance_period", period)
+        return row.account.balance
+
+    async def set_allowance_override(self, account_id: int, override: str | None) -> None:
+        self._set(account_id, "allowance_override", override)
 
     async def add_to_balance(self, account_id: int, amount: int) -> int:
         row = self._store.accounts.get(account_id)
@@ -242,6 +267,23 @@ class MemoryConversationRepository(Repository):
         rows = [r for r in self._store.messages if r.conversation == conversation and r.in_window]
         return [r.message for r in rows[-limit:]]
 
+    async def transcript(self, conversation: ConversationKey, limit: int) -> list[StoredMessage]:
+        if limit <= 0:
+            return []
+
+        def inside(key: ConversationKey) -> bool:
+            same = (key.platform, key.account_id) == (
+                conversation.platform,
+                conversation.account_id,
+            )
+            chat = key.chat_id
+            return same and (
+                chat == conversation.chat_id or chat.startswith(f"{conversation.chat_id}:")
+            )
+
+        rows = [r for r in self._store.messages if inside(r.conversation)]
+        return [r.message for r in rows[-limit:]]
+
     async def reset(self, conversation: ConversationKey) -> None:
         for row in self._store.messages:
             if row.conversation == conversation and row.in_window:
@@ -270,16 +312,29 @@ class MemoryConversationRepository(Repository):
                 row.conversation = replace(before, account_id=to_account)
                 self._undo.append(_setter(row, "conversation", before))
 
+    async def questions_since(self, since: datetime, limit: int) -> list[str]:
+        cutoff = _utc(since)
+        asked = [
+            r.message.content
+            for r in reversed(self._store.messages)
+            if r.message.role == "user" and _utc(r.message.created_at) >= cutoff
+        ]
+        return asked[: max(limit, 0)]
+
 
 def _stats_key(event: UsageEvent, dimension: StatsDimension) -> str:
     if dimension is StatsDimension.DAY:
         return event.created_at.astimezone(UTC).strftime("%Y-%m-%d")
     if dimension is StatsDimension.DAY_PLATFORM:
         return f"{event.created_at.astimezone(UTC):%Y-%m-%d} {event.platform}"
+    if dimension is StatsDimension.DAY_MODEL:
+        return f"{event.created_at.astimezone(UTC):%Y-%m-%d} {event.model}"
     if dimension is StatsDimension.MODEL:
         return event.model
     if dimension is StatsDimension.PLATFORM:
         return event.platform
+    if dimension is StatsDimension.FEATURE_MODEL:
+        return f"{event.feature.value} {event.model}"
     return event.feature.value
 
 
@@ -314,6 +369,15 @@ class MemoryUsageRepository(Repository):
             )
             for key, events in sorted(groups.items())
         ]
+
+    async def last_activity(self, account_ids: Sequence[int]) -> dict[int, datetime]:
+        latest: dict[int, datetime] = {}
+        for _, event in self._store.usage:
+            if event.account_id in account_ids:
+                latest[event.account_id] = max(
+                    event.created_at, latest.get(event.account_id, event.created_at)
+                )
+        return latest
 
     async def move_account(self, from_account: int, to_account: int) -> None:
         for index, (row_id, event) in enumerate(self._store.usage):
@@ -484,6 +548,44 @@ class MemoryLeaseRepository(Repository):
         return len(old)
 
 
+class MemoryGatewayFileRepository(Repository):
+    async def add(self, file: GatewayFile) -> None:
+        self._store.require_account(file.account_id)
+        key = (file.provider, file.file_id)
+        if key in self._store.gateway_files:
+            raise ValueError(f"duplicate gateway file {key}")  # the SQL primary key
+        put(
+            self._store.gateway_files,
+            key,
+            replace(file, created_at=_utc(file.created_at)),
+            self._undo,
+        )
+
+    async def get(self, file_id: str, provider: str) -> GatewayFile | None:
+        return self._store.gateway_files.get((provider, file_id))
+
+    async def owned(self, account_id: int) -> list[GatewayFile]:
+        mine = [f for f in self._store.gateway_files.values() if f.account_id == account_id]
+        mine.sort(key=lambda f: f.file_id)
+        mine.sort(key=lambda f: f.created_at, reverse=True)
+        return mine
+
+    async def remove(self, file_id: str, provider: str) -> bool:
+        key = (provider, file_id)
+        if key not in self._store.gateway_files:
+            return False
+        old = self._store.gateway_files.pop(key)
+        self._undo.append(partial(self._store.gateway_files.__setitem__, key, old))
+        return True
+
+    async def move_account(self, from_account: int, to_account: int) -> None:
+        for key, file in list(self._store.gateway_files.items()):
+            if file.account_id == from_account:
+                put(
+                    self._store.gateway_files, key, replace(file, account_id=to_account), self._undo
+                )
+
+
 class MemoryUnitOfWork:
     """Same contract as ``storage.uow.SqlUnitOfWork``: no ``commit()``, no change."""
 
@@ -502,6 +604,8 @@ class MemoryUnitOfWork:
     leases: LeaseRepository
     access: AccessRepository
     announcements: AnnouncementRepository
+    chat_settings: ChatSettingsRepository
+    gateway_files: GatewayFileRepository
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -525,6 +629,8 @@ class MemoryUnitOfWork:
         self.leases = MemoryLeaseRepository(self._store, self._undo)
         self.access = MemoryAccess(self._store, self._undo)
         self.announcements = MemoryAnnouncements(self._store, self._undo)
+        self.chat_settings = MemoryChatSettings(self._store, self._undo)
+        self.gateway_files = MemoryGatewayFileRepository(self._store, self._undo)
         return self
 
     async def __aexit__(

@@ -11,7 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from core.ports import ApiKeyRecord, Credential, GrantRecord, RefreshRecord
+from core.ports import (
+    ApiKeyRecord,
+    ChatSettings,
+    Credential,
+    GatewayFile,
+    GrantRecord,
+    RefreshRecord,
+)
 from core.types import (
     Account,
     ConversationKey,
@@ -101,6 +108,9 @@ class MemoryStore:
         self.leases: dict[str, datetime] = {}
         self.hold_owners: dict[str, HoldOwner] = {}  # request id -> its owner row
         self.security_versions: dict[int, int] = {}
+        self.chat_settings: dict[ConversationKey, ChatSettings] = {}
+        # Files uploaded through /v1/files: (provider, file id) -> owner.
+        self.gateway_files: dict[tuple[str, str], GatewayFile] = {}
         # Signing in over HTTP (tests/fakes/memory_auth.py).
         self.credentials: dict[str, Credential] = {}
         self.refresh: dict[str, RefreshRecord] = {}

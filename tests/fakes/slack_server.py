@@ -84,6 +84,7 @@ class FakeSlack:
     messages: dict[tuple[str, str], Message] = field(default_factory=dict)
     files: dict[str, StoredFile] = field(default_factory=dict)
     ephemerals: list[dict[str, Any]] = field(default_factory=list)
+    downloads: list[str] = field(default_factory=list)  # file ids fetched with the token
     responses: list[dict[str, Any]] = field(default_factory=list)  # posted to response_url
     port: int = 0
 
@@ -261,6 +262,7 @@ class FakeSlack:
             return web.Response(text="<html>login</html>", content_type="text/html")
         if stored is None:
             return web.Response(status=404)
+        self.downloads.append(stored.id)
         return web.Response(body=stored.data, content_type=stored.mimetype)
 
 

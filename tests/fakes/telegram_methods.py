@@ -184,6 +184,8 @@ async def _send_file(
     info = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(data)}
     if field == "photo":
         message["photo"] = [{**info, "width": 512, "height": 512}]
+    elif field == "document":
+        message["document"] = {**info, "file_name": f"{file_id}.{ext}"}
     else:
         message["voice"] = {**info, "duration": 1, "mime_type": "audio/ogg"}
     if caption:
@@ -199,6 +201,10 @@ async def send_photo(server: FakeTelegramServer, call: Call) -> Any:
 
 async def send_voice(server: FakeTelegramServer, call: Call) -> Any:
     return await _send_file(server, call, "voice", "voice", "oga")
+
+
+async def send_document(server: FakeTelegramServer, call: Call) -> Any:
+    return await _send_file(server, call, "document", "documents", "md")
 
 
 async def get_file(server: FakeTelegramServer, call: Call) -> Any:
@@ -278,6 +284,7 @@ METHODS: dict[str, Handler] = {
     "sendchataction": send_chat_action,
     "sendphoto": send_photo,
     "sendvoice": send_voice,
+    "senddocument": send_document,
     "getfile": get_file,
     "answercallbackquery": answer_callback_query,
     "deletemessage": delete_message,

@@ -121,6 +121,32 @@ class FakeTelegramServer:
         self.files[file_id] = (path or f"documents/{file_id}.bin", data)
         return file_id
 
+    def photo(self, data: bytes, width: int, height: int) -> list[dict[str, Any]]:
+        """A ``photo`` field as Telegram sends it: sizes smallest first, each a file of its
+        own (here a 90-px thumbnail and the picture itself)."""
+        thumb_id = self.add_file(data[:512], "photos/thumb.jpg")
+        file_id = self.add_file(data, f"photos/{next(self._file_ids)}.jpg")
+        scale = 90 / max(width, height)
+        return [
+            {"file_id": thumb_id, "file_unique_id": f"u{thumb_id}", "file_size": 512,
+             "width": round(width * scale), "height": round(height * scale)},
+            {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(data),
+             "width": width, "height": height},
+        ]  # fmt: skip
+
+    def document(
+        self, data: bytes, name: str, mime: str, *, declared_size: int | None = None
+    ) -> dict[str, Any]:
+        """A ``document`` field; ``declared_size`` lets a test claim a size it never stores."""
+        file_id = self.add_file(data, f"documents/{name}")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": name,
+            "mime_type": mime,
+            "file_size": declared_size if declared_size is not None else len(data),
+        }
+
     def set_chat(self, chat_id: int, chat_type: str, **fields: Any) -> None:
         self.chats[chat_id] = {"id": chat_id, "type": chat_type, **fields}
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bots.bootstrap import open_app
 from bots.settings import Settings
 from core.errors import CoreError
-from core.ports import KeyOptions
+from core.ports import FormPart, KeyOptions
 from core.services.requests import ChatRequest, ImageRequest, SpeechRequest
 from storage.backup.schema import tables
 from storage.db import create_engine
@@ -29,6 +29,9 @@ def settings_for(url: str, llm: FakeLLM) -> Settings:
         openai_base_url=llm.base_url,
         openai_api_key=TEST_API_KEY,
         welcome_credits="5",
+        # The admin's 40-credit image on 4.67 credits ends at -35.33: a negative balance
+        # in the backup, as before the overdraft was bounded (1 credit by default).
+        max_overdraft="40",
         bot_admins="telegram:42,api:root",
         jwt_secret=JWT_SECRET,
         api_scrypt_n=2**10,
@@ -58,6 +61,9 @@ async def fill_through_use_cases(url: str) -> None:
         await core.admin.grant(ADMIN, f"#{account.id}", "12345.678901", "for testing")
         await core.admin.set_role(ADMIN, f"#{account.id}", "admin")
         await core.accounts.set_language(alice, "ru")
+        await core.chat_settings.choose_persona(alice, "c1", "tutor")
+        await core.chat_settings.set_instructions(alice, "c1", "Кратко, пожалуйста.")
+        await core.chat_settings.set_cost_line(alice, True)
         # Linking: bob's Slack account joins a Discord one (a merged_into row).
         dave = caller("777", "discord", name="dave")
         code = await core.accounts.create_link_code(dave)
@@ -71,7 +77,7 @@ async def fill_through_use_cases(url: str) -> None:
 
 
 async def _access(core: Any, alice: Any) -> None:
-    """Access rules, an invitation, an announcement opt-out and a broadcast (0008_access)."""
+    """Access rules, an invitation, an announcement opt-out and a broadcast (0009_access)."""
     await core.access.set_rule(ADMIN, "telegram:chat:-100777", "allow")
     await core.access.set_rule(ADMIN, "slack:workspace:T9", "block")
     await core.access.invite(ADMIN, "3")
@@ -87,6 +93,12 @@ async def _api_accounts(app: Any) -> None:
     principal = await core.auth.register("carol", "correct horse battery")
     await core.auth.login("carol", "correct horse battery", "127.0.0.1")
     await core.api_keys.create(principal, "laptop", KeyOptions())
+    # A file uploaded through /v1/files: a gateway_files row (its owner).
+    form = (
+        FormPart("purpose", b"user_data"),
+        FormPart("file", b"notes", filename="notes.txt", content_type="text/plain"),
+    )
+    await core.files.upload(principal.account, form)
     await core.auth.logout(principal)
     root = await core.auth.register("root", "another long password")
     await core.admin.grant_to_account(

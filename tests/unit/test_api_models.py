@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from bots.api import models as m
+from bots.api import models_gateway as gw
 from bots.api import models_openai as oai
 from bots.api.app import routes
 from bots.api.mapping import profile_change
@@ -26,7 +27,27 @@ def test_routes_are_a_fresh_explicit_list_and_the_document_has_each_once() -> No
     schemas = document["components"]["schemas"]
     for spec in first:
         if spec.body is not None:
-            assert schemas[spec.body.__name__]["additionalProperties"] is False
+            # Closed bodies, but for the /v1 pass-through ones: every field goes upstream.
+            extra = schemas[spec.body.__name__].get("additionalProperties")
+            if issubclass(spec.body, gw.PassThrough) or spec.path == "/v1/chat/completions":
+                assert extra in (None, True)
+            else:
+                assert extra is False
+
+
+def test_pass_through_bodies_keep_unknown_fields_and_check_the_ones_billing_reads() -> None:
+    body = gw.CompletionRequest.model_validate_json(
+        '{"model": "m", "prompt": "hi", "logit_bias": {"50256": -100}, "echo": true}'
+    )
+    assert body.model_extra == {"logit_bias": {"50256": -100}, "echo": True}
+    for raw in (
+        '{"model": "m", "prompt": "hi", "n": "2"}',  # no coercion
+        '{"model": "m", "prompt": "hi", "max_tokens": 0}',
+        '{"model": "m", "prompt": ""}',
+        '{"prompt": "hi"}',
+    ):
+        with pytest.raises(ValidationError):
+            gw.CompletionRequest.model_validate_json(raw)
 
 
 @pytest.mark.parametrize(

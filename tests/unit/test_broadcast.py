@@ -156,7 +156,7 @@ async def test_zero_balance_notice_after_a_request_that_crossed_zero():
     ):
         await core.accounts.resolve(ADMIN)
         spender = await core.accounts.resolve(caller("5"))
-        await core.admin.grant(ADMIN, f"#{spender.id}", "-99.999999", "almost nothing left")
+        await core.admin.grant(ADMIN, f"#{spender.id}", "-99.5", "half a credit left")
         llm.script(reply="a long enough answer " * 20)
         await collect(core.chat.ask(ChatRequest(caller=caller("5"), chat_id="c", text="hi")))
         await core.notices.drain()

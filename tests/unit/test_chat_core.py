@@ -151,18 +151,45 @@ async def test_no_credits_means_no_upstream_call(llm, store):
     assert llm.requests == []
 
 
-async def test_balance_smaller_than_worst_case_reserves_all_and_may_end_below_zero(llm, store):
-    llm.script(reply=" ".join(["word"] * 50))
+async def test_balance_smaller_than_worst_case_caps_the_output_within_the_overdraft(llm, store):
+    """1 credit pays the prompt (about 0.4) but not the worst case (2.4): the hold is the
+    balance plus the 1-credit overdraft, the output limit sent upstream is what that pays
+    for, the answer says it was shortened, and the balance ends no lower than -1."""
+    llm.script(reply=" ".join(["word"] * 150))
     async with core_on(
-        memory_uow_factory(store), llm.base_url, config=with_config(welcome_credits=1_000)
+        memory_uow_factory(store), llm.base_url, config=with_config(welcome_credits=MICRO)
     ) as core:
         done = (await collect(core.chat.ask(ask("hi"))))[-1]
         account = await core.accounts.resolve(caller("1"))
-        assert account.balance == 1_000 - done.credits < 0
+        sent = llm.requests[0].body["max_tokens"]
+        assert 0 < sent < 100  # the model's own maximum is 100
+        assert done.shortened and done.usage.completion_tokens == sent
+        assert -MICRO <= account.balance == MICRO - done.credits < 0
         with pytest.raises(InsufficientCredits):
             await collect(core.chat.ask(ask("again")))
     assert len(llm.requests) == 1
     assert (await balance_and_ledger(store, account.id))[1] == account.balance
+
+
+async def test_prompt_dearer_than_the_balance_is_refused_before_the_upstream(llm, store):
+    async with core_on(
+        memory_uow_factory(store), llm.base_url, config=with_config(welcome_credits=1_000)
+    ) as core:
+        with pytest.raises(InsufficientCredits):
+            await collect(core.chat.ask(ask("hi")))
+        account = await core.accounts.resolve(caller("1"))
+    assert llm.requests == []
+    assert account.balance == 1_000
+
+
+async def test_a_short_answer_within_a_capped_limit_is_not_called_shortened(llm, store):
+    llm.script(reply="just a few words")
+    async with core_on(
+        memory_uow_factory(store), llm.base_url, config=with_config(welcome_credits=MICRO)
+    ) as core:
+        done = (await collect(core.chat.ask(ask("hi"))))[-1]
+    assert llm.requests[0].body["max_tokens"] < 100
+    assert not done.shortened and done.outcome is Outcome.OK
 
 
 async def test_stop_flag_ends_the_stream_and_charges_what_was_made(llm, store):

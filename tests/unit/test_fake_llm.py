@@ -15,6 +15,20 @@ KEY = "sk-fake-0123456789"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 ASK = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "one two"}]}
 
+# OpenAI's usage object, details included (all zero: the fake caches, reasons and hears nothing).
+WITH_DETAILS = {
+    "prompt_tokens": 5,
+    "completion_tokens": 3,
+    "total_tokens": 8,
+    "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+    "completion_tokens_details": {
+        "reasoning_tokens": 0,
+        "audio_tokens": 0,
+        "accepted_prediction_tokens": 0,
+        "rejected_prediction_tokens": 0,
+    },
+}
+
 
 async def stream(llm: FakeLLM, **extra: Any) -> list[str]:
     decoder = SSEDecoder()
@@ -46,7 +60,7 @@ async def test_include_usage_adds_one_last_chunk_with_empty_choices() -> None:
     chunks = [json.loads(e) for e in events[:-1]]
     assert all(c["usage"] is None for c in chunks[:-1])
     assert chunks[-1]["choices"] == []
-    assert chunks[-1]["usage"] == {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
+    assert chunks[-1]["usage"] == WITH_DETAILS
     assert chunks[-2]["choices"][0]["finish_reason"] == "length"
 
 
@@ -61,7 +75,7 @@ async def test_non_streamed_completion_and_openai_errors() -> None:
             "content": "Echo: one two",
             "refusal": None,
         }
-        assert whole["usage"] == {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
+        assert whole["usage"] == WITH_DETAILS
         async with http.post(url, json=ASK) as resp:
             assert resp.status == 401
             assert set((await resp.json())["error"]) == {"message", "type", "param", "code"}

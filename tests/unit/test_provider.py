@@ -15,6 +15,7 @@ from core.errors import (
     UpstreamBadRequest,
     UpstreamError,
     UpstreamRateLimited,
+    UpstreamRejected,
     UpstreamTimeout,
 )
 from core.providers import OpenAICompatibleProvider
@@ -103,9 +104,9 @@ async def test_no_authorization_header_without_a_key() -> None:
         (500, UpstreamError),
         (503, UpstreamError),
         (403, UpstreamError),
-        (400, UpstreamBadRequest),
-        (404, UpstreamBadRequest),
-        (422, UpstreamBadRequest),
+        (400, UpstreamRejected),  # an UpstreamBadRequest with the error's fields
+        (404, UpstreamRejected),  # an UpstreamBadRequest with the error's fields
+        (422, UpstreamRejected),  # an UpstreamBadRequest with the error's fields
     ],
 )
 async def test_failure_before_output_is_typed(
@@ -117,6 +118,8 @@ async def test_failure_before_output_is_typed(
     assert type(caught.value) is kind
     assert caught.value.status == status
     assert "model overloaded" in caught.value.detail
+    if isinstance(caught.value, UpstreamRejected):
+        assert caught.value.message == "model overloaded"
 
 
 async def test_rate_limit_carries_retry_after(

@@ -95,7 +95,8 @@ async def test_settling_twice_changes_nothing_the_second_time():
 
 @pytest.mark.parametrize("welcome", [0, 1])
 async def test_tiny_or_zero_balances(welcome):
-    """1 sub-unit is a positive balance: admitted, and may end below zero."""
+    """1 sub-unit is a positive balance, but it does not pay the prompt: refused before
+    the upstream, like an empty balance."""
     async with (
         FakeLLM() as llm,
         core_on(
@@ -105,11 +106,7 @@ async def test_tiny_or_zero_balances(welcome):
         ) as core,
     ):
         request = ChatRequest(caller=caller("1"), chat_id="c", text="hi")
-        if welcome == 0:
-            with pytest.raises(Exception, match="insufficient"):
-                await collect(core.chat.ask(request))
-            assert llm.requests == []
-        else:
-            done = (await collect(core.chat.ask(request)))[-1]
-            assert done.credits > 1
-            assert (await core.accounts.resolve(caller("1"))).balance == 1 - done.credits
+        with pytest.raises(Exception, match="insufficient"):
+            await collect(core.chat.ask(request))
+        assert llm.requests == []
+        assert (await core.accounts.resolve(caller("1"))).balance == welcome

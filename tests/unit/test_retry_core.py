@@ -5,6 +5,7 @@ answer has produced is known to the heartbeat without any write per chunk, and
 from __future__ import annotations
 
 import asyncio
+import tomllib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,13 +13,14 @@ import pytest
 from core.errors import InsufficientCredits, NothingToRetry
 from core.money import MICRO
 from core.services.leases import WorkerLease
+from core.services.personas import parse_personas
 from core.services.progress import HoldProgress
 from core.services.requests import ChatRequest
 from core.services.sweep import ReservationSweeper
 from core.types import LedgerKind, Outcome, TextDelta, TextDone
 from tests.fakes.llm_server import FakeLLM
 from tests.fakes.memory import MemoryStore, memory_uow_factory
-from tests.harness import caller, collect, core_on
+from tests.harness import caller, collect, core_on, models_for_tests
 
 TTL = timedelta(seconds=30)
 
@@ -89,6 +91,30 @@ async def test_retry_asks_the_interrupted_question_once_and_is_paid(llm):
             account = await uow.accounts.find_by_identity(caller("1").identity)
             usage = await uow.usage.recent(account.id, 5)
         assert sorted(u.outcome.value for u in usage) == [Outcome.CUT.value, Outcome.OK.value]
+
+
+async def test_a_retry_is_answered_with_the_chats_persona(llm):
+    store = MemoryStore()
+    personas = parse_personas(
+        tomllib.loads(
+            '[personas.pirate]\ndescription = "Arr"\nsystem_prompt = "Speak like a pirate."\n'
+            'model = "chat-b"\n'
+        ),
+        models_for_tests(),
+    )
+    llm.script(reply=" ".join(f"word{i}" for i in range(200)), delay=0.005)
+    async with core_on(
+        memory_uow_factory(store), llm.base_url, worker_id="w", personas=personas
+    ) as core:
+        await core.chat_settings.choose_persona(caller("1"), "c", "pirate")
+        await _cut(core, store, "the question")
+        llm.script(reply="arr, again")
+        await collect(core.chat.ask(ChatRequest(caller=caller("1"), chat_id="c", retry=True)))
+    asked, retried = llm.requests_to("/chat/completions")
+    assert asked.body["model"] == retried.body["model"] == "chat-b"
+    system, *_, question = retried.body["messages"]
+    assert system["content"].endswith("Speak like a pirate.")
+    assert question == {"role": "user", "content": "the question"}
 
 
 async def test_a_refused_retry_leaves_the_question_on_offer(llm):

@@ -1,4 +1,4 @@
-"""/users/me, the admin user directory, credit grants and ledgers."""
+"""/users/me (and its /usage), the admin user directory, credit grants and ledgers."""
 
 from __future__ import annotations
 
@@ -56,6 +56,17 @@ async def patch_me(ctx: Ctx) -> web.StreamResponse:
 async def delete_me(ctx: Ctx) -> web.StreamResponse:
     await ctx.core.profile.delete(ctx.user)
     return web.Response(status=204)
+
+
+@endpoint(
+    "GET",
+    "/users/me/usage",
+    tag="users",
+    summary="What the caller spent today, this week and this month, and the next allowance",
+    ok={200: ("Own usage", json_content(m.OwnUsage))},
+)
+async def get_my_usage(ctx: Ctx) -> web.StreamResponse:
+    return render.json(render.own_usage(await ctx.core.usage.own(ctx.user.caller)))
 
 
 @endpoint(
@@ -148,6 +159,7 @@ def routes() -> list[Endpoint]:
         get_me,
         patch_me,
         delete_me,
+        get_my_usage,
         list_users,
         get_user,
         patch_user,

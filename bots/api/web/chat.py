@@ -13,7 +13,7 @@ from bots.api.web import bodies, views
 from bots.api.web.account import WEB_CHAT, signed_in
 from bots.api.web.session import WebUser
 from bots.commands import CommandContext, run_command
-from bots.streaming.answer import OUTCOME_NOTES
+from bots.streaming.answer import note_keys
 from bots.views import error_text
 from core.errors import CoreError
 from core.i18n import Translator
@@ -72,12 +72,11 @@ async def _chat(
     # Out of the block the reply is settled: the balance below includes this answer.
     account = await core.conversations.balance(user.caller)
     if done is not None:
-        note = OUTCOME_NOTES.get(done.outcome)
         await stream.write(
             event(
                 "done",
                 text=done.text,
-                note=t(note) if note else "",
+                note="\n".join(t(key) for key in note_keys(done)),
                 charged=t("reply.charged", credits=format_credits(done.credits)),
                 balance=views.balance_text(t, account),
             )

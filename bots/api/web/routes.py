@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bots.api.web import account, chat, pages, session
+from bots.api.web import account, admin, chat, pages, session
 from bots.api.web.config import WEB, WebConfig
 from bots.api.web.static import ASSETS, Assets
 
@@ -28,3 +28,4 @@ def add_web(app: web.Application, config: WebConfig) -> None:
     router.add_post("/web/api/stop", chat.stop)
     router.add_get("/web/api/history", chat.history)
     router.add_post("/web/api/transcribe", chat.transcribe)
+    admin.add_admin(app)  # the console at /admin and its JSON under /web/api/admin/

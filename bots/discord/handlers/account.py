@@ -1,4 +1,4 @@
-"""The person's own commands: /balance, /reset, /history, /model (autocomplete), /lang,
+"""The person's own commands: /balance, /usage, /reset, /history, /model (autocomplete), /lang,
 /link. All answered to the person only."""
 
 from __future__ import annotations
@@ -24,6 +24,11 @@ class Account(commands.Cog):
     @app_commands.command(name="balance", description="Your credits, role and model")
     async def balance(self, interaction: discord.Interaction) -> None:
         await text_command(self.deps, interaction, "balance")
+
+    @app_commands.command(name="usage", description="What you spent today, this week, this month")
+    @app_commands.describe(chart="Add a chart of the last 30 days")
+    async def usage(self, interaction: discord.Interaction, chart: bool = False) -> None:
+        await text_command(self.deps, interaction, "usage", "chart" if chart else "")
 
     @app_commands.command(name="reset", description="Forget this conversation")
     async def reset(self, interaction: discord.Interaction) -> None:

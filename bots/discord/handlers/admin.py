@@ -1,5 +1,5 @@
-"""The /admin group: grant, setrole, ban, unban, user, stats, and access control (allow,
-block, unlist, access, invite) and broadcast.
+"""The /admin group: grant, setrole, ban, unban, user, stats, allowance, and access control
+(allow, block, unlist, access, invite) and broadcast.
 
 Authorised in the core from the bot's own roles (a guild administrator is not a bot admin):
 a refusal comes back as ``NotAllowed``, shown ephemerally and logged."""
@@ -58,6 +58,13 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Run the bo
     @app_commands.command(name="stats", description="Usage statistics")
     async def stats(self, interaction: discord.Interaction) -> None:
         await text_command(self.deps, interaction, "stats")
+
+    @app_commands.command(name="allowance", description="Someone's own allowance")
+    @app_commands.describe(value="daily:N, weekly:N, monthly:N, none, or default (the role's)")
+    async def allowance(
+        self, interaction: discord.Interaction, user: discord.User, value: str
+    ) -> None:
+        await text_command(self.deps, interaction, "allowance", f"{user.id} {value}")
 
     @app_commands.command(name="allow", description="Allow a person, or this channel")
     @app_commands.describe(user="Who (empty: this channel)", subject="Or a rule subject")

@@ -14,7 +14,8 @@ from typing import Protocol
 from bots.discord.deps import Deps
 from bots.discord.errors import message_for
 from bots.streaming import DeliveryFailed, MessageSink, relay
-from bots.streaming.answer import stream_reply
+from bots.streaming.answer import Answered, one, stream_reply
+from bots.voice_replies import spoken_answer
 from core.errors import AccessBlocked, CoreError, DuplicateEvent
 from core.i18n import Translator
 from core.services.requests import ChatRequest, TranscriptionRequest
@@ -37,8 +38,10 @@ async def chat(
     t: Translator,
     *,
     before: tuple[ReplyEvent, ...] = (),
+    voice_input: bool = False,
 ) -> None:
-    """Admit ``request``, then stream its answer; ``before`` goes first (e.g. a transcript)."""
+    """Admit ``request``, then stream its answer; ``before`` goes first (e.g. a transcript).
+    A spoken answer (``/voice``) follows as an audio file."""
     try:
         reply = await deps.core.chat.start(request)
     except DuplicateEvent:
@@ -51,8 +54,14 @@ async def chat(
     except CoreError as exc:
         await report(message_for(t, exc, "chat", str(request.caller.identity)))
         return
+    answered = Answered()
     try:
-        await stream_reply(reply, sink, deps.pacer, t, before=before)
+        await stream_reply(reply, sink, deps.pacer, t, before=before, answered=answered)
+        voice = await spoken_answer(deps.core, request, reply, answered, voice_input=voice_input)
+        if voice is not None:
+            await relay(one(voice), sink, deps.pacer, with_stop=False)
+    except CoreError as exc:  # the spoken answer refused (credits, role): the text stands
+        await report(message_for(t, exc, "speech", str(request.caller.identity)))
     except DeliveryFailed as error:
         logger.warning("%s: answer not delivered: %s", sink.limits.chat_key, error)
     finally:

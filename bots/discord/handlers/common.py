@@ -97,6 +97,9 @@ async def text_command(
         if reply.image is not None:
             chart = discord.File(io.BytesIO(reply.image), filename="usage.png")
             await interaction.followup.send(file=chart, ephemeral=True)
+        if reply.file is not None:
+            attached = discord.File(io.BytesIO(reply.file.data), filename=reply.file.filename)
+            await interaction.followup.send(file=attached, ephemeral=True)
 
 
 async def internal_error(deps: Deps, interaction: discord.Interaction) -> None:

@@ -1,7 +1,8 @@
 """Conversation outside slash commands: every message in a DM, and in a server channel
-the messages that mention the bot or reply to it. Voice messages and audio attachments are
-transcribed, the transcript shown, and then answered. Each person has their own context
-per channel."""
+the messages that mention the bot or reply to it. Pictures and documents attached go with
+the words to the model (each refused before download when its kind or size says so);
+voice messages and audio attachments are transcribed, the transcript shown, and then
+answered. Each person has their own context per channel."""
 
 from __future__ import annotations
 
@@ -16,11 +17,18 @@ from bots.discord.deps import Deps
 from bots.discord.errors import message_for, tell_message
 from bots.discord.handlers import answer
 from bots.discord.sink import ChannelSink
+from bots.files import is_picture_or_document, refusal_before_download
 from bots.language import translator
 from core.errors import UnsupportedFile
 from core.i18n import Translator
 from core.observability import bind_request_id
-from core.services.requests import Caller, ChatRequest, TranscriptionRequest
+from core.services.requests import (
+    Attachment,
+    Caller,
+    ChatRequest,
+    Quote,
+    TranscriptionRequest,
+)
 from core.types import Notice
 
 logger = logging.getLogger(__name__)
@@ -45,7 +53,16 @@ class Conversation(commands.Cog):
         caller = mapping.caller(message.author, None, message.channel.id, guild_id)
         t = await translator(self.deps.core, caller)
         before: tuple[Notice, ...] = ()
-        if audio is not None or (not text and message.attachments):
+        files: tuple[Attachment, ...] = ()
+        usable = [
+            a for a in message.attachments if is_picture_or_document(a.filename, a.content_type)
+        ]
+        if audio is None and usable:
+            read = await self._read_files(message, usable, caller, t)
+            if read is None:
+                return
+            files = read
+        elif audio is not None or (not text and message.attachments):
             spoken = await self._transcribe(message, audio, caller, t)
             if spoken is None:
                 return
@@ -56,6 +73,8 @@ class Conversation(commands.Cog):
             chat_id=mapping.chat_id(message.channel.id),
             event_id=mapping.message_event(message.id),
             text=text,
+            quoted=await reply_chain(message, me.id, self.deps.core.config.quote_depth),
+            attachments=files,
         )
         bind_request_id(request.request_id)
         sink = ChannelSink(
@@ -67,7 +86,27 @@ class Conversation(commands.Cog):
             interval_s=self.deps.edit_interval_s,
         )
         report = partial(tell_message, message)
-        await answer.chat(self.deps, request, sink, report, t, before=before)
+        voice_input = audio is not None
+        await answer.chat(
+            self.deps, request, sink, report, t, before=before, voice_input=voice_input
+        )
+
+    async def _read_files(
+        self,
+        message: discord.Message,
+        usable: list[discord.Attachment],
+        caller: Caller,
+        t: Translator,
+    ) -> tuple[Attachment, ...] | None:
+        """The files' bytes from the CDN, or None after telling the person why not. The
+        declared size is checked first: a 100-MB file is never fetched."""
+        config = self.deps.core.config
+        for item in usable:
+            refusal = refusal_before_download(item.filename, item.content_type, item.size, config)
+            if refusal is not None:
+                await tell_message(message, message_for(t, refusal, "file", str(caller.identity)))
+                return None
+        return tuple([Attachment(a.filename, await a.read(), a.content_type) for a in usable])
 
     async def _transcribe(
         self,
@@ -96,3 +135,25 @@ class Conversation(commands.Cog):
         )
         bind_request_id(request.request_id)
         return await answer.transcribe(self.deps, request, report, t)
+
+
+async def reply_chain(message: discord.Message, me: int, depth: int) -> tuple[Quote, ...]:
+    """The messages this one replies to, nearest first, up to ``depth``: Discord hands
+    the first one with the message, the older ones are fetched (one call each)."""
+    quotes: list[Quote] = []
+    current = message
+    while len(quotes) < depth and current.reference is not None:
+        reference = current.reference
+        found = reference.resolved if isinstance(reference.resolved, discord.Message) else None
+        if found is None and reference.message_id is not None:
+            try:
+                found = await current.channel.fetch_message(reference.message_id)
+            except discord.HTTPException as error:  # deleted, or no access: stop the chain
+                logger.info("replied-to message not fetched: %s", error.status)
+        if found is None:
+            break
+        author = "assistant" if found.author.id == me else found.author.display_name
+        if found.content.strip():
+            quotes.append(Quote(text=mapping.strip_mention(found.content, me), author=author))
+        current = found
+    return tuple(quotes)

@@ -12,12 +12,13 @@ from bots.slack.deps import SlackDeps
 from bots.slack.errors import mapped, refusal
 from bots.slack.mapping import Target
 from bots.slack.sink import SlackSink, tell
-from bots.streaming import DeliveryFailed
-from bots.streaming.answer import stream_reply
+from bots.streaming import DeliveryFailed, relay
+from bots.streaming.answer import Answered, one, stream_reply
+from bots.voice_replies import spoken_answer
 from core.errors import CoreError
 from core.i18n import Translator
 from core.observability import bind_request_id
-from core.services.requests import Caller, ChatRequest
+from core.services.requests import Attachment, Caller, ChatRequest, Quote
 
 logger = logging.getLogger(__name__)
 
@@ -40,19 +41,27 @@ async def answer(
     chat_id: str,
     text: str,
     event_id: str | None,
+    attachments: tuple[Attachment, ...] = (),
     *,
+    quoted: tuple[Quote, ...] = (),
+    voice_input: bool = False,
     retry_from: str | None = None,
 ) -> None:
-    """Stream the answer to ``text`` into ``target``; with ``retry_from``, the answer to
-    the interrupted question asked in that chat (or a thread of it) instead."""
+    """Stream the answer to ``text`` (and its files) into ``target``; with ``retry_from``,
+    the answer to the interrupted question asked in that chat (or a thread of it) instead.
+    A spoken answer (``/voice``) follows as an audio file in the same place."""
     t = await translator(deps.core, caller)
     request = ChatRequest(
         caller=caller,
         chat_id=chat_id,
         text=text,
         event_id=event_id,
+        attachments=attachments,
         retry=retry_from is not None,
         retry_from=retry_from,
+        quoted=quoted,
+        # Set with slash commands, which Slack runs at the channel: threads take them.
+        settings_chat_id=mapping.chat_id(target.team_id, target.channel, None),
     )
     bind_request_id(request.request_id)
     try:
@@ -70,7 +79,15 @@ async def answer(
         on_native_refused=deps.streaming.refused,
     )
     pacer = deps.pacers.for_team(target.team_id, native=sink.limits.native_preview)
-    await stream_reply(reply, sink, pacer, t)
+    answered = Answered()
+    await stream_reply(reply, sink, pacer, t, answered=answered)
+    try:
+        voice = await spoken_answer(deps.core, request, reply, answered, voice_input=voice_input)
+    except CoreError as exc:  # the spoken answer refused (credits, role): the text stands
+        await refuse(deps, target, t, exc)
+        return
+    if voice is not None:
+        await relay(one(voice), sink, pacer, with_stop=False)
 
 
 async def ask(

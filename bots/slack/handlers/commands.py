@@ -25,9 +25,16 @@ from core.errors import CoreError
 
 logger = logging.getLogger(__name__)
 
-SHARED = ("balance", "reset", "history", "model", "lang", "link", "join", "mute", "unmute")
+# Shared text commands with a slash command of their own (help and start are answered
+# through /admin's fallback, so they are not registered).
+SHARED = (
+    "balance", "reset", "history", "model", "lang", "link", "usage", "join", "mute", "unmute",
+)  # fmt: skip
+# How the bot talks to the person (bots.personal_commands); Slack has no option choices,
+# so the values are typed: /persona tutor, /voice auto, /cost on, /instructions clear.
+PERSONAL = ("persona", "instructions", "voice", "cost", "settings", "export")
 PAID = ("ask", "retry", "image", "tts")
-SLASH_COMMANDS = (*PAID, *SHARED, "admin")
+SLASH_COMMANDS = (*PAID, *SHARED, *PERSONAL, "admin")
 
 CommandListener = Callable[[AsyncAck, dict[str, Any], AsyncRespond], Awaitable[None]]
 
@@ -71,6 +78,8 @@ def on_command(deps: SlackDeps) -> CommandListener:
             await respond(text=text, response_type="ephemeral" if private else "in_channel")
             if reply is not None and reply.image is not None:
                 await send_chart(deps, user, reply.image)
+            if reply is not None and reply.file is not None:
+                await send_private_file(deps, user, reply.file.filename, reply.file.data)
         except CoreError as exc:
             said = refusal(t, exc)
             if said is not None:
@@ -82,8 +91,13 @@ def on_command(deps: SlackDeps) -> CommandListener:
 async def send_chart(deps: SlackDeps, user: str, png: bytes) -> None:
     """The /admin stats chart, uploaded to the admin's DM with the bot (files are never
     ephemeral in Slack, and the chart is for the admin only)."""
+    await send_private_file(deps, user, "usage.png", png)
+
+
+async def send_private_file(deps: SlackDeps, user: str, filename: str, data: bytes) -> None:
+    """A file for one person (a chart, the /export transcript): uploaded to their DM."""
     opened = await deps.client.conversations_open(users=[user])
     dm = str(opened["channel"]["id"])
     await deps.client.files_upload_v2(
-        channel=dm, file=png, filename="usage.png", title="usage.png", initial_comment=""
+        channel=dm, file=data, filename=filename, title=filename, initial_comment=""
     )

@@ -11,11 +11,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.errors import SlackApiError
 
 from bots.slack import mapping
 from bots.slack.deps import SlackDeps
-from bots.slack.handlers import chat, media
+from bots.slack.handlers import chat, files, media
 from bots.slack.mapping import Target
+from core.services.requests import Quote
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +73,36 @@ async def _answer(deps: SlackDeps, message: mapping.Incoming, bot_user_id: str |
         await media.transcribe_and_answer(deps, target, caller, chat_id, clip, message.event_id)
         return
     text = mapping.plain_text(message.text, bot_user_id)
+    shared = mapping.usable_files(message.files)
+    if shared:
+        await files.answer_with_files(deps, target, caller, chat_id, text, shared, message.event_id)
+        return
     if not text and message.files:
         return  # a non-audio file with no words: nothing to answer
-    await chat.answer(deps, target, caller, chat_id, text, mapping.event_id(message.event_id))
+    quoted = await thread_parent(deps, message, bot_user_id)
+    event = mapping.event_id(message.event_id)
+    await chat.answer(deps, target, caller, chat_id, text, event, quoted=quoted)
+
+
+async def thread_parent(
+    deps: SlackDeps, message: mapping.Incoming, bot_user_id: str | None
+) -> tuple[Quote, ...]:
+    """A question asked in a thread goes with the thread's first message (Slack threads
+    are one level deep, so the parent is the whole chain ``QUOTE_DEPTH`` can follow)."""
+    if deps.core.config.quote_depth <= 0 or message.thread_ts in (None, message.ts):
+        return ()
+    try:
+        response = await deps.client.conversations_replies(
+            channel=message.channel, ts=message.thread_ts, limit=1
+        )
+    except SlackApiError as error:
+        logger.info("thread parent not read: %s", error.response.get("error"))
+        return ()
+    parents: list[dict[str, Any]] = response.get("messages") or []
+    if not parents:
+        return ()
+    parent = parents[0]
+    text = mapping.plain_text(str(parent.get("text") or ""), bot_user_id)
+    user = str(parent.get("user") or "")
+    author = "assistant" if bot_user_id and user == bot_user_id else (user or None)
+    return (Quote(text=text, author=author),) if text else ()

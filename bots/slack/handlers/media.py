@@ -84,16 +84,17 @@ async def transcribe_and_answer(
         await tell(deps.client, target, t("error.internal"), private=True)
         return
     await tell(deps.client, target, t("reply.transcript", text=transcript.text), private=False)
-    await answer(deps, target, caller, chat_id, transcript.text, mapping.event_id(slack_event))
+    event = mapping.event_id(slack_event)
+    await answer(deps, target, caller, chat_id, transcript.text, event, voice_input=True)
 
 
-async def download(deps: SlackDeps, item: dict[str, object]) -> bytes:
+async def download(deps: SlackDeps, item: dict[str, object], limit: int | None = None) -> bytes:
     """A shared file's bytes, read no further than the core's size limit allows (the
-    core then refuses an oversized clip with its own message)."""
+    core then refuses an oversized file with its own message)."""
     url = str(item.get("url_private_download") or item.get("url_private") or "")
     if not url or not _trusted(deps.settings.slack_api_url, url):
         raise DeliveryFailed("slack: file has no trusted download URL")
-    limit = deps.core.config.max_audio_bytes + 1
+    limit = (limit if limit is not None else deps.core.config.max_audio_bytes) + 1
     token = deps.client.token or ""
     async with (
         aiohttp.ClientSession() as session,

@@ -101,7 +101,9 @@ async def voice(message: Message, tg: TelegramDeps, caller: Caller, event_update
         return
     shown = Notice("reply.transcript", text=t("reply.transcript", text=transcript.text))
     answer_id = event_id(event_update, "answer")
-    await answer(tg, message, caller, t, transcript.text, answer_id, before=(shown,))
+    await answer(
+        tg, message, caller, t, transcript.text, answer_id, before=(shown,), voice_input=True
+    )
 
 
 async def transcribe(

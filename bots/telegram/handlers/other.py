@@ -1,5 +1,5 @@
-"""Whatever else arrives: stickers, pictures without a question, edited messages, unknown
-commands, files. A private chat gets a short hint; a group is left alone."""
+"""Whatever else arrives: stickers, edited messages, unknown commands, animations and
+other files no handler took (pictures and documents go to ``files``). A private chat gets a short hint; a group is left alone."""
 
 from __future__ import annotations
 
@@ -16,8 +16,6 @@ from core.services.requests import Caller
 def _hint_key(message: Message) -> str:
     if message.sticker is not None:
         return "telegram.sticker"
-    if message.photo:
-        return "telegram.photo_no_caption"
     if message.text and message.text.startswith("/"):
         return "cmd.help"
     return "error.unsupported_file"

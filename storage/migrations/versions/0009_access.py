@@ -1,8 +1,8 @@
 """Access control and announcements: allow/block rules (and the mode set by /access),
 invitation codes, who muted announcements, and broadcasts with their delivery lists. Written by hand to match ``storage.tables``.
 
-Revision ID: 0008_access
-Revises: 0005_key_limits
+Revision ID: 0009_access
+Revises: 0008_chat_settings
 Create Date: 2026-12-04
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_access"
-down_revision: str | None = "0005_key_limits"
+revision: str = "0009_access"
+down_revision: str | None = "0008_chat_settings"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -1,0 +1,138 @@
+"""/v1/files relayed to a provider, each file owned by the account that uploaded it.
+
+The provider sees one API key for everyone, so ownership lives here: a row per file
+(provider file id → account). Another account asking for a file, its content or its
+deletion gets the same 404 as for a file that does not exist, and the list shows each
+account its own files only. Files go to the provider of the default chat model (the
+one a later ``file_id`` in a chat or response is most likely sent to); uploads are
+not billed (storage is the provider's to charge, and we do not meter it)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from core.errors import Banned, NotFound, StorageUnavailable, UpstreamError
+from core.models_config import ModelCatalog
+from core.ports import (
+    FormPart,
+    GatewayFile,
+    GatewayUpstream,
+    JsonObject,
+    RawAnswer,
+    UnitOfWorkFactory,
+)
+from core.services.billing import uncancellable
+from core.services.gateway_paid import PaidRelay, named
+from core.types import Account, Feature
+
+# Asked of the upstream when listing, so that filtering by owner rarely hides a page.
+UPSTREAM_PAGE = 10_000
+
+
+class GatewayFiles:
+    def __init__(self, uow: UnitOfWorkFactory, paid: PaidRelay, models: ModelCatalog) -> None:
+        self._uow = uow
+        self._paid = paid
+        default = models.default_for(Feature.CHAT)
+        self._provider = default.provider if default is not None else "openai"
+
+    def _upstream(self, provider: str) -> GatewayUpstream:
+        return self._paid.upstream_for(provider, "files", provider)
+
+    async def upload(self, account: Account, parts: tuple[FormPart, ...]) -> JsonObject:
+        _not_banned(account)
+        upstream = self._upstream(self._provider)
+        with named(self._provider):
+            answer = _json(await upstream.post_form("/files", parts))
+        file_id = answer.get("id")
+        if not isinstance(file_id, str) or not file_id:
+            raise UpstreamError("file upload answer carries no id")
+        record = GatewayFile(file_id, account.id, self._provider, datetime.now(UTC))
+        try:
+            async with self._uow() as uow:
+                await uow.gateway_files.add(record)
+                await uow.commit()
+        except StorageUnavailable:
+            # Unowned, nobody could reach it again: take it back from the provider.
+            await uncancellable(upstream.delete_json(f"/files/{quote(file_id, safe='')}"))
+            raise
+        return answer
+
+    async def list(self, account: Account, query: Mapping[str, str]) -> JsonObject:
+        """The account's files among the provider's; ``after`` and ``limit`` applied
+        here, after filtering, so that other accounts' files never shorten a page."""
+        _not_banned(account)
+        async with self._uow() as uow:
+            mine = {f.file_id for f in await uow.gateway_files.owned(account.id)}
+        upstream_query = {k: v for k, v in query.items() if k in ("purpose", "order")}
+        upstream_query["limit"] = str(UPSTREAM_PAGE)
+        with named(self._provider):
+            answer = await self._upstream(self._provider).get_json("/files", upstream_query)
+        data = answer.get("data")
+        files = (
+            [f for f in data if isinstance(f, dict) and f.get("id") in mine]
+            if isinstance(data, list)
+            else []
+        )
+        after = query.get("after")
+        if after:
+            ids = [f.get("id") for f in files]
+            files = files[ids.index(after) + 1 :] if after in ids else []
+        asked = query.get("limit", "")
+        limit = int(asked) if asked.isdigit() and int(asked) > 0 else UPSTREAM_PAGE
+        page = files[:limit]
+        return {
+            "object": "list",
+            "data": page,
+            "first_id": page[0].get("id") if page else None,
+            "last_id": page[-1].get("id") if page else None,
+            "has_more": len(files) > len(page),
+        }
+
+    async def retrieve(self, account: Account, file_id: str) -> JsonObject:
+        record = await self._owned(account, file_id)
+        path = f"/files/{quote(file_id, safe='')}"
+        with named(record.provider):
+            return await self._upstream(record.provider).get_json(path, {})
+
+    async def content(self, account: Account, file_id: str) -> RawAnswer:
+        record = await self._owned(account, file_id)
+        path = f"/files/{quote(file_id, safe='')}/content"
+        with named(record.provider):
+            return await self._upstream(record.provider).get_raw(path)
+
+    async def delete(self, account: Account, file_id: str) -> JsonObject:
+        record = await self._owned(account, file_id)
+        path = f"/files/{quote(file_id, safe='')}"
+        with named(record.provider):
+            answer = await self._upstream(record.provider).delete_json(path)
+        async with self._uow() as uow:
+            await uow.gateway_files.remove(file_id, record.provider)
+            await uow.commit()
+        return answer
+
+    async def _owned(self, account: Account, file_id: str) -> GatewayFile:
+        _not_banned(account)
+        async with self._uow() as uow:
+            record = await uow.gateway_files.get(file_id, self._provider)
+        if record is None or record.account_id != account.id:
+            raise NotFound()  # the same answer whether it is someone else's or nobody's
+        return record
+
+
+def _not_banned(account: Account) -> None:
+    if account.banned:
+        raise Banned()
+
+
+def _json(answer: RawAnswer) -> JsonObject:
+    try:
+        payload = json.loads(answer.body)
+    except ValueError:
+        raise UpstreamError("malformed JSON from /files") from None
+    if not isinstance(payload, dict):
+        raise UpstreamError("unexpected JSON from /files")
+    return payload
