@@ -19,7 +19,7 @@ from bots.settings import Settings
 from bots.streaming import Pacer, ScheduledPacer
 from core import tokenizer
 from core.models_config import ModelCatalog, load_models_file
-from core.ports import InterruptionNotices, LoginLimiter, UnitOfWorkFactory
+from core.ports import InterruptionNotices, LoginLimiter, PrivateMessenger, UnitOfWorkFactory
 from core.providers.openai_compat import OpenAICompatibleProvider
 from core.providers.relay import Relay
 from core.services import Core, build_core
@@ -49,6 +49,9 @@ class App:
     # Per platform, registered by each running adapter that can write to a chat outside a
     # request; the lease sweep tells people there that a dead worker cut their answer.
     notices: dict[str, InterruptionNotices] = field(default_factory=dict)
+    # Per platform, registered by each running chat adapter: how to write to one person
+    # privately (announcements, admin notices). The core holds this very dict.
+    messengers: dict[str, PrivateMessenger] = field(default_factory=dict)
 
     def pacer(self, namespace: str, global_rate: float) -> Pacer:
         """Edit pacing for one bot: budgets shared through Redis by every worker when Redis
@@ -77,6 +80,11 @@ def core_config(settings: Settings) -> CoreConfig:
         max_document_pages=settings.max_document_pages,
         document_tokens=settings.document_tokens,
         system_prompt=settings.system_prompt or DEFAULT_SYSTEM_PROMPT,
+        access_mode=settings.access,
+        access_allow=settings.access_allow_subjects,
+        access_block=settings.access_block_subjects,
+        notify_admins=settings.admin_notices,
+        broadcast_lease_s=settings.broadcast_lease,
         context_idle_minutes=settings.context_idle_minutes,
         quote_depth=settings.quote_depth,
     )
@@ -163,6 +171,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
         providers = await _providers(stack, settings, catalog)
         uow = sql_uow_factory(engine)
         worker_id = uuid.uuid4().hex
+        messengers: dict[str, PrivateMessenger] = {}
         core = build_core(
             uow=uow,
             providers=providers,
@@ -182,6 +191,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             metrics=process_metrics(),
             worker_id=worker_id,
             journal=FileSettlementJournal(settings.settlement_journal),
+            messengers=messengers,
             relays=_relays(stack, settings, catalog),
             clock=file_clock(settings.clock_file) if settings.clock_file else None,
         )
@@ -195,4 +205,11 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             "on" if settings.redis_url else "off",
             len(catalog.models),
         )
-        yield App(settings=settings, core=core, kv=kv, uow=uow, worker_id=worker_id)
+        yield App(
+            settings=settings,
+            core=core,
+            kv=kv,
+            uow=uow,
+            worker_id=worker_id,
+            messengers=messengers,
+        )

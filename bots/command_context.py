@@ -38,6 +38,8 @@ class Reply:
     private: bool = False  # ephemeral where the platform has it (balances, accounts)
     image: bytes | None = None  # a PNG to send with the text (the /stats chart)
     file: ReplyFile | None = None  # sent privately (a DM) with the text
+    # A broadcast draft's id: platforms with buttons show "Send" under the preview.
+    confirm_broadcast: int | None = None
 
 
 Handler = Callable[[CommandContext, Translator, str], Awaitable[Reply]]

@@ -15,10 +15,13 @@ from bots.language import translator
 from bots.personal_commands import PERSONAL_COMMANDS
 from core.i18n import Translator, available_languages
 from core.money import format_credits
+from core.services.announcements import CONFIRM
 from core.text_input import clean_text
 
 
 async def _start(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    if args.strip():  # Telegram's deep link: t.me/<bot>?start=<invitation code>
+        return await _join(ctx, t, args)
     await seen(ctx)
     account = await ctx.core.conversations.balance(ctx.caller)
     name = ctx.caller.display_name or ""
@@ -135,6 +138,73 @@ async def _stats(ctx: CommandContext, t: Translator, args: str) -> Reply:
     return Reply(views.stats_text(t, report), private=True, image=chart)
 
 
+async def _join(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    account, created = await ctx.core.access.join(ctx.caller, args)
+    if not created:
+        return Reply(t("cmd.already_member"), private=True)
+    return Reply(t("cmd.joined", balance=format_credits(account.balance)), private=True)
+
+
+async def _rule(ctx: CommandContext, t: Translator, args: str, verdict: str) -> Reply:
+    ref = ctx.reply_target or args.strip()
+    subject = await ctx.core.access.set_rule(ctx.caller, ref, verdict, ctx.event_id)
+    return Reply(t("cmd.allowed" if verdict == "allow" else "cmd.blocked", subject=subject))
+
+
+async def _allow(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    return await _rule(ctx, t, args, "allow")
+
+
+async def _block(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    return await _rule(ctx, t, args, "block")
+
+
+async def _unlist(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    ref = ctx.reply_target or args.strip()
+    return Reply(t("cmd.unlisted", subject=await ctx.core.access.unlist(ctx.caller, ref)))
+
+
+async def _access(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    if not args.strip():
+        await seen(ctx)
+    view = await ctx.core.access.overview(ctx.caller, args, ctx.event_id)
+    lines = [t("cmd.access_rule", verdict=r.verdict, subject=r.subject) for r in view.rules]
+    rules = "\n".join(lines) or t("cmd.access_no_rules")
+    return Reply(t("cmd.access_overview", mode=view.mode, rules=rules), private=True)
+
+
+async def _invite(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    code = await ctx.core.access.invite(ctx.caller, args, ctx.event_id)
+    return Reply(t("cmd.invite", code=code, uses=args.strip() or "1"), private=True)
+
+
+async def _mute(ctx: CommandContext, t: Translator, args: str, muted: bool) -> Reply:
+    if args.strip().lower() != "announcements":
+        await seen(ctx)
+        return Reply(t("cmd.mute_what"), private=True)
+    await ctx.core.access.set_muted(ctx.caller, muted, ctx.event_id)
+    return Reply(t("cmd.muted" if muted else "cmd.unmuted"), private=True)
+
+
+async def _mute_on(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    return await _mute(ctx, t, args, True)
+
+
+async def _mute_off(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    return await _mute(ctx, t, args, False)
+
+
+async def _broadcast(ctx: CommandContext, t: Translator, args: str) -> Reply:
+    announcements = ctx.core.announcements
+    if args.strip().lower() == CONFIRM:
+        started = await announcements.confirm(ctx.caller, None, ctx.event_id)
+        return Reply(t("cmd.broadcast_started", id=started.id, people=started.people), private=True)
+    draft = await announcements.draft(ctx.caller, args, ctx.event_id)
+    audience = draft.audience or t("cmd.broadcast_everyone")
+    text = t("cmd.broadcast_preview", audience=audience, people=draft.people, text=draft.text)
+    return Reply(text, private=True, confirm_broadcast=draft.id)
+
+
 async def _allowance(ctx: CommandContext, t: Translator, args: str) -> Reply:
     user, value = _target(ctx, args)
     account = await ctx.core.allowance_admin.set_override(ctx.caller, user, value, ctx.event_id)
@@ -169,10 +239,35 @@ COMMANDS: dict[str, Handler] = {
     "user": _user,
     "stats": _stats,
     "allowance": _allowance,
+    "join": _join,
+    "allow": _allow,
+    "block": _block,
+    "unlist": _unlist,
+    "access": _access,
+    "invite": _invite,
+    "mute": _mute_on,
+    "unmute": _mute_off,
+    "broadcast": _broadcast,
     **PERSONAL_COMMANDS,
 }
 __all__ = ["ADMIN_COMMANDS", "COMMANDS", "CommandContext", "Reply", "ReplyFile", "run_command"]
-ADMIN_COMMANDS = frozenset({"grant", "setrole", "ban", "unban", "user", "stats", "allowance"})
+ADMIN_COMMANDS = frozenset(
+    {
+        "grant",
+        "setrole",
+        "ban",
+        "unban",
+        "user",
+        "stats",
+        "allowance",
+        "allow",
+        "block",
+        "unlist",
+        "access",
+        "invite",
+        "broadcast",
+    }
+)
 
 
 async def run_command(ctx: CommandContext, name: str, args: str) -> Reply | None:

@@ -113,7 +113,11 @@ def _background_jobs(app: App) -> list[Coroutine[object, object, None]]:
     """Metrics endpoint, the sweep of abandoned reservations, scheduled backups, the
     pruning of old processed-event records."""
     settings = app.settings
-    jobs: list[Coroutine[object, object, None]] = [serve_metrics(app)]
+    # Every worker sends what broadcasts are pending (one at a time, under a lease).
+    jobs: list[Coroutine[object, object, None]] = [
+        serve_metrics(app),
+        app.core.announcements.run(app.worker_id),
+    ]
     if settings.sweep_interval > 0:
         jobs.append(
             run_sweeper(

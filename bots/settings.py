@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -66,6 +66,14 @@ class Settings(BaseSettings):
     max_document_pages: int = Field(50, gt=0)
     document_tokens: int = Field(8_000, gt=0)
     system_prompt: str | None = None
+    # Access control (README "Running it for a community"): open or closed, and the
+    # settings' allow/block lists of subjects, on top of what admins set in chat.
+    access: Literal["open", "closed"] = "open"
+    access_allow: str = ""
+    access_block: str = ""
+    discord_allowed_roles: str = ""
+    notify_admins: str = ""
+    broadcast_lease: float = Field(30.0, gt=0)
     personas_file: Path = DEFAULT_PERSONAS_FILE
     quote_depth: int = Field(1, ge=0, le=10)
     context_idle_minutes: int = Field(0, ge=0)
@@ -135,6 +143,27 @@ class Settings(BaseSettings):
     def _limits_parse(cls, value: str) -> str:
         parse_rate_limits(value)
         return value
+
+    @field_validator("notify_admins")
+    @classmethod
+    def _notices_known(cls, value: str) -> str:
+        unknown = set(_comma_list(value)) - NOTICE_KINDS
+        if unknown:
+            raise ValueError(f"unknown: {', '.join(sorted(unknown))}; known: {NOTICE_KINDS}")
+        return value
+
+    @property
+    def access_allow_subjects(self) -> frozenset[str]:
+        roles = (f"discord:role:{role}" for role in _comma_list(self.discord_allowed_roles))
+        return frozenset((*_comma_list(self.access_allow), *roles))
+
+    @property
+    def access_block_subjects(self) -> frozenset[str]:
+        return frozenset(_comma_list(self.access_block))
+
+    @property
+    def admin_notices(self) -> frozenset[str]:
+        return frozenset(_comma_list(self.notify_admins))
 
     @field_validator("log_level")
     @classmethod
@@ -345,3 +374,10 @@ def load_settings(**overrides: object) -> Settings:
 
 
 __all__ = ["MICRO", "Settings", "SettingsError", "load_settings"]
+
+
+NOTICE_KINDS = frozenset({"new_user", "closed_refusal", "zero_balance"})
+
+
+def _comma_list(raw: str) -> list[str]:
+    return [item.strip() for item in raw.split(",") if item.strip()]

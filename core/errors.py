@@ -249,3 +249,23 @@ class NothingToRetry(CoreError):
     """/retry with no interrupted question on offer in that chat (or taken already)."""
 
     key = "error.nothing_to_retry"
+
+
+class PrivateBot(CoreError):
+    """Closed mode: this person is not on any list and has no account; none is created."""
+
+    key = "error.private_bot"
+
+
+class AccessBlocked(CoreError):
+    """A person or chat on the blocklist. ``quiet`` (in groups): adapters say nothing."""
+
+    key = "error.access_blocked"
+
+    def __init__(self, *, quiet: bool = False) -> None:
+        super().__init__()
+        self.quiet = quiet
+
+
+class InviteInvalid(CoreError):
+    key = "error.invite_invalid"

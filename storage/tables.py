@@ -292,6 +292,76 @@ class IdempotencyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# ---- access control and announcements (0009_access) -----------------------------------
+
+
+class AccessRuleRow(Base):
+    """One allow/block rule per subject (see core.services.access), or the mode."""
+
+    __tablename__ = "access_rules"
+
+    subject: Mapped[str] = mapped_column(String(300), primary_key=True)
+    verdict: Mapped[str] = mapped_column(String(16))
+    # No foreign key: a rule outlives the admin account that set it.
+    actor_account_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InviteRow(Base):
+    __tablename__ = "invites"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    uses_left: Mapped[int] = mapped_column(Integer)
+    actor_account_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AnnouncementMuteRow(Base):
+    """Accounts that said /mute announcements."""
+
+    __tablename__ = "announcement_mutes"
+
+    account_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BroadcastRow(Base):
+    """One /broadcast: a draft until an admin presses Send, then sending under one
+    worker's lease (``worker_id`` until ``lease_until``), then done."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    actor_account_id: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text)
+    audience: Mapped[str] = mapped_column(String(32), default="")
+    state: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    worker_id: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BroadcastDeliveryRow(Base):
+    """One person of a broadcast and what became of the message to them."""
+
+    __tablename__ = "broadcast_deliveries"
+    __table_args__ = (Index("ix_broadcast_deliveries_state", "broadcast_id", "state", "seq"),)
+
+    broadcast_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("broadcasts.id", ondelete="CASCADE"), primary_key=True
+    )
+    # No foreign key: the report outlives an erased account.
+    account_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    platform: Mapped[str] = mapped_column(String(32))
+    workspace: Mapped[str] = mapped_column(String(200), default="")
+    user_id: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+
+
 # ---- the /v1 gateway ------------------------------------------------------------------
 
 

@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.errors import StorageUnavailable
 from core.ports import (
+    AccessRepository,
     AccountRepository,
+    AnnouncementRepository,
     ApiKeyRepository,
     ChatSettingsRepository,
     ConversationRepository,
@@ -42,7 +44,9 @@ from storage.db import (
     translate_errors,
 )
 from storage.repositories import (
+    SqlAccessRepository,
     SqlAccountRepository,
+    SqlAnnouncementRepository,
     SqlApiKeyRepository,
     SqlChatSettingsRepository,
     SqlConversationRepository,
@@ -75,6 +79,8 @@ class SqlUnitOfWork:
     idempotency: IdempotencyRepository
     directory: DirectoryRepository
     leases: LeaseRepository
+    access: AccessRepository
+    announcements: AnnouncementRepository
     chat_settings: ChatSettingsRepository
     gateway_files: GatewayFileRepository
 
@@ -114,6 +120,8 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyRepository(connection)
         self.directory = SqlDirectoryRepository(connection)
         self.leases = SqlLeaseRepository(connection)
+        self.access = SqlAccessRepository(connection)
+        self.announcements = SqlAnnouncementRepository(connection)
         self.chat_settings = SqlChatSettingsRepository(connection)
         self.gateway_files = SqlGatewayFileRepository(connection)
         return self

@@ -14,6 +14,7 @@ from core.money import MICRO
 from core.ports import (
     LinkCodes,
     LoginLimiter,
+    PrivateMessenger,
     RateLimiter,
     SettlementJournal,
     StopSignals,
@@ -100,6 +101,7 @@ async def core_on(
     journal: SettlementJournal | None = None,
     personas: PersonaCatalog = NO_PERSONAS,
     worker_id: str | None = None,
+    messengers: dict[str, PrivateMessenger] | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> AsyncIterator[Core]:
     async with AsyncExitStack() as stack:
@@ -123,6 +125,7 @@ async def core_on(
             journal=journal,
             personas=personas,
             worker_id=worker_id,
+            messengers=messengers,
             clock=clock,
         )
         stack.push_async_callback(core.billing.aclose)

@@ -11,7 +11,9 @@ from bots.api.cors import install as install_cors
 from bots.api.deps import DEPS, ApiDeps
 from bots.api.errors import errors_middleware
 from bots.api.handlers import (
+    access,
     auth,
+    broadcasts,
     chat,
     files,
     keys,
@@ -38,6 +40,8 @@ def routes() -> list[Endpoint]:
         *chat.routes(),
         *files.routes(),
         *users.routes(),
+        *access.routes(),
+        *broadcasts.routes(),
         *keys.routes(),
         *openai.routes(),
         *openai_media.routes(),

@@ -126,6 +126,64 @@ class Credentials(Body):
     password: Password
 
 
+class Registration(Credentials):
+    # An invitation code (/invite): needed when the bot is closed (ACCESS=closed).
+    invite: Maybe[Annotated[str, Field(min_length=1, max_length=32)]] = None
+
+
+class AccessRule(Body):
+    """``subject``: a person (``telegram:123``), ``#42``, a chat, server, workspace or
+    Discord role (README, "Running it for a community")."""
+
+    subject: Annotated[str, Field(min_length=1, max_length=200)]
+    verdict: Literal["allow", "block"]
+
+
+class AccessRuleView(Answer):
+    subject: str
+    verdict: str
+
+
+class AccessState(Answer):
+    mode: str
+    rules: list[AccessRuleView]
+
+
+class AccessMode(Body):
+    mode: Literal["open", "closed"]
+
+
+class InviteRequest(Body):
+    uses: Annotated[int, Field(ge=1, le=10_000), WHOLE] = 1
+
+
+class Invite(Answer):
+    code: str
+    uses: int
+
+
+class BroadcastRequest(Body):
+    text: Annotated[str, Field(min_length=1, max_length=3500)]
+    audience: Maybe[Literal["guest", "user", "admin", "telegram", "discord", "slack"]] = None
+
+
+class BroadcastDraft(Answer):
+    id: int
+    text: str
+    audience: str  # "" = everyone
+    people: int
+
+
+class BroadcastStatus(Answer):
+    id: int
+    state: Literal["draft", "sending", "done"]
+    deliveries: dict[str, int]  # pending, delivered, failed, blocked
+
+
+class AnnouncementsChoice(Body):
+    muted: bool
+
+
 class RefreshRequest(Body):
     refresh_token: Annotated[str, Field(min_length=1, max_length=4096)]
 

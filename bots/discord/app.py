@@ -23,6 +23,7 @@ from discord.gateway import DiscordWebSocket
 from bots.discord.deps import Deps
 from bots.discord.handlers.account import Account
 from bots.discord.handlers.admin import Admin
+from bots.discord.handlers.broadcast import send_button
 from bots.discord.handlers.chat import Chat
 from bots.discord.handlers.common import internal_error
 from bots.discord.handlers.conversation import Conversation
@@ -78,7 +79,7 @@ class SwitchboardBot(commands.AutoShardedBot):
         if self.application_id is None:
             raise RuntimeError("logged in without an application id")
         self._deps = deps = self._make_deps(self.application_id)
-        self.add_dynamic_items(stop_button(deps))
+        self.add_dynamic_items(stop_button(deps), send_button(deps))
         cogs = (Chat(deps), Media(deps), Account(deps), Personal(deps), Admin(deps))
         for cog in (*cogs, Conversation(deps, self)):
             await self.add_cog(cog)

@@ -10,18 +10,30 @@ import discord
 
 from bots.files import looks_like_audio
 from core.errors import AudioTooLarge, UnsupportedFile
-from core.services.requests import Caller
+from core.services.requests import Caller, Venue
 from core.types import IdentityKey
 
 PLATFORM = "discord"
 
 
-def caller(user: discord.abc.User, locale: discord.Locale | None = None) -> Caller:
-    """A Discord user id is global, so the workspace is "" whatever the guild."""
+def caller(
+    user: discord.abc.User,
+    locale: discord.Locale | None = None,
+    channel_id: int | None = None,
+    guild_id: int | None = None,
+) -> Caller:
+    """A Discord user id is global, so the workspace is "" whatever the guild. The
+    channel, server and roles travel along for the access lists."""
+    roles = tuple(str(r.id) for r in user.roles) if isinstance(user, discord.Member) else ()
+    venue = None
+    if channel_id is not None:
+        server = str(guild_id) if guild_id else ""
+        venue = Venue(str(channel_id), private=not guild_id, server=server, roles=roles)
     return Caller(
         IdentityKey(PLATFORM, "", str(user.id)),
         display_name=user.name,
         locale=locale.value if locale is not None else None,
+        venue=venue,
     )
 
 

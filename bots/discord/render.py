@@ -36,6 +36,21 @@ def stop_view(request_id: str, label: str, owner: int | None = None) -> discord.
     return view
 
 
+# handlers/broadcast.py answers a press of Send under a /admin broadcast preview.
+BROADCAST_TEMPLATE = r"bc:(?P<draft>[0-9]{1,18})"
+
+
+def broadcast_view(draft_id: int, label: str) -> discord.ui.View:
+    """The Send button (``bc:<draft id>``), answered by any worker (a dynamic item)."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(
+        discord.ui.Button(
+            label=label, style=discord.ButtonStyle.primary, custom_id=f"bc:{draft_id}"
+        )
+    )
+    return view
+
+
 def media_file(item: ImageReady | AudioReady) -> discord.File:
     stem = "image" if isinstance(item, ImageReady) else "speech"
     return discord.File(io.BytesIO(item.data), filename=f"{stem}.{extension_for(item.mime)}")

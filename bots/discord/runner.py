@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from bots.discord.app import SwitchboardBot, point_at
 from bots.discord.deps import Deps
+from bots.discord.messenger import DiscordMessenger
 from bots.discord.notices import DiscordInterruptionNotices
 from bots.settings import SettingsError
 
@@ -32,7 +33,9 @@ async def run(app: App) -> None:
     async with bot:  # closes the HTTP session and the gateway whatever happens
         logger.info("discord: connecting (shards %s)", settings.discord_shards or "all")
         app.notices["discord"] = DiscordInterruptionNotices(bot)
+        app.messengers["discord"] = DiscordMessenger(bot)
         try:
             await bot.start(settings.discord_bot_token.get_secret_value())
         finally:
             app.notices.pop("discord", None)
+            app.messengers.pop("discord", None)

@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bots.settings import Settings
 from bots.slack.deps import BotThreads, NativeStreaming, Pacers, People, SlackDeps
 from bots.slack.handlers import actions, commands, events
-from bots.slack.render import STOP_ACTION
+from bots.slack.render import BROADCAST_ACTION, STOP_ACTION
 
 if TYPE_CHECKING:  # the composition root is handed in, never imported at run time
     from bots.bootstrap import App
@@ -67,6 +67,7 @@ def build(app: App, *, socket_mode: bool = False) -> tuple[AsyncApp, SlackDeps]:
     for name in commands.SLASH_COMMANDS:
         bolt.command(f"/{name}")(commands.on_command(deps))
     bolt.action(STOP_ACTION)(actions.on_stop(deps))
+    bolt.action(BROADCAST_ACTION)(actions.on_broadcast_send(deps))
     bolt.error(on_error)
     return bolt, deps
 

@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bots.streaming import DeliveryFailed, PlatformRetryAfter
 from bots.views import error_text
-from core.errors import CoreError, DuplicateEvent, NotAllowed
+from core.errors import AccessBlocked, CoreError, DuplicateEvent, NotAllowed
 from core.i18n import Translator
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,8 @@ def refusal(t: Translator, exc: CoreError) -> str | None:
     if isinstance(exc, DuplicateEvent):
         logger.info("slack: duplicate event, not answered")
         return None
+    if isinstance(exc, AccessBlocked) and exc.quiet:
+        return None  # a blocked person in a channel: the channel hears nothing
     return describe(t, exc)
 
 

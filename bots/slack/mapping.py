@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bots.files import is_picture_or_document, looks_like_audio
-from core.services.requests import Caller
+from core.services.requests import Caller, Venue
 from core.types import IdentityKey
 
 PLATFORM = "slack"
@@ -163,3 +163,14 @@ def usable_files(files: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def audio_seconds(item: dict[str, Any]) -> float | None:
     duration = item.get("duration_ms")
     return float(duration) / 1000 if isinstance(duration, int | float) else None
+
+
+def in_channel(caller: Caller, team_id: str, channel: str, is_dm: bool) -> Caller:
+    """The caller with the channel they wrote in, for the access lists (an allowed
+    channel or workspace admits its members)."""
+    return replace(caller, venue=Venue(channel, private=is_dm, server=team_id))
+
+
+def is_dm_channel(channel: str) -> bool:
+    """Slack's direct-message channel ids start with D."""
+    return channel.startswith("D")

@@ -13,6 +13,22 @@ SECTION_MAX = 3_000  # characters per section block
 HEADER_MAX = 3_000
 STOP_ACTION = "stop"
 STOP_PREFIX = "stop:"
+BROADCAST_ACTION = "broadcast_send"
+
+
+def broadcast_blocks(text: str, draft_id: int, label: str) -> list[dict[str, Any]]:
+    """A /broadcast preview with the Send button (its value: the draft's id)."""
+    button = {
+        "type": "button",
+        "action_id": BROADCAST_ACTION,
+        "style": "primary",
+        "text": {"type": "plain_text", "text": label},
+        "value": str(draft_id),
+    }
+    return [
+        {"type": "section", "text": {"type": "plain_text", "text": text[:SECTION_MAX]}},
+        {"type": "actions", "block_id": "switchboard_broadcast", "elements": [button]},
+    ]
 
 
 def stop_blocks(text: str, request_id: str, label: str) -> list[dict[str, Any]]:

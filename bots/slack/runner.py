@@ -17,6 +17,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bots.json_body import BadBody, decode, load_object
 from bots.slack.app import build
+from bots.slack.messenger import SlackMessenger
 from bots.slack.notices import SlackInterruptionNotices
 
 if TYPE_CHECKING:  # the composition root is handed in, never imported at run time
@@ -97,6 +98,7 @@ async def run(app: App) -> None:
         return
     bolt, deps = build(app)
     app.notices["slack"] = SlackInterruptionNotices(deps.client)
+    app.messengers["slack"] = SlackMessenger(deps.client)
     try:
         async with http_server(
             bolt, settings.slack_host, settings.slack_port, settings.slack_path
@@ -107,6 +109,7 @@ async def run(app: App) -> None:
             await asyncio.Event().wait()
     finally:
         app.notices.pop("slack", None)
+        app.messengers.pop("slack", None)
 
 
 async def _socket_mode(app: App) -> None:
@@ -116,10 +119,12 @@ async def _socket_mode(app: App) -> None:
     bolt, deps = build(app, socket_mode=True)
     handler = AsyncSocketModeHandler(bolt, app.settings.slack_app_token.get_secret_value())
     app.notices["slack"] = SlackInterruptionNotices(deps.client)
+    app.messengers["slack"] = SlackMessenger(deps.client)
     try:
         await handler.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it untyped
         logger.info("slack: Socket Mode connected")
         await asyncio.Event().wait()
     finally:
         app.notices.pop("slack", None)
+        app.messengers.pop("slack", None)
         await handler.close_async()  # type: ignore[no-untyped-call]

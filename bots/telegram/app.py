@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiogram import Dispatcher, Router
 
 from bots.telegram.deps import TelegramDeps
-from bots.telegram.handlers import chat, commands, files, media, other, retry, stop
+from bots.telegram.handlers import broadcast, chat, commands, files, media, other, retry, stop
 from bots.telegram.middlewares import ErrorBoundary, InFlight, Person, UpdateDedupe
 
 
@@ -20,6 +20,7 @@ def build_router() -> Router:
     root.include_routers(
         stop.build(),
         commands.build(),
+        broadcast.build(),
         retry.build(),
         media.build(),
         files.build(),

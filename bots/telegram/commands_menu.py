@@ -20,8 +20,12 @@ USER_COMMANDS = (
     "start", "help", "ask", "balance", "reset", "history", "model",
     "image", "tts", "transcribe", "lang", "link", "retry", "usage",
     "persona", "instructions", "voice", "cost", "settings", "export",
+    "join", "mute", "unmute",
 )  # fmt: skip
-ADMIN_COMMANDS = ("grant", "setrole", "ban", "unban", "user", "stats", "allowance")
+ADMIN_COMMANDS = (
+    "grant", "setrole", "ban", "unban", "user", "stats", "allowance",
+    "allow", "block", "unlist", "access", "invite", "broadcast",
+)  # fmt: skip
 
 
 def menu(t: Translator, names: tuple[str, ...]) -> list[BotCommand]:

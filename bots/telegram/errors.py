@@ -11,7 +11,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramRet
 
 from bots.streaming import DeliveryFailed, PlatformRetryAfter
 from bots.views import error_text
-from core.errors import CoreError, DuplicateEvent, NotAllowed
+from core.errors import AccessBlocked, CoreError, DuplicateEvent, NotAllowed
 from core.i18n import Translator
 
 logger = logging.getLogger(__name__)
@@ -22,6 +22,8 @@ def describe(t: Translator, exc: CoreError) -> str | None:
     if isinstance(exc, DuplicateEvent):
         logger.info("telegram update seen before: not answered again")
         return None
+    if isinstance(exc, AccessBlocked) and exc.quiet:
+        return None  # a blocked person in a group: the group hears nothing
     if isinstance(exc, NotAllowed):
         logger.info("refused: %s", exc)
     return error_text(t, exc)

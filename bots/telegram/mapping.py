@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiogram.types import Message, MessageEntity, Update, User
 
-from core.services.requests import Caller, Quote
+from core.services.requests import Caller, Quote, Venue
 from core.text_input import clean_text
 from core.types import IdentityKey
 
@@ -24,7 +24,7 @@ def event_id(update: Update, suffix: str = "") -> str:
     return f"{base}:{suffix}" if suffix else base
 
 
-def caller_of(user: User | None) -> Caller | None:
+def caller_of(user: User | None, venue: Venue | None = None) -> Caller | None:
     """The person behind an update, or None for service senders and bots."""
     if user is None or user.is_bot or user.id in SERVICE_SENDERS:
         return None
@@ -33,14 +33,17 @@ def caller_of(user: User | None) -> Caller | None:
         # The username first: admins point at people with @name.
         display_name=user.username or user.full_name or None,
         locale=user.language_code,
+        venue=venue,
     )
 
 
 def message_caller(message: Message) -> Caller | None:
-    """A message's sender; None when it was sent on behalf of a chat (``sender_chat``)."""
+    """A message's sender; None when it was sent on behalf of a chat (``sender_chat``).
+    The chat travels along for the access lists (an allowed group admits its members)."""
     if message.sender_chat is not None:
         return None
-    return caller_of(message.from_user)
+    venue = Venue(str(message.chat.id), private=message.chat.type == "private")
+    return caller_of(message.from_user, venue)
 
 
 def is_private(message: Message) -> bool:

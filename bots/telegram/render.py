@@ -14,6 +14,7 @@ from core.types import ImageReady, Notice, ReplyEvent
 
 MAX_CAPTION = 1024
 STOP_PREFIX = "stop:"
+BROADCAST_PREFIX = "bc:"
 RETRY_PREFIX = "retry:"  # + a request id (32 hex digits): within the 64-byte callback data
 
 
@@ -23,6 +24,14 @@ def stop_label(t: Translator) -> str:
 
 def stop_keyboard(request_id: str, label: str) -> InlineKeyboardMarkup:
     button = InlineKeyboardButton(text=label, callback_data=f"{STOP_PREFIX}{request_id}")
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+def broadcast_keyboard(draft_id: int, t: Translator) -> InlineKeyboardMarkup:
+    """Under a /broadcast preview: sends that draft."""
+    button = InlineKeyboardButton(
+        text="📣 " + t("cmd.broadcast_send"), callback_data=f"{BROADCAST_PREFIX}{draft_id}"
+    )
     return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
 

@@ -26,6 +26,7 @@ from bots.settings import Settings, SettingsError
 from bots.telegram.app import build_dispatcher
 from bots.telegram.commands_menu import register_menus
 from bots.telegram.deps import TelegramDeps
+from bots.telegram.messenger import TelegramMessenger
 from bots.telegram.middlewares import InFlight
 from bots.telegram.notices import TelegramInterruptionNotices
 from bots.telegram.sink import GROUP_INTERVAL_S
@@ -94,6 +95,7 @@ async def run(app: App, *, dedupe: bool = True, group_interval_s: float = GROUP_
         await register_menus(bot, settings.admins)
         logger.info("telegram bot @%s starting", me.username)
         app.notices["telegram"] = TelegramInterruptionNotices(bot)
+        app.messengers["telegram"] = TelegramMessenger(bot, tg.pacer)
         try:
             if settings.telegram_webhook_url:
                 await _serve_webhook(dispatcher, bot, settings, in_flight)
@@ -101,6 +103,7 @@ async def run(app: App, *, dedupe: bool = True, group_interval_s: float = GROUP_
                 await _poll(dispatcher, bot)
         finally:
             app.notices.pop("telegram", None)
+            app.messengers.pop("telegram", None)
             await in_flight.drain(DRAIN_TIMEOUT_S)
 
 

@@ -2,11 +2,18 @@
 implements them for SQL and Redis, ``tests/fakes`` in memory, and one contract suite
 (tests/contract) runs against both so the fakes stay honest. Import them from here."""
 
+from core.ports.access import AccessRepository, AccessRule
 from core.ports.accounts import (
     AccountRepository,
     DirectoryRepository,
     SecurityRepository,
     UserEntry,
+)
+from core.ports.announcements import (
+    AnnouncementRepository,
+    Broadcast,
+    Reachable,
+    Recipient,
 )
 from core.ports.auth import (
     ApiKeyRecord,
@@ -50,6 +57,7 @@ from core.ports.ledger import (
     IdempotencyRepository,
     LedgerRepository,
 )
+from core.ports.messenger import DeliveryOutcome, PrivateMessenger
 from core.ports.provider import (
     ModelProvider,
 )
@@ -63,6 +71,8 @@ from core.ports.uow import (
 )
 
 __all__ = [
+    "AccessRepository",
+    "AccessRule",
     "RelayEvent",
     "RawAnswer",
     "JsonObject",
@@ -71,6 +81,10 @@ __all__ = [
     "GatewayFile",
     "FormPart",
     "AccountRepository",
+    "AnnouncementRepository",
+    "Broadcast",
+    "Reachable",
+    "Recipient",
     "ApiKeyRecord",
     "KeyOptions",
     "ApiKeyRepository",
@@ -79,6 +93,7 @@ __all__ = [
     "ConversationRepository",
     "Credential",
     "CredentialRepository",
+    "DeliveryOutcome",
     "DirectoryRepository",
     "EventRepository",
     "GrantRecord",
@@ -93,6 +108,7 @@ __all__ = [
     "LoginLimiter",
     "ModelProvider",
     "OrphanedHold",
+    "PrivateMessenger",
     "PendingSettlement",
     "RateLimiter",
     "RefreshRecord",

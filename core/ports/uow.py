@@ -7,7 +7,9 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self
 
+from core.ports.access import AccessRepository
 from core.ports.accounts import AccountRepository, DirectoryRepository, SecurityRepository
+from core.ports.announcements import AnnouncementRepository
 from core.ports.auth import ApiKeyRepository, CredentialRepository, RefreshTokenRepository
 from core.ports.chat_settings import ChatSettingsRepository
 from core.ports.conversations import ConversationRepository, EventRepository, UsageRepository
@@ -31,6 +33,8 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyRepository
     directory: DirectoryRepository
     leases: LeaseRepository
+    access: AccessRepository
+    announcements: AnnouncementRepository
     chat_settings: ChatSettingsRepository
     gateway_files: GatewayFileRepository
 

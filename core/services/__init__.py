@@ -3,7 +3,7 @@ composition root (bots/bootstrap.py) is the only place that knows concrete class
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,17 +15,21 @@ from core.ports import (
     LinkCodes,
     LoginLimiter,
     ModelProvider,
+    PrivateMessenger,
     RateLimiter,
     SettlementJournal,
     StopSignals,
     TokenCodec,
     UnitOfWorkFactory,
 )
+from core.services.access_admin import AccessAdmin
 from core.services.accounts import AccountService
 from core.services.admin import AdminService
 from core.services.admin_console import AdminConsole
+from core.services.admin_notices import AdminNotices
 from core.services.allowance_admin import AllowanceAdmin
 from core.services.allowances import Allowances
+from core.services.announcements import Announcements
 from core.services.api_keys import ApiKeyService
 from core.services.auth import AuthConfig, AuthService
 from core.services.billing import Billing
@@ -51,6 +55,9 @@ from core.services.usage import UsageService
 @dataclass(frozen=True, slots=True)
 class Core:
     accounts: AccountService
+    access: AccessAdmin
+    announcements: Announcements
+    notices: AdminNotices
     auth: AuthService
     profile: ProfileService
     api_keys: ApiKeyService
@@ -91,6 +98,7 @@ def build_core(
     metrics: MetricsSink = NO_METRICS,
     worker_id: str | None = None,
     journal: SettlementJournal | None = None,
+    messengers: MutableMapping[str, PrivateMessenger] | None = None,
     personas: PersonaCatalog = NO_PERSONAS,
     relays: Mapping[str, GatewayUpstream] | None = None,
     clock: Callable[[], datetime] | None = None,
@@ -98,13 +106,14 @@ def build_core(
     """``token_codec`` may be None where nobody signs in over HTTP (no JWT secret).
     ``worker_id`` names this process's lease (core.services.leases) on every hold.
     ``journal`` keeps settlements through a database outage (without one, a settlement
-    the database cannot take raises ``StorageUnavailable``). ``relays`` (per provider)
-    carry the /v1 pass-through routes; without them those routes answer
-    ``EndpointUnsupported``. ``clock`` is "now" for allowances and usage (CLOCK_FILE in
-    tests), default the system clock."""
+    the database cannot take raises ``StorageUnavailable``). ``messengers``: the platforms'
+    private senders, filled in by each adapter as it starts (announcements, notices).
+    ``relays`` (per provider) carry the /v1 pass-through routes; without them those routes
+    answer ``EndpointUnsupported``. ``clock`` is "now" for allowances and usage (CLOCK_FILE
+    in tests), default the system clock."""
     now = clock or (lambda: datetime.now(UTC))
     allowances = Allowances(config.allowances, now)
-    accounts = AccountService(uow, config, links, models, allowances)
+    accounts = AccountService(uow, config, links, models, allowances=allowances)
     gate = Gate(uow, accounts, limiter, models, config)
     billing = Billing(
         uow,
@@ -117,10 +126,18 @@ def build_core(
     hasher = hasher or ScryptHasher()
     admin = AdminService(uow, accounts)
     progress = HoldProgress()
+    messengers = messengers if messengers is not None else {}
+    notices = AdminNotices(uow, messengers, config.notify_admins)
+    accounts.on_new_account = notices.new_user
+    accounts.access.set_refusal_hook(notices.closed_refusal)
+    gate.after_request = notices.after_request
     paid = PaidRelay(gate, billing, relays or {}, models)
     chat_settings = ChatSettingsService(uow, accounts, personas, models)
     return Core(
         accounts=accounts,
+        access=AccessAdmin(uow, accounts, admin, config.access_mode),
+        announcements=Announcements(uow, admin, messengers, lease_s=config.broadcast_lease_s),
+        notices=notices,
         auth=AuthService(
             uow, accounts, token_codec, login_limiter, hasher, auth_config or AuthConfig()
         ),

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from core.errors import AlreadyLinked, BadArgument, LinkCodeInvalid, UnknownModel
+from core.errors import AlreadyLinked, BadArgument, LinkCodeInvalid, PrivateBot, UnknownModel
 from core.i18n import available_languages, normalize_language
 from core.models_config import ModelCatalog, ModelSpec
 from core.ports import LinkCodes, UnitOfWork, UnitOfWorkFactory
+from core.services.access import Access
 from core.services.allowances import AllowancePolicy, Allowances
 from core.services.config import CoreConfig
 from core.services.events import record_event
@@ -26,9 +28,13 @@ class AccountService:
         config: CoreConfig,
         links: LinkCodes,
         models: ModelCatalog,
+        access: Access | None = None,
         allowances: Allowances | None = None,
     ) -> None:
         self._uow = uow
+        self.access = access or Access(config)
+        # Told about every account created (admin notices: new_user); set by build_core.
+        self.on_new_account: Callable[[Account, Caller], Awaitable[None]] | None = None
         self._config = config
         self._links = links
         self._models = models
@@ -42,19 +48,28 @@ class AccountService:
         )
         return promote or self.allowances.due(account) is not None
 
-    async def resolve(self, caller: Caller) -> Account:
-        """The caller's account, created on first contact (with the welcome credits), with
-        the current period's allowance applied (see core.services.allowances)."""
+    async def resolve(self, caller: Caller, invite: str | None = None) -> Account:
+        """The caller's account, created on first contact (with the welcome credits) when
+        the access rules let them in, or ``invite`` (a code) does, with the current period's
+        allowance applied (see core.services.allowances). Raises ``PrivateBot``/
+        ``AccessBlocked`` otherwise, with nothing written."""
         # Two first messages can race; the loser's identity insert conflicts, its
         # transaction rolls back, and the second pass finds the winner's account.
         for _ in range(3):
             async with self._uow() as uow:
                 account = await uow.accounts.find_by_identity(caller.identity)
                 if account is None:
+                    await self._admit_newcomer(uow, caller, invite)
                     account = await self._create(uow, caller)
                     if account is None:
                         continue
-                elif (
+                    account = await self.allowances.apply_in(uow, account)
+                    await uow.commit()
+                    if self.on_new_account is not None:
+                        await self.on_new_account(account, caller)
+                    return account
+                await self.access.check(uow, caller, account)
+                if (
                     caller.identity in self._config.bootstrap_admins
                     and account.role is not Role.ADMIN
                 ):
@@ -67,6 +82,15 @@ class AccountService:
                 await uow.commit()
                 return account
         raise RuntimeError(f"could not create an account for {caller.identity}")
+
+    async def _admit_newcomer(self, uow: UnitOfWork, caller: Caller, invite: str | None) -> None:
+        if invite is None:
+            await self.access.check(uow, caller, None)
+            return
+        try:
+            await self.access.check(uow, caller, None, quietly=True)
+        except PrivateBot:
+            await self.access.invite_admits(uow, invite)  # the invitation's one use
 
     async def _create(self, uow: UnitOfWork, caller: Caller) -> Account | None:
         is_admin = caller.identity in self._config.bootstrap_admins

@@ -105,14 +105,16 @@ class AuthService:
         self._hasher = hasher
         self._config = config
 
-    async def register(self, username: str, password: str) -> Principal:
+    async def register(self, username: str, password: str, invite: str | None = None) -> Principal:
+        """``invite``: a code that admits a newcomer to a closed bot (core.services.access)."""
         check_username(username)
         hashed = await self._hasher.hash(check_password(password))
         async with self._uow() as uow:
             if await uow.credentials.get(username) is not None:
                 raise UsernameTaken()
         caller = api_caller(username)
-        account = await self._accounts.resolve(caller)  # welcome credits, bootstrap admins
+        # Welcome credits, bootstrap admins, and the access rules (closed: an invitation).
+        account = await self._accounts.resolve(caller, invite=invite)
         async with self._uow() as uow:
             if not await uow.credentials.create(username, account.id, hashed):
                 raise UsernameTaken()

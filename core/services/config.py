@@ -55,6 +55,16 @@ class CoreConfig:
     quote_depth: int = 1
     # How often a running stream looks for a Stop flag (a Redis read each time).
     stop_poll_s: float = 0.3
+    # Access control (core.services.access): ``closed`` admits only listed people and
+    # chats, invitees and existing accounts. Lists are subjects such as ``telegram:123``,
+    # ``discord:server:42`` or ``slack:chat:T01/C02``; the database adds to them.
+    access_mode: str = "open"
+    access_allow: frozenset[str] = frozenset()
+    access_block: frozenset[str] = frozenset()
+    # Which events admins are told about: new_user, closed_refusal, zero_balance.
+    notify_admins: frozenset[str] = frozenset()
+    # How long a worker holds a broadcast it sends; a dead worker's is taken over after it.
+    broadcast_lease_s: float = 30.0
 
 
 def parse_admins(raw: str) -> frozenset[IdentityKey]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,6 +61,8 @@ class Gate:
         self._limiter = limiter
         self._models = models
         self._config = config
+        # Told when an admitted request has ended and settled (admin notices: zero_balance).
+        self.after_request: Callable[[Account], Coroutine[object, object, None]] | None = None
 
     def pick_model(self, account: Account, kind: Feature, requested: str | None) -> ModelSpec:
         if requested:
@@ -102,6 +104,8 @@ class Gate:
             async with self._uow() as uow:
                 account = await uow.accounts.find_by_identity(request.caller.identity)
                 if account is not None and not self._accounts.needs_update(account, request.caller):
+                    # In this transaction: a /block on any worker refuses the next request.
+                    await self._accounts.access.check(uow, request.caller, account)
                     admitted = await self._check(account, kind, request)
                     try:
                         reserved = await reserve(uow, admitted)
@@ -121,6 +125,8 @@ class Gate:
             if not self.in_flight:
                 self._idle.set()
             await uncancellable(self._release(account.id, request.request_id))
+            if self.after_request is not None:
+                await uncancellable(self.after_request(account))
 
     def close(self) -> None:
         """Admit nothing more (a shutdown has begun); running requests go on."""

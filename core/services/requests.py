@@ -27,6 +27,19 @@ def _clean_fields(obj: object, *names: str) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class Venue:
+    """Where a message was written, for the access lists (core.services.access).
+
+    ``chat`` is the platform's chat/channel id, ``server`` the Discord guild or Slack team
+    ("" where there is none), ``roles`` the person's Discord role ids there."""
+
+    chat: str
+    private: bool
+    server: str = ""
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Caller:
     """The person behind a platform event. ``locale`` is the platform's hint, if any.
 
@@ -38,6 +51,8 @@ class Caller:
     display_name: str | None = None
     locale: str | None = None
     api_key: KeyLimits | None = None
+    # Where the message came from; None where the adapter has no chat (API, console).
+    venue: Venue | None = None
 
     def __post_init__(self) -> None:
         _clean_fields(self, "display_name", "locale")

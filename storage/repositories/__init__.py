@@ -1,7 +1,9 @@
 """SQL repositories: one per port of ``core.ports``. They map rows to core types, run
 inside the connection a ``SqlUnitOfWork`` hands them, and never commit."""
 
+from storage.repositories.access import SqlAccessRepository
 from storage.repositories.accounts import SqlAccountRepository
+from storage.repositories.announcements import SqlAnnouncementRepository
 from storage.repositories.chat_settings import SqlChatSettingsRepository
 from storage.repositories.conversations import SqlConversationRepository
 from storage.repositories.credentials import SqlCredentialRepository
@@ -16,7 +18,9 @@ from storage.repositories.tokens import SqlApiKeyRepository, SqlRefreshTokenRepo
 from storage.repositories.usage import SqlUsageRepository
 
 __all__ = [
+    "SqlAccessRepository",
     "SqlAccountRepository",
+    "SqlAnnouncementRepository",
     "SqlApiKeyRepository",
     "SqlChatSettingsRepository",
     "SqlConversationRepository",

@@ -11,6 +11,7 @@ from storage.repositories.accounts import _account, _identity, name_key
 from storage.tables import (
     AccountRow,
     AccountSecurityRow,
+    AnnouncementMuteRow,
     ApiCredentialRow,
     ApiKeyRow,
     IdempotencyRow,
@@ -87,6 +88,9 @@ class SqlDirectoryRepository(SqlRepository):
         )
         await self._execute(
             delete(AccountSecurityRow).where(AccountSecurityRow.account_id == account_id)
+        )
+        await self._execute(
+            delete(AnnouncementMuteRow).where(AnnouncementMuteRow.account_id == account_id)
         )
         for table in (MessageRow, UsageRow, LedgerRow, IdentityRow):
             await self._execute(delete(table).where(table.account_id == account_id))

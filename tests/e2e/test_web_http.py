@@ -90,6 +90,28 @@ async def test_state_changes_need_this_sites_origin(sqlite_url: str) -> None:
         assert status == 200 and answer["kind"] == "signed_in"
 
 
+async def test_a_closed_bot_takes_an_invitation_code_on_create_account(sqlite_url: str) -> None:
+    async with (
+        running_api(sqlite_url, access="closed", bot_admins="api:root") as api,
+        jar_session() as http,
+    ):
+        body = {"username": "gina", "password": PASSWORD}
+        status, answer, _ = await post(http, api, "/web/api/create-account", body)
+        assert status == 200 and answer["kind"] == "error"
+        assert answer["text"].startswith("This bot is private.")
+        _, root = await api.user("root")
+        _, invite = await api.call("POST", "/access/invites", root, json={"uses": 1})
+        with_code = {**body, "invite": f" {invite['code']} "}
+        status, answer, _ = await post(http, api, "/web/api/create-account", with_code)
+        assert status == 200 and answer["kind"] == "signed_in"
+        # the code had one use: the next newcomer is refused with the invitation's words
+        again = {"username": "hugo", "password": PASSWORD, "invite": invite["code"]}
+        status, answer, _ = await post(http, api, "/web/api/create-account", again)
+        assert status == 200 and answer["kind"] == "error"
+        async with api.app.uow() as tx:
+            assert await tx.credentials.get("hugo") is None
+
+
 async def test_a_session_is_renewed_from_the_refresh_cookie_once(sqlite_url: str) -> None:
     async with running_api(sqlite_url) as api, jar_session() as http:
         await post(http, api, "/web/api/create-account", {"username": "dave", "password": PASSWORD})

@@ -14,7 +14,9 @@ from types import TracebackType
 from typing import Any, Self
 
 from core.ports import (
+    AccessRepository,
     AccountRepository,
+    AnnouncementRepository,
     ApiKeyRepository,
     ChatSettingsRepository,
     ConversationRepository,
@@ -47,6 +49,8 @@ from core.types import (
     StoredMessage,
     UsageEvent,
 )
+from tests.fakes.memory_access import MemoryAccess
+from tests.fakes.memory_announcements import MemoryAnnouncements
 from tests.fakes.memory_auth import (
     MemoryApiKeys,
     MemoryCredentials,
@@ -605,6 +609,8 @@ class MemoryUnitOfWork:
     idempotency: IdempotencyRepository
     directory: DirectoryRepository
     leases: LeaseRepository
+    access: AccessRepository
+    announcements: AnnouncementRepository
     chat_settings: ChatSettingsRepository
     gateway_files: GatewayFileRepository
 
@@ -628,6 +634,8 @@ class MemoryUnitOfWork:
         self.idempotency = MemoryIdempotency(self._store, self._undo)
         self.directory = MemoryDirectory(self._store, self._undo)
         self.leases = MemoryLeaseRepository(self._store, self._undo)
+        self.access = MemoryAccess(self._store, self._undo)
+        self.announcements = MemoryAnnouncements(self._store, self._undo)
         self.chat_settings = MemoryChatSettings(self._store, self._undo)
         self.gateway_files = MemoryGatewayFileRepository(self._store, self._undo)
         return self

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from core.ports import (
@@ -79,6 +79,18 @@ class HoldOwner:
     retry_offered: bool = False
 
 
+@dataclass
+class MemoryBroadcast:
+    actor_id: int
+    text: str
+    audience: str
+    state: str = "draft"
+    worker_id: str | None = None
+    lease_until: datetime | None = None
+    # account id -> [recipient, state], in the order they were listed
+    deliveries: dict[int, list[object]] = field(default_factory=dict)
+
+
 class MemoryStore:
     """The data every ``MemoryUnitOfWork`` of one test shares."""
 
@@ -107,6 +119,12 @@ class MemoryStore:
         # One sequence per table, like SQL: never reused, even after a rollback.
         self._sequences: dict[str, itertools.count[int]] = {}
         self.commits = 0
+        # Access control (core.ports.AccessRepository).
+        self.access_rules: dict[str, str] = {}
+        self.invites: dict[str, int] = {}
+        self.muted: set[int] = set()
+        # Announcements: broadcasts by id, and each one's deliveries in order.
+        self.broadcasts: dict[int, MemoryBroadcast] = {}
 
     def next_id(self, table: str) -> int:
         return next(self._sequences.setdefault(table, itertools.count(1)))

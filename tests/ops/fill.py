@@ -72,7 +72,18 @@ async def fill_through_use_cases(url: str) -> None:
         mallory = caller("666", name="mallory")
         await core.accounts.resolve(mallory)
         await core.admin.set_banned(ADMIN, "666", True)
+        await _access(core, alice)
         await _api_accounts(app)
+
+
+async def _access(core: Any, alice: Any) -> None:
+    """Access rules, an invitation, an announcement opt-out and a broadcast (0009_access)."""
+    await core.access.set_rule(ADMIN, "telegram:chat:-100777", "allow")
+    await core.access.set_rule(ADMIN, "slack:workspace:T9", "block")
+    await core.access.invite(ADMIN, "3")
+    await core.access.set_muted(alice, True)
+    draft = await core.announcements.draft(ADMIN, "a broadcast kept in the backup")
+    await core.announcements.confirm(ADMIN, draft.id)  # its delivery list, still pending
 
 
 async def _api_accounts(app: Any) -> None:

@@ -31,12 +31,12 @@ def _tokens(pair: TokenPair) -> web.Response:
     tag="auth",
     summary="Create an API user",
     auth="none",
-    body=m.Credentials,
+    body=m.Registration,
     ok={201: ("The new user", json_content(m.User))},
 )
 async def register(ctx: Ctx) -> web.StreamResponse:
-    body = ctx.body_as(m.Credentials)
-    principal = await ctx.core.auth.register(body.username, body.password)
+    body = ctx.body_as(m.Registration)
+    principal = await ctx.core.auth.register(body.username, body.password, body.invite)
     identities = await ctx.core.accounts.identities_of(principal.account)
     return render.json(render.user(principal.account, identities), status=201)
 

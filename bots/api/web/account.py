@@ -60,9 +60,10 @@ async def create_account(request: web.Request) -> web.StreamResponse:
     t = Translator(browser_language(request))
     if not request.app[WEB].registration:
         return views.reply("error", t("web.registration_off"))
-    creds = await bodies.read(request, bodies.Credentials)
+    creds = await bodies.read(request, bodies.NewAccount)
+    invite = (creds.invite or "").strip() or None
     try:
-        await request.app[DEPS].core.auth.register(creds.username, creds.password)
+        await request.app[DEPS].core.auth.register(creds.username, creds.password, invite)
     except CoreError as exc:
         return views.error(t, exc)
     return await _sign_in(request, creds, t)

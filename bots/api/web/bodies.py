@@ -19,6 +19,11 @@ class Credentials(_Body):
     password: str = Field(max_length=256)
 
 
+class NewAccount(Credentials):
+    # An invitation code (/invite): what lets a newcomer in when ACCESS=closed.
+    invite: str | None = Field(None, max_length=32)
+
+
 class Send(_Body):
     text: str = Field(max_length=100_000)
     model: str | None = Field(None, max_length=200)

@@ -25,6 +25,7 @@ WORDS = (
     "password",
     "sign_in",
     "create_account",
+    "invite",
     "sign_out",
     "conversation",
     "message",

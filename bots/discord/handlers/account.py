@@ -43,6 +43,22 @@ class Account(commands.Cog):
     async def model(self, interaction: discord.Interaction, name: str | None = None) -> None:
         await text_command(self.deps, interaction, "model", name or "")
 
+    @app_commands.command(name="join", description="Enter with an invitation code")
+    async def join(self, interaction: discord.Interaction, code: str) -> None:
+        await text_command(self.deps, interaction, "join", code)
+
+    @app_commands.command(name="mute", description="Turn announcements off")
+    async def mute(
+        self, interaction: discord.Interaction, what: Literal["announcements"] = "announcements"
+    ) -> None:
+        await text_command(self.deps, interaction, "mute", what)
+
+    @app_commands.command(name="unmute", description="Turn announcements back on")
+    async def unmute(
+        self, interaction: discord.Interaction, what: Literal["announcements"] = "announcements"
+    ) -> None:
+        await text_command(self.deps, interaction, "unmute", what)
+
     @model.autocomplete("name")
     async def model_names(
         self, interaction: discord.Interaction, current: str

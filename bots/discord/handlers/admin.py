@@ -1,4 +1,5 @@
-"""The /admin group: grant, setrole, ban, unban, user, stats, allowance.
+"""The /admin group: grant, setrole, ban, unban, user, stats, allowance, and access control
+(allow, block, unlist, access, invite) and broadcast.
 
 Authorised in the core from the bot's own roles (a guild administrator is not a bot admin):
 a refusal comes back as ``NotAllowed``, shown ephemerally and logged."""
@@ -64,3 +65,63 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Run the bo
         self, interaction: discord.Interaction, user: discord.User, value: str
     ) -> None:
         await text_command(self.deps, interaction, "allowance", f"{user.id} {value}")
+
+    @app_commands.command(name="allow", description="Allow a person, or this channel")
+    @app_commands.describe(user="Who (empty: this channel)", subject="Or a rule subject")
+    async def allow(
+        self,
+        interaction: discord.Interaction,
+        user: discord.User | None = None,
+        subject: str | None = None,
+    ) -> None:
+        await text_command(self.deps, interaction, "allow", _who(user, subject))
+
+    @app_commands.command(name="block", description="Block a person, or this channel")
+    @app_commands.describe(user="Who (empty: this channel)", subject="Or a rule subject")
+    async def block(
+        self,
+        interaction: discord.Interaction,
+        user: discord.User | None = None,
+        subject: str | None = None,
+    ) -> None:
+        await text_command(self.deps, interaction, "block", _who(user, subject))
+
+    @app_commands.command(name="unlist", description="Remove an allow or block rule")
+    async def unlist(
+        self,
+        interaction: discord.Interaction,
+        user: discord.User | None = None,
+        subject: str | None = None,
+    ) -> None:
+        await text_command(self.deps, interaction, "unlist", _who(user, subject))
+
+    @app_commands.command(name="access", description="Access mode and rules")
+    async def access(
+        self, interaction: discord.Interaction, mode: Literal["open", "closed"] | None = None
+    ) -> None:
+        await text_command(self.deps, interaction, "access", mode or "")
+
+    @app_commands.command(name="invite", description="Make an invitation code")
+    @app_commands.describe(uses="How many people may use it (default 1)")
+    async def invite(self, interaction: discord.Interaction, uses: int = 1) -> None:
+        await text_command(self.deps, interaction, "invite", str(uses))
+
+    @app_commands.command(name="broadcast", description="Announce privately to everyone")
+    @app_commands.describe(
+        text='The announcement ("confirm" sends your latest preview)',
+        audience="Only one role or platform",
+    )
+    async def broadcast(
+        self,
+        interaction: discord.Interaction,
+        text: str,
+        audience: Literal["guest", "user", "admin", "telegram", "discord", "slack"] | None = None,
+    ) -> None:
+        await text_command(self.deps, interaction, "broadcast", f"{audience or ''} {text}")
+
+
+def _who(user: discord.User | None, subject: str | None) -> str:
+    """A picked user, a typed subject (``discord:server:…``), or "" for this channel."""
+    if user is not None:
+        return f"discord:{user.id}"
+    return (subject or "").strip()

@@ -16,7 +16,7 @@ from bots.discord.errors import message_for
 from bots.streaming import DeliveryFailed, MessageSink, relay
 from bots.streaming.answer import Answered, one, stream_reply
 from bots.voice_replies import spoken_answer
-from core.errors import CoreError, DuplicateEvent
+from core.errors import AccessBlocked, CoreError, DuplicateEvent
 from core.i18n import Translator
 from core.services.requests import ChatRequest, TranscriptionRequest
 from core.types import ReplyEvent
@@ -46,6 +46,10 @@ async def chat(
         reply = await deps.core.chat.start(request)
     except DuplicateEvent:
         logger.info("event %s already answered", request.event_id)
+        return
+    except AccessBlocked as exc:
+        if not exc.quiet:  # in a server channel a blocked person is not answered at all
+            await report(message_for(t, exc, "chat", str(request.caller.identity)))
         return
     except CoreError as exc:
         await report(message_for(t, exc, "chat", str(request.caller.identity)))

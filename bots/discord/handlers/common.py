@@ -12,7 +12,7 @@ from bots.commands import CommandContext, run_command
 from bots.discord import mapping
 from bots.discord.deps import Deps
 from bots.discord.errors import message_for, tell_interaction
-from bots.discord.render import MAX_TEXT, NO_PINGS
+from bots.discord.render import MAX_TEXT, NO_PINGS, broadcast_view
 from bots.language import translator
 from bots.streaming import split_text
 from core.errors import CoreError, DuplicateEvent
@@ -50,7 +50,9 @@ async def refuse_now(interaction: discord.Interaction, text: str) -> None:
 
 
 def caller_of(interaction: discord.Interaction) -> Caller:
-    return mapping.caller(interaction.user, interaction.locale)
+    return mapping.caller(
+        interaction.user, interaction.locale, interaction.channel_id, interaction.guild_id
+    )
 
 
 async def asker(deps: Deps, interaction: discord.Interaction) -> tuple[Caller, Translator]:
@@ -88,6 +90,10 @@ async def text_command(
         return
     if reply is not None:
         await show_private(interaction, reply.text)
+        if reply.confirm_broadcast is not None:
+            t = await translator(deps.core, caller)
+            view = broadcast_view(reply.confirm_broadcast, t("cmd.broadcast_send"))
+            await interaction.followup.send(t("cmd.broadcast_send"), view=view, ephemeral=True)
         if reply.image is not None:
             chart = discord.File(io.BytesIO(reply.image), filename="usage.png")
             await interaction.followup.send(file=chart, ephemeral=True)

@@ -51,7 +51,8 @@ class Conversation(commands.Cog):
         if not text and audio is None and not message.attachments:
             return  # a bare mention: nothing to answer
         await message.channel.typing()  # the nearest thing to a deadline a message has
-        caller = mapping.caller(message.author)
+        guild_id = message.guild.id if message.guild is not None else None
+        caller = mapping.caller(message.author, None, message.channel.id, guild_id)
         t = await translator(self.deps.core, caller)
         before: tuple[Notice, ...] = ()
         files: tuple[Attachment, ...] = ()

@@ -20,16 +20,21 @@ from bots.slack.deps import SlackDeps
 from bots.slack.errors import refusal
 from bots.slack.handlers import chat, media
 from bots.slack.mapping import Target
+from bots.slack.render import broadcast_blocks
 from core.errors import CoreError
 
 logger = logging.getLogger(__name__)
 
-SHARED = ("balance", "reset", "history", "model", "lang", "link", "usage", "help", "start")
+# Shared text commands with a slash command of their own (help and start are answered
+# through /admin's fallback, so they are not registered).
+SHARED = (
+    "balance", "reset", "history", "model", "lang", "link", "usage", "join", "mute", "unmute",
+)  # fmt: skip
 # How the bot talks to the person (bots.personal_commands); Slack has no option choices,
 # so the values are typed: /persona tutor, /voice auto, /cost on, /instructions clear.
 PERSONAL = ("persona", "instructions", "voice", "cost", "settings", "export")
 PAID = ("ask", "retry", "image", "tts")
-SLASH_COMMANDS = (*PAID, *SHARED[:7], *PERSONAL, "admin")
+SLASH_COMMANDS = (*PAID, *SHARED, *PERSONAL, "admin")
 
 CommandListener = Callable[[AsyncAck, dict[str, Any], AsyncRespond], Awaitable[None]]
 
@@ -44,9 +49,11 @@ def on_command(deps: SlackDeps) -> CommandListener:
             name, args = mapping.split_admin(args)
             name = name if name in ADMIN_COMMANDS else "help"
         team, user = str(command.get("team_id") or ""), str(command["user_id"])
-        caller = await deps.caller(team, user)
-        t = await translator(deps.core, caller)
         channel = str(command["channel_id"])
+        caller = mapping.in_channel(
+            await deps.caller(team, user), team, channel, mapping.is_dm_channel(channel)
+        )
+        t = await translator(deps.core, caller)
         event = mapping.command_event(command)
         try:
             if name in PAID:
@@ -63,6 +70,11 @@ def on_command(deps: SlackDeps) -> CommandListener:
             context = CommandContext(deps.core, caller, chat_id, event_id=event)
             reply = await run_command(context, name, mapping.command_args(args))
             text, private = (reply.text, reply.private) if reply else (t("cmd.help"), True)
+            if reply is not None and reply.confirm_broadcast is not None:
+                label = t("cmd.broadcast_send")
+                blocks = broadcast_blocks(text, reply.confirm_broadcast, label)
+                await respond(text=text, blocks=blocks, response_type="ephemeral")
+                return
             await respond(text=text, response_type="ephemeral" if private else "in_channel")
             if reply is not None and reply.image is not None:
                 await send_chart(deps, user, reply.image)

@@ -63,7 +63,12 @@ def on_message(deps: SlackDeps) -> EventListener:
 
 
 async def _answer(deps: SlackDeps, message: mapping.Incoming, bot_user_id: str | None) -> None:
-    caller = await deps.caller(message.team_id, message.user)
+    caller = mapping.in_channel(
+        await deps.caller(message.team_id, message.user),
+        message.team_id,
+        message.channel,
+        message.is_dm,
+    )
     # In a DM the answer threads under the message only when streaming natively needs it.
     thread = message.thread if not message.is_dm or deps.native else message.thread_ts
     target = Target(message.team_id, message.channel, thread, message.user)

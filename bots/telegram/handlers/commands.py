@@ -11,9 +11,11 @@ from aiogram.types import Message, Update
 
 from bots.commands import COMMANDS, CommandContext, run_command
 from bots.language import translator
+from bots.streaming import Priority
 from bots.telegram.deps import TelegramDeps
 from bots.telegram.handlers.replies import deliver
 from bots.telegram.mapping import conversation_id, event_id, reply_target
+from bots.telegram.render import broadcast_keyboard
 from core.services.requests import Caller
 
 
@@ -34,8 +36,20 @@ async def shared_command(
         event_id(event_update),
     )
     reply = await run_command(context, command.command, command.args or "")
-    if reply is not None:
-        await deliver(tg, message, await translator(tg.core, caller), reply)
+    if reply is None:
+        return
+    t = await translator(tg.core, caller)
+    await deliver(tg, message, t, reply)
+    if reply.confirm_broadcast is not None:
+        # The button goes where the preview went (the admin's private chat), paced like
+        # every other message there: it follows the preview within the same second.
+        chat = int(caller.identity.user_id)
+        await tg.pacer.wait_turn(f"tg:{chat}", tg.private_interval_s, Priority.FINAL)
+        await message.bot.send_message(  # type: ignore[union-attr]
+            chat,
+            t("cmd.broadcast_send"),
+            reply_markup=broadcast_keyboard(reply.confirm_broadcast, t),
+        )
 
 
 def build() -> Router:

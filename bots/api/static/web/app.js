@@ -22,6 +22,7 @@ export async function refresh() {
   $('signin').hidden = session.signed_in;
   $('chat').hidden = !session.signed_in;
   $('create-account').hidden = !session.registration;
+  $('invite').hidden = $('invite-label').hidden = !session.registration;
   if (!session.signed_in) {
     $('username').focus();
     return;
@@ -40,6 +41,8 @@ async function signIn(path) {
   const alert = $('signin-alert');
   alert.textContent = '';
   const body = { username: $('username').value.trim(), password: $('password').value };
+  const invite = $('invite').value.trim();
+  if (path.endsWith('/create-account') && invite) body.invite = invite;
   const answer = await (await post(path, body)).json();
   if (answer.kind === 'error') {
     alert.textContent = answer.text;
