@@ -24,6 +24,7 @@ from core.services.gateway_paid import (
     text_tokens,
     token_cost,
     upstream_body,
+    within_hold,
 )
 from core.services.gateway_stream import (
     CompletionsMeter,
@@ -121,8 +122,9 @@ class GatewayService:
         def worst(model: ModelSpec) -> int:
             return token_cost(model, worst_usage(model))
 
-        async with self._paid.door(request, Feature.CHAT, route.endpoint, worst) as door:
-            body, _ = limited(upstream_body(request.body, door.model), route.limit_key, door.model)
+        door_cm = self._paid.door(request, Feature.CHAT, route.endpoint, worst, prompt)
+        async with door_cm as door:
+            body = self._bounded(route, request, door, prompt, answers)
             outcome, usage = Outcome.FAILED, Usage(0, 0)
             try:
                 answer = await door.upstream.post_json(f"/{route.endpoint}", body)
@@ -143,10 +145,10 @@ class GatewayService:
             limit = limited(request.body, route.limit_key, model)[1]
             return token_cost(model, Usage(prompt, limit * answers))
 
-        door_cm = self._paid.door(request, Feature.CHAT, route.endpoint, worst)
+        door_cm = self._paid.door(request, Feature.CHAT, route.endpoint, worst, prompt)
         door = await door_cm.__aenter__()
         try:
-            body, _ = limited(upstream_body(request.body, door.model), route.limit_key, door.model)
+            body = self._bounded(route, request, door, prompt, answers)
             if route is COMPLETIONS:  # usage is what the bill is made of: always ask for it
                 body["stream_options"] = {
                     **_dict(body.get("stream_options")),
@@ -162,6 +164,16 @@ class GatewayService:
         return PassThroughStream(
             door_cm, door, events, first, route.meter(request.body), prompt, self._settle
         )
+
+    @staticmethod
+    def _bounded(
+        route: Route, request: RelayRequest, door: Door, prompt: int, answers: int
+    ) -> JsonObject:
+        """The upstream body: the model's id, the output limit the model allows and the
+        hold pays for."""
+        body, _ = limited(upstream_body(request.body, door.model), route.limit_key, door.model)
+        held = door.hold.reserved
+        return within_hold(body, route.limit_key, door.model, prompt, held, answers)
 
     async def _settle(self, door: Door, usage: Usage, outcome: Outcome) -> None:
         await self._paid.settle(door, token_cost(door.model, usage), outcome, usage)

@@ -19,6 +19,7 @@ from core.ports import FormPart, GatewayUpstream, JsonObject, UnitOfWork
 from core.services.billing import NO_USAGE, Billing, Hold, Settlement
 from core.services.gate import Admitted, Gate
 from core.services.requests import PaidRequest
+from core.services.spend_cap import least_hold, output_cap, prompt_cost
 from core.types import Feature, Outcome, Usage
 
 
@@ -86,6 +87,19 @@ def limited(body: JsonObject, key: str, model: ModelSpec) -> tuple[JsonObject, i
     return {**body, key: limit}, limit
 
 
+def within_hold(
+    body: JsonObject, key: str, model: ModelSpec, prompt: int, held: int, answers: int
+) -> JsonObject:
+    """``body`` (already ``limited``) with its output limit lowered to what ``held`` pays
+    for, per answer: a low balance plus the allowed overdraft (MAX_OVERDRAFT) caps it."""
+    limit = body.get(key)
+    wanted = limit if isinstance(limit, int) and not isinstance(limit, bool) else None
+    cap = output_cap(model, prompt, held, wanted=wanted, choices=answers)
+    if wanted is not None and cap >= wanted:
+        return body
+    return {**body, key: max(cap, 1)}
+
+
 def upstream_body(body: JsonObject, model: ModelSpec) -> JsonObject:
     return {**body, "model": model.upstream}
 
@@ -118,15 +132,27 @@ class PaidRelay:
         feature: Feature,
         endpoint: str,
         worst_case: Callable[[ModelSpec], int],
+        prompt_tokens: int | None = None,
     ) -> AsyncIterator[Door]:
         """Admit ``request`` and reserve ``worst_case(model)``; the rate-limit slot is held
-        until the block ends. The block settles (``settle``) before it ends."""
+        until the block ends. The block settles (``settle``) before it ends. With
+        ``prompt_tokens`` (text generation), the bounded overdraft applies: refused when
+        the balance alone cannot pay the prompt, else the hold may be smaller than the
+        worst case (``within_hold`` then lowers the output limit)."""
 
         async def reserve(uow: UnitOfWork, admitted: Admitted) -> Door:
             model = admitted.model
             upstream = self.upstream_for(model.provider, endpoint, model.name)
+            bounded = prompt_tokens is not None
             hold = await self._billing.hold_in(
-                uow, admitted.account, request, worst_case(model), feature, model.name
+                uow,
+                admitted.account,
+                request,
+                worst_case(model),
+                feature,
+                model.name,
+                upfront=prompt_cost(model, prompt_tokens or 0) if bounded else 0,
+                least=least_hold(model, prompt_tokens or 0) if bounded else 0,
             )
             return Door(model, upstream, hold)
 

@@ -71,3 +71,16 @@ def test_the_upstream_model_id_is_renamed_to_the_clients() -> None:
     assert rename_model(event, MODEL)
     assert event == {"model": "client-id", "response": {"model": "client-id"}}
     assert not rename_model({"model": "someone-else"}, MODEL)
+
+
+def test_a_low_hold_lowers_the_output_limit_of_completions_and_responses() -> None:
+    from core.services.gateway_paid import within_hold
+
+    body = {"model": "m", "prompt": "x", "max_tokens": 90}
+    held_for_all = token_cost(MODEL, Usage(10, 90 * 2))
+    assert within_hold(body, "max_tokens", MODEL, 10, held_for_all, 2) is body
+    # Half the output's price held: about half the tokens per answer.
+    half = token_cost(MODEL, Usage(10, 90))
+    lowered = within_hold(body, "max_tokens", MODEL, 10, half, 2)
+    assert 0 < lowered["max_tokens"] < 90 and body["max_tokens"] == 90
+    assert token_cost(MODEL, Usage(10, lowered["max_tokens"] * 2)) <= half
