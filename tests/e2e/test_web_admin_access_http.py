@@ -22,6 +22,10 @@ async def test_only_admins_see_or_change_access(sqlite_url: str) -> None:
         await api.register("admin")
         async with jar_session() as anonymous:
             assert (await get(anonymous, api, BASE))[0] == 401
+            headers = {"Accept-Language": "ru"}
+            _, session = await api.call("GET", "/web/api/admin/session", headers=headers)
+            assert session["words"]["access"] == "Доступ"
+            assert session["words"]["create_invite"] == "Создать приглашение"
         async with jar_session() as alice:
             await sign_in(alice, api, "alice")
             status, body = await get(alice, api, BASE)

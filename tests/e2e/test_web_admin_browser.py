@@ -339,3 +339,13 @@ async def test_admin_closes_the_bot_sets_a_rule_and_invites(
             assert [(i.code, i.uses_left) for i in invites] == [(code, 3)]
             assert page.problems() == []
             assert outside_requests(page, api.base_url) == []
+
+        # On a phone the section fits: the tables scroll inside their box, not the page.
+        async with browser(tmp_path / "phone", width=375) as phone:
+            await sign_in(phone, api, "admin")
+            await open_page(phone, api.base_url + "/admin#access")
+            await shown(phone, "access-view")
+            await phone.wait_for(
+                "document.querySelectorAll('#invites-table tbody tr').length === 1"
+            )
+            await phone.wait_for(NO_SIDEWAYS_SCROLL)
