@@ -2,7 +2,7 @@
 implements them for SQL and Redis, ``tests/fakes`` in memory, and one contract suite
 (tests/contract) runs against both so the fakes stay honest. Import them from here."""
 
-from core.ports.access import AccessRepository, AccessRule
+from core.ports.access import AccessRepository, AccessRule, Invite
 from core.ports.accounts import (
     AccountRepository,
     DirectoryRepository,
@@ -73,6 +73,7 @@ from core.ports.uow import (
 __all__ = [
     "AccessRepository",
     "AccessRule",
+    "Invite",
     "RelayEvent",
     "RawAnswer",
     "JsonObject",

@@ -18,6 +18,12 @@ class AccessRule:
     verdict: str
 
 
+@dataclass(frozen=True, slots=True)
+class Invite:
+    code: str
+    uses_left: int
+
+
 class AccessRepository(Protocol):
     async def verdicts(self, subjects: Sequence[str]) -> dict[str, str]:
         """The stored verdict of each of ``subjects`` that has one."""
@@ -32,6 +38,10 @@ class AccessRepository(Protocol):
     async def rules(self) -> list[AccessRule]: ...
 
     async def add_invite(self, code: str, uses: int, actor_id: int) -> None: ...
+
+    async def invites(self, limit: int) -> list[Invite]:
+        """The newest ``limit`` invitation codes, used-up ones included (0 left)."""
+        ...
 
     async def use_invite(self, code: str) -> bool:
         """Take one use of ``code``: one guarded UPDATE (``uses_left > 0``), so N uses

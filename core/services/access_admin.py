@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 
 from core.errors import BadArgument, NotFound
-from core.ports import AccessRule, UnitOfWorkFactory
+from core.ports import AccessRule, Invite, UnitOfWorkFactory
 from core.services.access import (
     ALLOW,
     BLOCK,
@@ -112,6 +112,12 @@ class AccessAdmin:
             await uow.commit()
         logger.info("admin %s made an invitation for %s people", actor.id, text)
         return code
+
+    async def invites(self, caller: Caller, limit: int) -> list[Invite]:
+        """The newest invitation codes and how many uses each has left."""
+        await self._admin.require_admin(caller, "invite")
+        async with self._uow() as uow:
+            return await uow.access.invites(limit)
 
     async def join(self, caller: Caller, code: str) -> tuple[Account, bool]:
         """The caller's account, created with one use of ``code`` unless the rules already

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import Executable, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.ports import AccessRule
+from core.ports import AccessRule, Invite
 from storage.repositories._base import SqlRepository
 from storage.tables import AccessRuleRow, AnnouncementMuteRow, InviteRow, utcnow
 
@@ -53,6 +53,14 @@ class SqlAccessRepository(SqlRepository):
     async def add_invite(self, code: str, uses: int, actor_id: int) -> None:
         row = {"code": code, "uses_left": uses, "actor_account_id": actor_id}
         await self._insert_ignore(InviteRow, row, ["code"], InviteRow.code)
+
+    async def invites(self, limit: int) -> list[Invite]:
+        statement = (
+            select(InviteRow.code, InviteRow.uses_left)
+            .order_by(InviteRow.created_at.desc(), InviteRow.code)
+            .limit(limit)
+        )
+        return [Invite(row.code, row.uses_left) for row in await self._execute(statement)]
 
     async def use_invite(self, code: str) -> bool:
         statement = (

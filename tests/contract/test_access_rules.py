@@ -10,7 +10,7 @@ import pytest
 
 from core.errors import InviteInvalid, PrivateBot
 from core.models_config import ModelCatalog
-from core.ports import AccessRule
+from core.ports import AccessRule, Invite
 from core.services.accounts import AccountService
 from core.types import Role
 from storage.kv.memory import MemoryLinkCodes
@@ -51,6 +51,11 @@ async def test_invite_uses_run_out(uow: UowFactory):
         assert await tx.access.use_invite("ABC")
         assert not await tx.access.use_invite("ABC")
         assert not await tx.access.use_invite("OTHER")
+        await tx.access.add_invite("XYZ", 4, 1)
+        # Used-up codes stay listed with nothing left, for the admin console.
+        listed = sorted(await tx.access.invites(10), key=lambda i: i.code)
+        assert listed == [Invite("ABC", 0), Invite("XYZ", 4)]
+        assert len(await tx.access.invites(1)) == 1
 
 
 async def test_mutes(uow: UowFactory):

@@ -299,3 +299,53 @@ async def seed_usage(api: Api, account_id: int, when: datetime) -> None:
                 )
             )
         await uow.commit()
+
+
+async def test_admin_closes_the_bot_sets_a_rule_and_invites(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    async with running_api(sqlite_url, bot_admins="api:admin") as api:
+        await api.register("admin")
+        async with browser(tmp_path / "admin") as page:
+            await sign_in(page, api, "admin")
+            await open_page(page, api.base_url + "/admin#access")
+            await shown(page, "access-view")
+            assert await text_of(page, "#access-toggle") == "Close the bot"
+            await click(page, "#access-toggle")
+            await page.wait_for("document.getElementById('access-view').dataset.mode === 'closed'")
+            assert await text_of(page, "#access-toggle") == "Open the bot"
+            assert (await text_of(page, "#access-mode")).startswith("closed")
+
+            await fill(page, "#rule-subject", "telegram:123")
+            await click(page, "#add-rule")
+            await page.wait_for("document.querySelectorAll('#rules-table tbody tr').length === 1")
+            assert await text_of(page, "#rules-table tbody td") == "telegram:123"
+
+            await fill(page, "#invite-uses", "3")
+            await click(page, "#create-invite")
+            await page.wait_for("document.querySelectorAll('#invites-table tbody tr').length === 1")
+            code = await text_of(page, "#invites-table tbody td")
+            assert await text_of(page, "#invites-table tbody td:last-child") == "3"
+            assert f"/join {code}" in await text_of(page, "#access-notice")
+
+            await click(page, "#rules-table tbody button")
+            await page.wait_for("document.querySelectorAll('#rules-table tbody tr').length === 0")
+
+            # What the page shows is what the core stored.
+            async with api.app.uow() as uow:
+                rules = {r.subject: r.verdict for r in await uow.access.rules()}
+                invites = await uow.access.invites(10)
+            assert rules == {"mode": "closed"}
+            assert [(i.code, i.uses_left) for i in invites] == [(code, 3)]
+            assert page.problems() == []
+            assert outside_requests(page, api.base_url) == []
+
+        # On a phone the section fits: the tables scroll inside their box, not the page.
+        async with browser(tmp_path / "phone", width=375) as phone:
+            await sign_in(phone, api, "admin")
+            await open_page(phone, api.base_url + "/admin#access")
+            await shown(phone, "access-view")
+            await phone.wait_for(
+                "document.querySelectorAll('#invites-table tbody tr').length === 1"
+            )
+            await phone.wait_for(NO_SIDEWAYS_SCROLL)

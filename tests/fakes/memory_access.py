@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.ports import AccessRule
+from core.ports import AccessRule, Invite
 from tests.fakes.memory_store import Repository, put
 
 
@@ -30,6 +30,11 @@ class MemoryAccess(Repository):
     async def add_invite(self, code: str, uses: int, actor_id: int) -> None:
         if code not in self._store.invites:
             put(self._store.invites, code, uses, self._undo)
+
+    async def invites(self, limit: int) -> list[Invite]:
+        # A dict keeps insertion order: the newest code is the last one added.
+        newest = reversed(self._store.invites.items())
+        return [Invite(code, left) for code, left in newest][:limit]
 
     async def use_invite(self, code: str) -> bool:
         left = self._store.invites.get(code, 0)

@@ -1,12 +1,12 @@
 // The admin console: asks the server who we are (always 200) and shows either a refusal
 // or the console, whose sections are addressed by the URL's hash (#users, #user/42,
-// #usage, #system) so Back, links and the keyboard work as on any page. Every text from
+// #usage, #system, #access) so Back, links and the keyboard work as on any page. Every text from
 // the server or the database reaches the page through textContent.
 import { getJSON, SignedOut } from './api.js';
 import { formatNumber, stackedChart } from './admin-charts.js';
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ['users-view', 'user-view', 'usage-view', 'system-view'];
+const VIEWS = ['users-view', 'user-view', 'usage-view', 'system-view', 'access-view'];
 let words = {};
 let language = 'en';
 let usersOffset = 0;
@@ -187,6 +187,54 @@ async function grant() {
   }
 }
 
+// ---- access ---------------------------------------------------------------------------
+
+function renderAccess(state) {
+  const view = $('access-view');
+  view.dataset.mode = state.mode;
+  $('access-mode').textContent = state.mode === 'closed' ? words.mode_closed : words.mode_open;
+  $('access-toggle').textContent = state.mode === 'closed' ? words.open_bot : words.close_bot;
+  const rules = $('rules-table').tBodies[0];
+  rules.replaceChildren();
+  for (const rule of state.rules) {
+    const row = document.createElement('tr');
+    cell(row, rule.subject);
+    cell(row, rule.verdict === 'block' ? words.block : words.allow);
+    const remove = Object.assign(document.createElement('button'), { type: 'button', textContent: words.remove });
+    remove.setAttribute('aria-label', `${words.remove} ${rule.subject}`);
+    remove.addEventListener('click', () => changeAccess('rules/remove', { subject: rule.subject }));
+    cell(row, remove);
+    rules.append(row);
+  }
+  const invites = $('invites-table').tBodies[0];
+  invites.replaceChildren();
+  for (const invite of state.invites) {
+    const row = document.createElement('tr');
+    cell(row, invite.code);
+    cell(row, formatNumber(invite.uses_left, language));
+    invites.append(row);
+  }
+}
+
+async function showAccess() {
+  $('access-notice').textContent = '';
+  renderAccess(await getJSON('/web/api/admin/access'));
+}
+
+async function changeAccess(path, body) {
+  const notice = $('access-notice');
+  try {
+    const state = await send(`/web/api/admin/access/${path}`, body);
+    renderAccess(state);
+    notice.textContent = state.notice;
+    return true;
+  } catch (error) {
+    if (!(error instanceof Failure)) throw error;
+    notice.textContent = error.message;
+    return false;
+  }
+}
+
 // ---- usage ----------------------------------------------------------------------------
 
 async function showUsage() {
@@ -287,6 +335,9 @@ async function route({ focus = true } = {}) {
     } else if (name === 'system') {
       show('system-view');
       await showSystem();
+    } else if (name === 'access') {
+      show('access-view');
+      await showAccess();
     } else {
       show('users-view');
       await showUsers();
@@ -335,6 +386,19 @@ async function start() {
     grant();
   });
   for (const id of ['amount', 'reason']) $(id).addEventListener('input', newGrantKey);
+  $('access-toggle').addEventListener('click', () => {
+    const closed = $('access-view').dataset.mode === 'closed';
+    changeAccess('mode', { mode: closed ? 'open' : 'closed' });
+  });
+  $('rule-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = { subject: $('rule-subject').value.trim(), verdict: $('rule-verdict').value };
+    if (await changeAccess('rules', body)) $('rule-subject').value = '';
+  });
+  $('invite-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    changeAccess('invites', { uses: Number($('invite-uses').value) });
+  });
   window.addEventListener('hashchange', () => route());
   await route({ focus: false });
   document.body.dataset.ready = 'true';
