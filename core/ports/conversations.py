@@ -32,6 +32,12 @@ class ConversationRepository(Protocol):
         as a regenerated answer replaces it; /history and /export still show it."""
         ...
 
+    async def latest_chat(self, conversation: ConversationKey) -> str | None:
+        """The chat id (``conversation.chat_id`` itself or one of its threads ``<chat_id>:…``)
+        where the account's newest message still in a context window was said; None when
+        there is none. A Slack /retry opens a new thread: this finds the exchange it redoes."""
+        ...
+
     async def transcript(self, conversation: ConversationKey, limit: int) -> list[StoredMessage]:
         """The last ``limit`` messages of the conversation, reset or not, oldest first,
         with those of its threads (chat ids ``<chat_id>:…``: Slack threads, forum topics)."""

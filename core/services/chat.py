@@ -220,6 +220,9 @@ class ChatService:
             effective = await self._settings.effective(uow, account, scope)
             model = effective.model(account, admitted.model, self._models)
             regenerate = request.retry and interrupted is None
+            if regenerate and request.retry_from is not None:
+                redone = await self._redone_in(uow, conversation, request.retry_from)
+                conversation = redone or conversation
             window = await self._window(uow, conversation, spare=2 if regenerate else 0)
             if regenerate:
                 window, question, replaces = self._last_exchange(window, request)
@@ -339,6 +342,19 @@ class ChatService:
         if found is None and request.retry_of is not None:
             raise NothingToRetry()
         return found
+
+    async def _redone_in(
+        self, uow: UnitOfWork, asked_in: ConversationKey, retry_from: str
+    ) -> ConversationKey | None:
+        """The conversation a /retry with ``retry_from`` regenerates: the one under that chat
+        (itself or a thread of it) that holds the account's newest exchange. Slack's /retry
+        answers in a new thread, whose own conversation is empty; the new exchange is kept
+        where the first one was, so follow-ups in that thread see it."""
+        platform, account_id = asked_in.platform, asked_in.account_id
+        found = await uow.conversations.latest_chat(
+            ConversationKey(platform, retry_from, account_id)
+        )
+        return None if found is None else ConversationKey(platform, found, account_id)
 
     def _last_exchange(
         self, window: list[StoredMessage], request: ChatRequest

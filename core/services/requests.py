@@ -110,7 +110,9 @@ class ChatRequest(PaidRequest):
     """With ``retry`` the text is ignored: the question is the account's most recent one
     that a dead worker interrupted in ``retry_from`` (default ``chat_id``) or a thread of
     it; ``retry_of`` names that very request (a Retry button). With nothing interrupted
-    (and no ``retry_of``), the last exchange stored in ``chat_id`` is asked again."""
+    (and no ``retry_of``), the last exchange stored in ``chat_id`` is asked again; with
+    ``retry_from``, the one in whichever conversation under it (itself or a thread) holds
+    the account's newest exchange, and the new one is kept there."""
 
     text: str = ""
     quoted: tuple[Quote, ...] = ()

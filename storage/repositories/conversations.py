@@ -58,6 +58,24 @@ class SqlConversationRepository(SqlRepository):
             for row in reversed(rows)
         ]
 
+    async def latest_chat(self, conversation: ConversationKey) -> str | None:
+        statement = (
+            select(MessageRow.chat_id)
+            .where(
+                MessageRow.platform == conversation.platform,
+                or_(
+                    MessageRow.chat_id == conversation.chat_id,
+                    MessageRow.chat_id.startswith(f"{conversation.chat_id}:", autoescape=True),
+                ),
+                MessageRow.account_id == conversation.account_id,
+                MessageRow.in_window.is_(True),
+            )
+            .order_by(MessageRow.id.desc())
+            .limit(1)
+        )
+        found = (await self._execute(statement)).scalar_one_or_none()
+        return None if found is None else str(found)
+
     async def transcript(self, conversation: ConversationKey, limit: int) -> list[StoredMessage]:
         if limit <= 0:
             return []

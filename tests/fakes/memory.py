@@ -267,6 +267,19 @@ class MemoryConversationRepository(Repository):
         rows = [r for r in self._store.messages if r.conversation == conversation and r.in_window]
         return [r.message for r in rows[-limit:]]
 
+    async def latest_chat(self, conversation: ConversationKey) -> str | None:
+        for row in reversed(self._store.messages):
+            key = row.conversation
+            same = (key.platform, key.account_id) == (
+                conversation.platform,
+                conversation.account_id,
+            )
+            chat = key.chat_id
+            inside = chat == conversation.chat_id or chat.startswith(f"{conversation.chat_id}:")
+            if same and inside and row.in_window:
+                return chat
+        return None
+
     async def transcript(self, conversation: ConversationKey, limit: int) -> list[StoredMessage]:
         if limit <= 0:
             return []

@@ -86,6 +86,27 @@ async def test_nothing_to_regenerate_elsewhere_or_after_a_reset(llm):
     assert len(llm.requests_to("/chat/completions")) == 1
 
 
+async def test_retry_from_a_channel_regenerates_its_newest_thread(llm):
+    """Slack: /retry asked in a new thread (``c:new``) regenerates the newest exchange under
+    the channel (``retry_from="c"``), with that thread's context, and keeps it there."""
+    store = MemoryStore()
+    async with core_on(memory_uow_factory(store), llm.base_url) as core:
+        for where, question in (("c:1", "one?"), ("c:2", "two?"), ("c:2", "two, more?")):
+            await collect(core.chat.ask(ChatRequest(caller("1"), where, text=question)))
+        await collect(core.chat.ask(ChatRequest(caller("1"), "cx:3", text="not here")))
+        llm.script(reply="again")
+        retry = ChatRequest(caller("1"), "c:new", retry=True, retry_from="c")
+        await collect(core.chat.ask(retry))
+        assert _sent(llm) == [("user", "two?"), ("assistant", "Echo: two?"), ("user", "two, more?")]
+        threads = [
+            (r.conversation.chat_id, r.message.content) for r in store.messages if r.in_window
+        ]
+        assert threads[-2:] == [("c:2", "two, more?"), ("c:2", "again")]
+        assert "Echo: two, more?" not in [content for _, content in threads]
+        with pytest.raises(NothingToRetry):  # someone else has nothing under the channel
+            await core.chat.start(ChatRequest(caller("2"), "c:new", retry=True, retry_from="c"))
+
+
 async def test_a_failed_regeneration_keeps_the_first_answer(llm):
     store = MemoryStore()
     async with core_on(memory_uow_factory(store), llm.base_url) as core:
