@@ -12,13 +12,14 @@ sends one message at a time). Pacing under each platform's limits is the messeng
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from core.errors import BadArgument, NotFound
+from core.errors import BadArgument, NotFound, StorageUnavailable
 from core.i18n import Translator
 from core.ports import (
     Broadcast,
@@ -145,16 +146,18 @@ class Announcements:
         while True:
             try:
                 busy = await self.deliver_some(worker_id)
+            except StorageUnavailable:  # an outage is expected: one line, no traceback
+                logger.warning("broadcast delivery skipped: the database is unavailable")
+                busy = False
             except Exception:  # the edge of a background job: log, wait, go on
                 logger.exception("broadcast delivery failed; retrying")
                 busy = False
             if not busy:
                 self._wake.clear()
-                try:
+                # Idle: wait for a new broadcast or the next round, whichever is first.
+                with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(idle_s):
                         await self._wake.wait()
-                except TimeoutError:
-                    pass
 
     async def deliver_some(self, worker_id: str) -> bool:
         """One batch of one broadcast under this worker's lease; False when idle.

@@ -48,10 +48,12 @@ async def test_sign_up_stream_stop_reload_and_sign_out(sqlite_url: str, tmp_path
         # The keyboard alone reaches every control, in reading order.
         await page.evaluate("document.getElementById('username').focus()")
         order = []
-        for _ in range(3):
+        for _ in range(4):
             await page.press("Tab", "Tab", 9)
             order.append(await page.evaluate("document.activeElement.id"))
-        assert order == ["password", "sign-in", "create-account"]
+        # The invitation code (optional; needed only when the bot is closed) sits before
+        # the buttons.
+        assert order == ["password", "invite", "sign-in", "create-account"]
 
         await fill(page, "#username", "alice")
         await fill(page, "#password", PASSWORD)

@@ -217,21 +217,25 @@ async def test_sigkill_holds_are_settled_within_the_lease_and_a_redelivery_is_an
                 lambda: "the answer at last" in bot_texts(server, first), within=60, what="answer"
             )
             server.push_update(updates[0])  # and once more: already answered, refused
-            # /retry: the redelivery answered the first person's question already; the
-            # third person's is asked again, once.
-            for user in (first, USERS[2], USERS[2]):
+
+            # /retry: the redelivery answered the first person's question, so their /retry
+            # gives a new answer to it (no interrupted question is left); the third
+            # person's interrupted question is asked again, once; a second /retry of theirs,
+            # after that answer, regenerates it.
+            def answers(user: int) -> int:
+                return bot_texts(server, user).count("the answer at last")
+
+            for user in (first, USERS[2]):
                 retry = server.user_message(user, "/retry", entities=RETRY_ENTITIES)
                 server.push_update({"message": retry})
             await until(
-                lambda: sum(NOTHING in t for u in USERS for t in bot_texts(server, u)) == 2,
+                lambda: answers(first) == 2 and answers(USERS[2]) == 1,
                 within=60,
-                what="two refusals of /retry",
+                what="the retried answers",
             )
-            await until(
-                lambda: "the answer at last" in bot_texts(server, USERS[2]),
-                within=60,
-                what="the retried answer",
-            )
+            again = server.user_message(USERS[2], "/retry", entities=RETRY_ENTITIES)
+            server.push_update({"message": again})
+            await until(lambda: answers(USERS[2]) == 2, within=60, what="the regenerated answer")
             # A later update, polled after the second redelivery: once it is answered, the
             # redelivery before it has been seen.
             server.push_update({"message": server.user_message(USERS[1], "and me?")})
@@ -243,9 +247,9 @@ async def test_sigkill_holds_are_settled_within_the_lease_and_a_redelivery_is_an
         finally:
             successor.send_signal(signal.SIGTERM)
             await asyncio.wait_for(successor.communicate(), timeout=45)
-        assert bot_texts(server, first).count("the answer at last") == 1
-        assert bot_texts(server, USERS[2]).count("the answer at last") == 1
-        assert NOTHING in bot_texts(server, first)
+        assert bot_texts(server, first).count("the answer at last") == 2
+        assert bot_texts(server, USERS[2]).count("the answer at last") == 2
+        assert not any(NOTHING in t for u in USERS for t in bot_texts(server, u))
         for user in USERS:
             told = [t for t in bot_texts(server, user) if "was interrupted" in t]
             assert len(told) == 1 and "Charged" in told[0] and "/retry" in told[0]
