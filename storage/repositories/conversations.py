@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
 from core.types import ConversationKey, Exchange, StoredMessage
@@ -48,25 +49,14 @@ class SqlConversationRepository(SqlRepository):
             .limit(limit)
         )
         rows = list((await self._execute(statement)).all())
-        return [
-            StoredMessage(
-                role=row.role,
-                content=row.content,
-                request_id=row.request_id,
-                created_at=row.created_at,
-            )
-            for row in reversed(rows)
-        ]
+        return _oldest_first(rows)
 
     async def latest_chat(self, conversation: ConversationKey) -> str | None:
         statement = (
             select(MessageRow.chat_id)
             .where(
                 MessageRow.platform == conversation.platform,
-                or_(
-                    MessageRow.chat_id == conversation.chat_id,
-                    MessageRow.chat_id.startswith(f"{conversation.chat_id}:", autoescape=True),
-                ),
+                _chat_and_its_threads(conversation),
                 MessageRow.account_id == conversation.account_id,
                 MessageRow.in_window.is_(True),
             )
@@ -83,25 +73,14 @@ class SqlConversationRepository(SqlRepository):
             select(MessageRow)
             .where(
                 MessageRow.platform == conversation.platform,
-                or_(
-                    MessageRow.chat_id == conversation.chat_id,
-                    MessageRow.chat_id.startswith(f"{conversation.chat_id}:", autoescape=True),
-                ),
+                _chat_and_its_threads(conversation),
                 MessageRow.account_id == conversation.account_id,
             )
             .order_by(MessageRow.id.desc())
             .limit(limit)
         )
         rows = list((await self._execute(statement)).all())
-        return [
-            StoredMessage(
-                role=row.role,
-                content=row.content,
-                request_id=row.request_id,
-                created_at=row.created_at,
-            )
-            for row in reversed(rows)
-        ]
+        return _oldest_first(rows)
 
     async def reset(self, conversation: ConversationKey) -> None:
         await self._execute(
@@ -169,3 +148,25 @@ class SqlConversationRepository(SqlRepository):
             .limit(limit)
         )
         return [str(content) for content in (await self._execute(statement)).scalars().all()]
+
+
+def _chat_and_its_threads(conversation: ConversationKey) -> ColumnElement[bool]:
+    """The chat itself and its threads/topics (``<chat>:<thread>``); a chat whose id only
+    starts the same (``C1`` vs ``C10``) is not one of them."""
+    return or_(
+        MessageRow.chat_id == conversation.chat_id,
+        MessageRow.chat_id.startswith(f"{conversation.chat_id}:", autoescape=True),
+    )
+
+
+def _oldest_first(rows: list[Row[Any]]) -> list[StoredMessage]:
+    """Rows read newest first (to take the last N), returned in conversation order."""
+    return [
+        StoredMessage(
+            role=row.role,
+            content=row.content,
+            request_id=row.request_id,
+            created_at=row.created_at,
+        )
+        for row in reversed(rows)
+    ]
