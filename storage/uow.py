@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -35,6 +34,7 @@ from core.ports import (
     LedgerRepository,
     RefreshTokenRepository,
     SecurityRepository,
+    UnitOfWorkFactory,
     UsageRepository,
 )
 from storage.db import (
@@ -84,10 +84,14 @@ class SqlUnitOfWork:
     chat_settings: ChatSettingsRepository
     gateway_files: GatewayFileRepository
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, one_statement: bool = False) -> None:
         self._engine = engine
         self._connection: AsyncConnection | None = None
         self._writer_lock = sqlite_writer_lock(engine)
+        # Postgres runs a lone statement in its own implicit transaction: no BEGIN and
+        # COMMIT round trips. SQLite keeps its transaction (and its writer's turn): its
+        # repositories may run several statements where Postgres runs one.
+        self._autocommit = one_statement and self._writer_lock is None
 
     async def __aenter__(self) -> Self:
         if self._connection is not None:
@@ -101,7 +105,10 @@ class SqlUnitOfWork:
             raise
         try:
             async with translate_errors():
-                await connection.begin()
+                if self._autocommit:
+                    await connection.execution_options(isolation_level="AUTOCOMMIT")
+                else:
+                    await connection.begin()
                 if self._writer_lock is not None:
                     await connection.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
@@ -188,10 +195,10 @@ class SqlUnitOfWork:
             logger.warning("could not close a database connection: %s", type(exc).__name__)
 
 
-def sql_uow_factory(engine: AsyncEngine) -> Callable[[], SqlUnitOfWork]:
+def sql_uow_factory(engine: AsyncEngine) -> UnitOfWorkFactory:
     """What the composition root hands the use cases: a fresh unit of work per call."""
 
-    def new_unit_of_work() -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine)
+    def new_unit_of_work(*, one_statement: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, one_statement=one_statement)
 
     return new_unit_of_work

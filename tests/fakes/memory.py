@@ -6,7 +6,7 @@ One ``MemoryUnitOfWork`` holds every repository, like ``storage.uow.SqlUnitOfWor
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -32,6 +32,7 @@ from core.ports import (
     PendingSettlement,
     RefreshTokenRepository,
     SecurityRepository,
+    UnitOfWorkFactory,
     UsageRepository,
 )
 from core.types import (
@@ -670,8 +671,9 @@ class MemoryUnitOfWork:
         self._store.commits += 1
 
 
-def memory_uow_factory(store: MemoryStore) -> Callable[[], MemoryUnitOfWork]:
-    def new_unit_of_work() -> MemoryUnitOfWork:
+def memory_uow_factory(store: MemoryStore) -> UnitOfWorkFactory:
+    def new_unit_of_work(*, one_statement: bool = False) -> MemoryUnitOfWork:
+        # Memory is all-or-nothing either way: one_statement changes nothing here.
         return MemoryUnitOfWork(store)
 
     return new_unit_of_work
