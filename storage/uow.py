@@ -37,6 +37,7 @@ from core.ports import (
     UnitOfWorkFactory,
     UsageRepository,
 )
+from core.ports.holds import HoldRepository, StepwiseHolds
 from storage.db import (
     SQLITE_BUSY_TIMEOUT_MS,
     is_unavailable,
@@ -44,6 +45,7 @@ from storage.db import (
     translate_errors,
 )
 from storage.repositories import (
+    PostgresHoldRepository,
     SqlAccessRepository,
     SqlAccountRepository,
     SqlAnnouncementRepository,
@@ -83,6 +85,7 @@ class SqlUnitOfWork:
     announcements: AnnouncementRepository
     chat_settings: ChatSettingsRepository
     gateway_files: GatewayFileRepository
+    holds: HoldRepository
 
     def __init__(self, engine: AsyncEngine, *, one_statement: bool = False) -> None:
         self._engine = engine
@@ -131,6 +134,11 @@ class SqlUnitOfWork:
         self.announcements = SqlAnnouncementRepository(connection)
         self.chat_settings = SqlChatSettingsRepository(connection)
         self.gateway_files = SqlGatewayFileRepository(connection)
+        stepwise = StepwiseHolds(self.accounts, self.api_keys, self.ledger, self.leases, self.usage)
+        if connection.dialect.name == "postgresql":
+            self.holds = PostgresHoldRepository(connection, stepwise)
+        else:
+            self.holds = stepwise
         return self
 
     async def __aexit__(

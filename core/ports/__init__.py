@@ -45,6 +45,14 @@ from core.ports.gateway import (
     RelayEvent,
 )
 from core.ports.health import HealthProbe
+from core.ports.holds import (
+    HoldClosing,
+    HoldOpening,
+    HoldOwner,
+    HoldRepository,
+    OpenedHold,
+    StepwiseHolds,
+)
 from core.ports.kv import (
     LinkCodes,
     RateLimiter,
@@ -71,6 +79,12 @@ from core.ports.uow import (
 )
 
 __all__ = [
+    "StepwiseHolds",
+    "OpenedHold",
+    "HoldRepository",
+    "HoldOwner",
+    "HoldOpening",
+    "HoldClosing",
     "AccessRepository",
     "AccessRule",
     "Invite",

@@ -13,6 +13,7 @@ from core.ports.auth import ApiKeyRepository, CredentialRepository, RefreshToken
 from core.ports.chat_settings import ChatSettingsRepository
 from core.ports.conversations import ConversationRepository, EventRepository, UsageRepository
 from core.ports.gateway import GatewayFileRepository
+from core.ports.holds import HoldRepository
 from core.ports.leases import LeaseRepository
 from core.ports.ledger import IdempotencyRepository, LedgerRepository
 
@@ -36,6 +37,7 @@ class UnitOfWork(Protocol):
     announcements: AnnouncementRepository
     chat_settings: ChatSettingsRepository
     gateway_files: GatewayFileRepository
+    holds: HoldRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -30,13 +30,12 @@ from core.errors import (
 from core.money import format_credits
 from core.observability import NO_METRICS, MetricsSink
 from core.ports import PendingSettlement, SettlementJournal, UnitOfWork, UnitOfWorkFactory
+from core.ports.holds import HoldClosing, HoldOpening, HoldOwner
 from core.services.requests import PaidRequest
 from core.types import (
     Account,
     ConversationKey,
     Feature,
-    LedgerEntry,
-    LedgerKind,
     Outcome,
     StoredMessage,
     Usage,
@@ -215,15 +214,25 @@ class Billing:
             await uow.leases.withdraw_retry(platform, request.event_id)
             if not await uow.events.reclaim(platform, request.event_id, request.request_id):
                 raise DuplicateEvent()
-        reserved = 0
-        if cost > 0:
-            reserved = await uow.accounts.reserve(
+        key = request.caller.api_key
+        owner = None
+        if self._worker_id is not None:
+            owner = HoldOwner(self._worker_id, platform, request.chat_id, question)
+        # The key's budget is held for the worst case, not for what the balance allowed:
+        # the charge can reach ``cost``, and the key must never spend past its budget.
+        opened = await uow.holds.open(
+            HoldOpening(
                 account.id,
+                request.request_id,
                 cost,
                 overdraft=self.overdraft,
                 upfront=upfront,
                 least=least,
+                api_key_id=key.key_id if key is not None else None,
+                owner=owner,
             )
+        )
+        reserved = opened.reserved
         if cost > 0 and reserved == 0:
             await uow.usage.record(
                 self._event(
@@ -235,32 +244,11 @@ class Billing:
             await uow.commit()
             self._metrics.request_settled(platform, feature, Outcome.REFUSED, 0, 0.0)
             raise InsufficientCredits(balance=format_credits(fresh.balance if fresh else 0))
+        # Refused, nothing is committed: the account's reservation above rolls back.
+        if opened.key_refused:
+            raise KeyBudgetExhausted()
         if retry_of is not None and not await uow.leases.take_retry(retry_of):
             raise NothingToRetry()  # taken by a concurrent /retry: this one rolls back
-        key = request.caller.api_key
-        # The key's budget is held for the worst case, not for what the balance allowed:
-        # the charge can reach ``cost``, and the key must never spend past its budget.
-        # Refused, nothing is committed: the account's reservation above rolls back.
-        if key is not None and not await uow.api_keys.reserve(key.key_id, cost):
-            raise KeyBudgetExhausted()
-        await uow.ledger.append(
-            LedgerEntry(
-                account.id,
-                -reserved,
-                LedgerKind.HOLD,
-                request.request_id,
-                api_key_id=key.key_id if key is not None else None,
-            )
-        )
-        if self._worker_id is not None:
-            await uow.leases.own(
-                request.request_id,
-                self._worker_id,
-                platform,
-                request.chat_id,
-                account.id,
-                question,
-            )
         await uow.commit()
         self._metrics.reservation_opened(feature)
         return Hold(
@@ -396,32 +384,35 @@ class Billing:
                     raise
 
     async def _settle(self, hold: Hold, s: Settlement) -> bool:
-        async with self._uow() as uow:
-            delta = hold.reserved - s.charge
-            entry = LedgerEntry(hold.account_id, delta, LedgerKind.SETTLE, hold.request_id)
-            if not await uow.ledger.append(entry):
-                logger.info("request %s was settled already", hold.request_id)
-                return False
-            if delta:
-                await uow.accounts.add_to_balance(hold.account_id, delta)
-            if hold.api_key_id is not None:
-                # The key's use rides on the settlement's transaction: no extra round trip.
-                refund = hold.key_reserved - s.charge
-                await uow.api_keys.settle(hold.api_key_id, refund, self._clock())
-            event = self._event(
+        keeps_exchange = s.conversation is not None and s.question is not None and bool(s.answer)
+        # Without an exchange to keep (the /v1 gateway, media) the settlement is one
+        # statement where the database allows: no transaction to open and commit.
+        async with self._uow(one_statement=not keeps_exchange) as uow:
+            closing = HoldClosing(
                 hold.account_id,
                 hold.request_id,
-                hold.platform,
-                hold.feature,
-                s.model or hold.model,
-                s.charge,
-                s.outcome,
-                s.usage,
-                hold.started,
+                hold.reserved - s.charge,
+                self._event(
+                    hold.account_id,
+                    hold.request_id,
+                    hold.platform,
+                    hold.feature,
+                    s.model or hold.model,
+                    s.charge,
+                    s.outcome,
+                    s.usage,
+                    hold.started,
+                ),
+                self._clock(),
+                api_key_id=hold.api_key_id,
+                key_refund=hold.key_reserved - s.charge,
             )
-            await uow.usage.record(event)
-            if s.conversation is not None and s.question is not None and s.answer:
-                now = self._clock()
+            if not await uow.holds.close(closing):
+                logger.info("request %s was settled already", hold.request_id)
+                return False
+            if keeps_exchange:
+                assert s.conversation is not None and s.question is not None and s.answer
+                now = closing.used_at
                 if s.replaces is not None:
                     await uow.conversations.leave_out(s.conversation, s.replaces)
                 await uow.conversations.append(

@@ -10,6 +10,7 @@ from storage.repositories.credentials import SqlCredentialRepository
 from storage.repositories.directory import SqlDirectoryRepository
 from storage.repositories.events import SqlEventRepository
 from storage.repositories.gateway_files import SqlGatewayFileRepository
+from storage.repositories.holds import PostgresHoldRepository
 from storage.repositories.idempotency import SqlIdempotencyRepository
 from storage.repositories.leases import SqlLeaseRepository
 from storage.repositories.ledger import SqlLedgerRepository
@@ -18,6 +19,7 @@ from storage.repositories.tokens import SqlApiKeyRepository, SqlRefreshTokenRepo
 from storage.repositories.usage import SqlUsageRepository
 
 __all__ = [
+    "PostgresHoldRepository",
     "SqlAccessRepository",
     "SqlAccountRepository",
     "SqlAnnouncementRepository",

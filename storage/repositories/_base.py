@@ -27,9 +27,11 @@ class SqlRepository:
     def _dialect(self) -> str:
         return self._connection.dialect.name
 
-    async def _execute(self, statement: Executable) -> Result[*tuple[Any, ...]]:
+    async def _execute(
+        self, statement: Executable, parameters: Mapping[str, object] | None = None
+    ) -> Result[*tuple[Any, ...]]:
         async with translate_errors():
-            return await self._connection.execute(statement)
+            return await self._connection.execute(statement, parameters)
 
     async def _insert_ignore(
         self,

@@ -35,6 +35,7 @@ from core.ports import (
     UnitOfWorkFactory,
     UsageRepository,
 )
+from core.ports.holds import HoldRepository, StepwiseHolds
 from core.types import (
     Account,
     ConversationKey,
@@ -627,6 +628,7 @@ class MemoryUnitOfWork:
     announcements: AnnouncementRepository
     chat_settings: ChatSettingsRepository
     gateway_files: GatewayFileRepository
+    holds: HoldRepository
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -652,6 +654,9 @@ class MemoryUnitOfWork:
         self.announcements = MemoryAnnouncements(self._store, self._undo)
         self.chat_settings = MemoryChatSettings(self._store, self._undo)
         self.gateway_files = MemoryGatewayFileRepository(self._store, self._undo)
+        self.holds = StepwiseHolds(
+            self.accounts, self.api_keys, self.ledger, self.leases, self.usage
+        )
         return self
 
     async def __aexit__(
