@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from core.types import KeyLimits
+from core.types import Account, KeyLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +64,35 @@ class ApiKeyRecord:
         return KeyLimits(self.id, self.budget, self.expires_at, self.models, self.per_minute)
 
 
+@dataclass(frozen=True, slots=True)
+class KeyPrincipal:
+    """What a live API key signs in as: the key, its owner's credential, and the account
+    the owner's ``api`` identity points at now (it follows links)."""
+
+    key: ApiKeyRecord
+    credential: Credential
+    account: Account
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPrincipal:
+    """What a username in a session token signs in as, and the account's security
+    version now (0 while it was never bumped), to compare with the token's."""
+
+    credential: Credential
+    account: Account
+    security_version: int
+
+
 class CredentialRepository(Protocol):
     async def get(self, username: str) -> Credential | None: ...
 
     async def get_by_id(self, credential_id: int) -> Credential | None: ...
+
+    async def find_principal(self, username: str) -> SessionPrincipal | None:
+        """One statement (authentication's hot path): the credential, the account of its
+        ``api`` identity and the security version; None without credential or account."""
+        ...
 
     async def for_account(self, account_id: int) -> list[Credential]:
         """Credentials whose ``api`` identity points at the account now."""
@@ -112,6 +137,12 @@ class ApiKeyRepository(Protocol):
 
     async def find(self, key_hash: str) -> ApiKeyRecord | None:
         """A key that is not revoked."""
+        ...
+
+    async def find_principal(self, key_hash: str) -> KeyPrincipal | None:
+        """One statement (authentication's hot path): a key that is not revoked, its
+        credential and the account of the credential's ``api`` identity; None when any
+        of them is missing. Expiry is the caller's to check."""
         ...
 
     async def get(self, credential_id: int, key_id: int) -> ApiKeyRecord | None:

@@ -175,26 +175,24 @@ class AuthService:
         if bearer.startswith(API_KEY_PREFIX):
             return await self._by_key(bearer)
         claims = self._decode(bearer, TokenType.ACCESS)
-        async with self._uow() as uow:
-            credential = await uow.credentials.get(claims.subject)
-            if credential is None:
-                raise Unauthenticated()
-            account = await self._current(uow, claims)
-        return Principal(api_caller(credential.username), account, credential)
+        # Every API request passes here: one joined SELECT, without BEGIN and COMMIT where
+        # the database allows. Nothing is cached, so a logout, ban or role change (each
+        # bumps the security version) holds from the very next request.
+        async with self._uow(one_statement=True) as uow:
+            found = await uow.credentials.find_principal(claims.subject)
+        if found is None or found.security_version != claims.version:
+            raise Unauthenticated()
+        return Principal(api_caller(found.credential.username), found.account, found.credential)
 
     async def _by_key(self, key: str) -> Principal:
-        async with self._uow() as uow:
-            record = await uow.api_keys.find(digest(key))
-            if record is None or record.limits.expired(datetime.now(UTC)):
-                raise Unauthenticated()
-            credential = await uow.credentials.get_by_id(record.credential_id)
-            if credential is None:
-                raise Unauthenticated()
-            caller = api_caller(credential.username, record.limits)
-            account = await uow.accounts.find_by_identity(caller.identity)
-        if account is None:
+        # One joined SELECT, read afresh on every request: a revoked key or a changed
+        # limit holds from the very next one.
+        async with self._uow(one_statement=True) as uow:
+            found = await uow.api_keys.find_principal(digest(key))
+        if found is None or found.key.limits.expired(datetime.now(UTC)):
             raise Unauthenticated()
-        return Principal(caller, account, credential)
+        caller = api_caller(found.credential.username, found.key.limits)
+        return Principal(caller, found.account, found.credential)
 
     def _decode(self, token: str, expected: TokenType) -> TokenClaims:
         try:

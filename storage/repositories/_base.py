@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Executable, Result
+from sqlalchemy import Executable, FromClause, Result, Row
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
@@ -28,8 +28,9 @@ class SqlRepository:
         return self._connection.dialect.name
 
     async def _execute(
-        self, statement: Executable, parameters: Mapping[str, object] | None = None
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
     ) -> Result[*tuple[Any, ...]]:
+        """``parameters`` fill the ``bindparam``s of a statement built once, up front."""
         async with translate_errors():
             return await self._connection.execute(statement, parameters)
 
@@ -51,3 +52,17 @@ class SqlRepository:
             statement = lite.on_conflict_do_nothing(index_elements=conflict).returning(returning)
         result = await self._execute(statement)
         return result.first() is not None
+
+
+class ColumnsOf:
+    """One table's part of a joined row, read by column name like a row of that table
+    alone, so the table's own row mapper reads it (joined tables share names: ``id``)."""
+
+    __slots__ = ("_columns", "_values")
+
+    def __init__(self, row: Row[Any], table: FromClause) -> None:
+        self._values = row._mapping
+        self._columns = table.c
+
+    def __getattr__(self, name: str) -> Any:
+        return self._values[self._columns[name]]

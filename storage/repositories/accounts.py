@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, and_, case, insert, or_, select, update
 
 from core.types import Account, Identity, IdentityKey, Role
-from storage.repositories._base import SqlRepository
+from storage.repositories._base import ColumnsOf, SqlRepository
 from storage.tables import AccountRow, IdentityRow, utcnow
 
 
-def _account(row: Row[Any]) -> Account:
+def _account(row: Row[Any] | ColumnsOf) -> Account:
     return Account(
         id=row.id,
         role=Role(row.role),

@@ -13,10 +13,12 @@ from core.ports import (
     Credential,
     GrantRecord,
     KeyOptions,
+    KeyPrincipal,
     RefreshRecord,
+    SessionPrincipal,
     UserEntry,
 )
-from core.types import Exchange, IdentityKey
+from core.types import Account, Exchange, IdentityKey
 from tests.fakes.memory_store import MemoryStore, Repository, put
 
 
@@ -26,6 +28,14 @@ class MemoryCredentials(Repository):
 
     async def get_by_id(self, credential_id: int) -> Credential | None:
         return next((c for c in self._store.credentials.values() if c.id == credential_id), None)
+
+    async def find_principal(self, username: str) -> SessionPrincipal | None:
+        credential = self._store.credentials.get(username)
+        account = _api_account(self._store, credential)
+        if credential is None or account is None:
+            return None
+        version = self._store.security_versions.get(account.id, 0)
+        return SessionPrincipal(credential, account, version)
 
     async def for_account(self, account_id: int) -> list[Credential]:
         ids = self._store.identities
@@ -72,6 +82,17 @@ class MemoryCredentials(Repository):
             row.identity = replace(row.identity, key=key, display_name=new)
             self._store.identities[key] = row
         return True
+
+
+def _api_account(store: MemoryStore, credential: Credential | None) -> Account | None:
+    """The account the credential's ``api`` identity points at now (it follows links)."""
+    if credential is None:
+        return None
+    identity = store.identities.get(IdentityKey("api", "", credential.username))
+    if identity is None:
+        return None
+    row = store.accounts.get(identity.identity.account_id)
+    return row.account if row is not None else None
 
 
 class MemorySecurity(Repository):
@@ -129,6 +150,18 @@ class MemoryApiKeys(Repository):
     async def find(self, key_hash: str) -> ApiKeyRecord | None:
         found = self._store.keys.get(key_hash)
         return found if found is not None and not found.revoked else None
+
+    async def find_principal(self, key_hash: str) -> KeyPrincipal | None:
+        key = await self.find(key_hash)
+        if key is None:
+            return None
+        credential = next(
+            (c for c in self._store.credentials.values() if c.id == key.credential_id), None
+        )
+        account = _api_account(self._store, credential)
+        if credential is None or account is None:
+            return None
+        return KeyPrincipal(key, credential, account)
 
     async def get(self, credential_id: int, key_id: int) -> ApiKeyRecord | None:
         found = self._live(credential_id, key_id)
