@@ -20,6 +20,7 @@ import asyncio
 import multiprocessing as mp
 import os
 import platform
+import queue
 import statistics
 import sys
 import tempfile
@@ -35,7 +36,7 @@ import aiohttp
 import asyncpg
 
 from bench import loadgen
-from bench.common import DEFAULT_REDIS, drop_redis_prefix, llm_process, scratch_postgres
+from bench.common import DEFAULT_PG, DEFAULT_REDIS, drop_redis_prefix, llm_process, scratch_postgres
 from bench.litellm_proxy import DEFAULT_VENV, ensure_venv, litellm_proxy
 
 # The issue's goals. It sets none for requests/s, so those rows are shown for comparison.
@@ -78,6 +79,12 @@ def tree_cpu(root: int) -> float:
     return total
 
 
+def machine_cpu() -> float:
+    """CPU seconds the whole machine has spent busy, every core and process together."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / TICK  # all but idle and iowait
+
+
 def pids_cpu(pids: list[int]) -> dict[int, float]:
     table = _proc_table()
     return {p: table[p][1] for p in pids if p in table}
@@ -100,9 +107,12 @@ class Sample:
     run: loadgen.Run
     cpu: float  # seconds, the server's processes
     db_cpu: float = 0.0  # seconds, its Postgres backends
+    machine: float = 0.0  # seconds, every process on the machine (the rest is contention)
 
 
-def _serve_api(db_url: str, llm_url: str, redis: str, prefix: str, ports: Any, stop: Any) -> None:
+def _serve_api(
+    db_url: str, llm_url: str, redis: str, prefix: str, journal: str, ports: Any, stop: Any
+) -> None:
     from pydantic import SecretStr
 
     from bots.api.runner import bound_port, start
@@ -115,6 +125,9 @@ def _serve_api(db_url: str, llm_url: str, redis: str, prefix: str, ports: Any, s
             database_url=db_url,
             redis_url=redis,
             redis_prefix=prefix,
+            # Settlements journaled when the pool runs dry under overload belong to this
+            # scratch database: the default ./data/ would replay them into the next run's.
+            settlement_journal=Path(journal),
             openai_base_url=llm_url,
             openai_api_key=SecretStr("sk-bench"),
             jwt_secret=SecretStr("bench-secret-" + "x" * 40),
@@ -144,15 +157,21 @@ async def _api_key(base: str) -> str:
             return (await r.json())["key"]
 
 
+def _port(proc: Any, ports: Any, within: float = 60) -> int:
+    deadline = time.monotonic() + within
+    while proc.is_alive() and time.monotonic() < deadline:
+        try:
+            return int(ports.get(timeout=0.5))
+        except queue.Empty:
+            continue
+    raise RuntimeError("Switchboard's API did not start (its traceback, if any, is above)")
+
+
 @asynccontextmanager
 async def switchboard(db_url: str, llm_url: str) -> AsyncIterator[Server]:
     redis = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS)
     prefix = f"sb_bench_{uuid.uuid4().hex[:8]}:"
-    ctx = mp.get_context("spawn")
-    ports, stop = ctx.Queue(), ctx.Event()
-    proc = ctx.Process(target=_serve_api, args=(db_url, llm_url, redis, prefix, ports, stop))
-    proc.start()
-    admin_url = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1/test")
+    admin_url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG)
     admin = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://"))
     db_name = db_url.rpartition("/")[2]
 
@@ -160,18 +179,23 @@ async def switchboard(db_url: str, llm_url: str) -> AsyncIterator[Server]:
         rows = await admin.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", db_name)
         return [r["pid"] for r in rows]
 
-    try:
-        base = f"http://127.0.0.1:{ports.get(timeout=60)}"
-        yield Server(
-            "ours", f"{base}/v1/chat/completions", await _api_key(base), proc.pid, backends
-        )
-    finally:
-        stop.set()
-        proc.join(15)
-        if proc.is_alive():
-            proc.kill()
-        await admin.close()
-        await drop_redis_prefix(redis, prefix)
+    ctx = mp.get_context("spawn")
+    ports, stop = ctx.Queue(), ctx.Event()
+    with tempfile.TemporaryDirectory() as tmp:
+        args = (db_url, llm_url, redis, prefix, f"{tmp}/settlements.jsonl", ports, stop)
+        proc = ctx.Process(target=_serve_api, args=args)
+        proc.start()
+        try:
+            base = f"http://127.0.0.1:{_port(proc, ports)}"
+            key = await _api_key(base)
+            yield Server("ours", f"{base}/v1/chat/completions", key, proc.pid, backends)
+        finally:
+            stop.set()
+            proc.join(15)
+            if proc.is_alive():
+                proc.kill()
+            await admin.close()
+            await drop_redis_prefix(redis, prefix)
 
 
 # ---- measuring ---------------------------------------------------------------------------
@@ -180,11 +204,12 @@ async def switchboard(db_url: str, llm_url: str) -> AsyncIterator[Server]:
 async def measure(server: Server, load: Callable[[], Awaitable[loadgen.Run]]) -> Sample:
     # Postgres backends that only exist during the run are missed; the pool keeps its own.
     db = await server.db_pids() if server.db_pids else []
-    cpu, db_before = tree_cpu(server.pid), pids_cpu(db)
+    cpu, db_before, machine = tree_cpu(server.pid), pids_cpu(db), machine_cpu()
     run = await load()
-    cpu, db_after = tree_cpu(server.pid) - cpu, pids_cpu(db)
+    cpu, db_after, machine = tree_cpu(server.pid) - cpu, pids_cpu(db), machine_cpu() - machine
     # A backend that ended during the run took its CPU figure with it: count only the rest.
-    return Sample(run, cpu, sum(db_after[p] - db_before[p] for p in db_after if p in db_before))
+    db_cpu = sum(db_after[p] - db_before[p] for p in db_after if p in db_before)
+    return Sample(run, cpu, db_cpu, machine)
 
 
 def closed(server: Server, connections: int, stream: bool, seconds: float) -> Any:
@@ -285,7 +310,10 @@ def report(results: Results, names: tuple[str, str]) -> int:
             met = "yes" if added[ours] <= P99_ADDED_GOAL_MS else "NO"
         _row(f"p{pct} added ms, open {OPEN_RATE:g}/s", added[ours], added[lite], goal, met)
     print()
-    print("each run (requests/s, latency p50/p99 ms, CPU ms/request, failed):")
+    print(
+        "each run (requests/s, latency p50/p99 ms, server CPU ms/request,"
+        " machine's busy cores, failed):"
+    )
     failed = 0
     runs = [*results.closed.items(), *((("open", n), s) for n, s in results.open.items())]
     for (label, name), samples in runs:
@@ -293,7 +321,10 @@ def report(results: Results, names: tuple[str, str]) -> int:
         for s in samples:
             r = s.run
             cpu = f"{s.cpu / r.requests * 1000:.2f}" if r.requests and s.cpu else "-"
-            cells.append(f"{r.rps:7.1f} {r.p50_ms:6.1f}/{r.p99_ms:<6.1f} {cpu:>5} {r.failed}")
+            busy = f"{s.machine / r.seconds:.2f}" if s.machine else "-"
+            cells.append(
+                f"{r.rps:7.1f} {r.p50_ms:6.1f}/{r.p99_ms:<6.1f} {cpu:>5} {busy:>4} {r.failed}"
+            )
             failed += r.failed
         print(f"  {label:12} {name:9} " + " | ".join(cells))
     return failed
@@ -313,8 +344,13 @@ What the figures mean:
                measured directly the same way in the same round; the median over rounds.
   ours/LL      ours divided by LiteLLM's: above 1 is better for requests/s, below 1 for CPU
                and latency. Goals: CPU <= {CPU_RATIO_GOAL}x LiteLLM's, p99 added <= {P99_ADDED_GOAL_MS:g} ms.
+  busy cores   the whole machine's busy CPU during the run (of os.cpu_count()): the server,
+               the generator, the fake LLM, Postgres, Redis, and anything else running. Much
+               more than the server's own share means something else was competing.
 The machine is shared by the generator, the fake LLM, both servers, Postgres and Redis
-(only one server is loaded at a time); compare the servers, not the absolute figures."""
+(only one server is loaded at a time); compare the servers, not the absolute figures.
+At the open loop a server slower than {OPEN_RATE:g}/s falls behind and its queue grows for
+the whole run, so its latency then measures the backlog."""
 
 
 async def main() -> None:

@@ -51,10 +51,14 @@ def body(stream: bool) -> dict[str, Any]:
 
 def closed_loop(url: str, key: str | None, stream: bool, connections: int, seconds: float) -> Run:
     if WRK:
-        return _wrk(url, key, stream, connections, seconds)
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(1) as pool:  # a process of its own: its CPU must not be the server's
-        return pool.apply(_aiohttp_closed, (url, key, stream, connections, seconds))
+        run = _wrk(url, key, stream, connections, seconds)
+    else:
+        ctx = mp.get_context("spawn")
+        with ctx.Pool(1) as pool:  # a process of its own: its CPU must not be the server's
+            run = pool.apply(_aiohttp_closed, (url, key, stream, connections, seconds))
+    if run.requests == 0:  # requests still unanswered at the end are in no error count
+        run.failed = max(run.failed, connections)
+    return run
 
 
 # ---- wrk ---------------------------------------------------------------------------------
