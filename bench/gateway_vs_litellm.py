@@ -115,6 +115,7 @@ def _serve_api(
 ) -> None:
     from pydantic import SecretStr
 
+    from bots import event_loop
     from bots.api.runner import bound_port, start
     from bots.bootstrap import open_app
     from bots.settings import Settings
@@ -140,7 +141,8 @@ def _serve_api(
             await asyncio.to_thread(stop.wait)
             await runner.cleanup()
 
-    asyncio.run(main())
+    # The loop `python -m bots run api` runs on (uvloop where installed).
+    event_loop.run(main())
 
 
 async def _api_key(base: str) -> str:

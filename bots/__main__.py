@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from pathlib import Path
 
+from bots import event_loop
 from bots.jwt_secret_file import with_jwt_secret
 from bots.logging_setup import configure_logging
 from bots.runners import ADAPTERS, run_adapters, run_console_app
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     if note:
         logger.info("%s", note)
     try:
-        return asyncio.run(_dispatch(args, settings))
+        return event_loop.run(_dispatch(args, settings))
     except (SettingsError, ModelsFileError, PersonasFileError, StorageUnavailable) as exc:
         print(f"switchboard: {exc}", file=sys.stderr)
         return 2
