@@ -87,14 +87,14 @@ class SqlUnitOfWork:
     gateway_files: GatewayFileRepository
     holds: HoldRepository
 
-    def __init__(self, engine: AsyncEngine, *, one_statement: bool = False) -> None:
+    def __init__(self, engine: AsyncEngine, *, atomic: bool = True) -> None:
         self._engine = engine
         self._connection: AsyncConnection | None = None
         self._writer_lock = sqlite_writer_lock(engine)
-        # Postgres runs a lone statement in its own implicit transaction: no BEGIN and
-        # COMMIT round trips. SQLite keeps its transaction (and its writer's turn): its
-        # repositories may run several statements where Postgres runs one.
-        self._autocommit = one_statement and self._writer_lock is None
+        # Not atomic: on Postgres each statement runs in its own implicit transaction, no
+        # BEGIN and COMMIT round trips. SQLite keeps its transaction (and its writer's
+        # turn): its repositories may run several statements where Postgres runs one.
+        self._autocommit = not atomic and self._writer_lock is None
 
     async def __aenter__(self) -> Self:
         if self._connection is not None:
@@ -206,7 +206,7 @@ class SqlUnitOfWork:
 def sql_uow_factory(engine: AsyncEngine) -> UnitOfWorkFactory:
     """What the composition root hands the use cases: a fresh unit of work per call."""
 
-    def new_unit_of_work(*, one_statement: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, one_statement=one_statement)
+    def new_unit_of_work(*, atomic: bool = True) -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, atomic=atomic)
 
     return new_unit_of_work

@@ -49,8 +49,9 @@ class HoldOpening:
 @dataclass(frozen=True, slots=True)
 class OpenedHold:
     """``reserved`` 0 with a positive cost: refused, nothing written. ``key_refused``:
-    the key's budget could not take the cost; what was written must be rolled back (the
-    caller leaves its unit of work without committing)."""
+    the key's budget could not take the cost; the caller leaves its unit of work without
+    committing, and nothing stays (``StepwiseHolds`` relies on that rollback; a one-call
+    implementation undoes its own part, so that it is whole outside a transaction too)."""
 
     reserved: int
     key_refused: bool = False
@@ -78,7 +79,7 @@ class HoldRepository(Protocol):
     async def close(self, closing: HoldClosing) -> bool:
         """The ledger's settle row, the balance, the key's use and the usage event; False
         (and nothing written) if the request was settled already. One statement where the
-        database allows it: a caller may run it in a ``one_statement`` unit of work."""
+        database allows it: a caller may run it in a unit of work that is not ``atomic``."""
         ...
 
 

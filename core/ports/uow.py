@@ -54,10 +54,11 @@ class UnitOfWork(Protocol):
 class UnitOfWorkFactory(Protocol):
     """A fresh unit of work per call.
 
-    ``one_statement=True`` promises that the block runs a single statement (atomic on its
-    own): where the database allows, no BEGIN and COMMIT are sent, two round trips fewer
-    on the hot path (a credential lookup, a settlement). Elsewhere it is an ordinary
-    transaction, so a repository whose single-statement form exists only on one database
-    may still run several statements in such a block."""
+    ``atomic=False`` says the block needs no transaction around its statements: at most
+    one of them writes, and that one is whole on its own (a credential lookup, a
+    settlement, a /v1 admission). Where the database allows, each statement then commits
+    by itself and no BEGIN or COMMIT is sent: two round trips fewer on the hot path.
+    Elsewhere (SQLite) it is an ordinary transaction, so a repository whose one-statement
+    form exists only on Postgres may still run its steps there."""
 
-    def __call__(self, *, one_statement: bool = False) -> UnitOfWork: ...
+    def __call__(self, *, atomic: bool = True) -> UnitOfWork: ...

@@ -67,8 +67,11 @@ class Principal:
     credential: Credential
 
 
-def api_caller(username: str, key: KeyLimits | None = None) -> Caller:
-    return Caller(IdentityKey(API_PLATFORM, "", username), display_name=username, api_key=key)
+def api_caller(
+    username: str, key: KeyLimits | None = None, account: Account | None = None
+) -> Caller:
+    identity = IdentityKey(API_PLATFORM, "", username)
+    return Caller(identity, display_name=username, api_key=key, account=account)
 
 
 def digest(secret: str) -> str:
@@ -178,20 +181,21 @@ class AuthService:
         # Every API request passes here: one joined SELECT, without BEGIN and COMMIT where
         # the database allows. Nothing is cached, so a logout, ban or role change (each
         # bumps the security version) holds from the very next request.
-        async with self._uow(one_statement=True) as uow:
+        async with self._uow(atomic=False) as uow:
             found = await uow.credentials.find_principal(claims.subject)
         if found is None or found.security_version != claims.version:
             raise Unauthenticated()
-        return Principal(api_caller(found.credential.username), found.account, found.credential)
+        caller = api_caller(found.credential.username, account=found.account)
+        return Principal(caller, found.account, found.credential)
 
     async def _by_key(self, key: str) -> Principal:
         # One joined SELECT, read afresh on every request: a revoked key or a changed
         # limit holds from the very next one.
-        async with self._uow(one_statement=True) as uow:
+        async with self._uow(atomic=False) as uow:
             found = await uow.api_keys.find_principal(digest(key))
         if found is None or found.key.limits.expired(datetime.now(UTC)):
             raise Unauthenticated()
-        caller = api_caller(found.credential.username, found.key.limits)
+        caller = api_caller(found.credential.username, found.key.limits, found.account)
         return Principal(caller, found.account, found.credential)
 
     def _decode(self, token: str, expected: TokenType) -> TokenClaims:

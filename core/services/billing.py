@@ -232,6 +232,9 @@ class Billing:
                 owner=owner,
             )
         )
+        # Refused, nothing is committed: the account's reservation is not kept either.
+        if opened.key_refused:
+            raise KeyBudgetExhausted()
         reserved = opened.reserved
         if cost > 0 and reserved == 0:
             await uow.usage.record(
@@ -244,9 +247,6 @@ class Billing:
             await uow.commit()
             self._metrics.request_settled(platform, feature, Outcome.REFUSED, 0, 0.0)
             raise InsufficientCredits(balance=format_credits(fresh.balance if fresh else 0))
-        # Refused, nothing is committed: the account's reservation above rolls back.
-        if opened.key_refused:
-            raise KeyBudgetExhausted()
         if retry_of is not None and not await uow.leases.take_retry(retry_of):
             raise NothingToRetry()  # taken by a concurrent /retry: this one rolls back
         await uow.commit()
@@ -387,7 +387,7 @@ class Billing:
         keeps_exchange = s.conversation is not None and s.question is not None and bool(s.answer)
         # Without an exchange to keep (the /v1 gateway, media) the settlement is one
         # statement where the database allows: no transaction to open and commit.
-        async with self._uow(one_statement=not keeps_exchange) as uow:
+        async with self._uow(atomic=keeps_exchange) as uow:
             closing = HoldClosing(
                 hold.account_id,
                 hold.request_id,

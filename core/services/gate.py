@@ -91,18 +91,24 @@ class Gate:
         request: PaidRequest,
         kind: Feature,
         reserve: Callable[[UnitOfWork, Admitted], Awaitable[T]],
+        *,
+        atomic: bool = True,
     ) -> AsyncIterator[tuple[Admitted, T]]:
         """Admit a request and run ``reserve`` (which commits) in the same transaction as
         the account lookup; the rate-limit slot is held until the block ends.
 
         One transaction instead of two is a third of the database round trips of a chat
         request. First contact (or a bootstrap admin's promotion) takes a separate write,
-        after which the lookup runs again."""
+        after which the lookup runs again. ``atomic=False`` (the /v1 gateway: reads, then
+        one whole write) needs no transaction at all: no BEGIN/COMMIT where the database
+        allows."""
         if self._closed:
             raise ShuttingDown()
+        known = request.caller.account  # read by authentication in this request, if any
         for _ in range(3):
-            async with self._uow() as uow:
-                account = await uow.accounts.find_by_identity(request.caller.identity)
+            async with self._uow(atomic=atomic) as uow:
+                account = known or await uow.accounts.find_by_identity(request.caller.identity)
+                known = None  # after a resolve(), the account is read afresh
                 if account is not None and not self._accounts.needs_update(account, request.caller):
                     # In this transaction: a /block on any worker refuses the next request.
                     await self._accounts.access.check(uow, request.caller, account)

@@ -112,7 +112,9 @@ class ChatGatewayService:
         admission = AsyncExitStack()
         try:
             admitted, (plan, hold) = await admission.enter_async_context(
-                self._gate.admit(request, Feature.CHAT, reserve)
+                # Reads, then one whole write (the hold): no transaction needed, unless an
+                # event id must be recorded with the hold.
+                self._gate.admit(request, Feature.CHAT, reserve, atomic=bool(request.event_id))
             )
         except BaseException:
             await admission.aclose()

@@ -156,7 +156,10 @@ class PaidRelay:
             )
             return Door(model, upstream, hold)
 
-        async with self._gate.admit(request, feature, reserve) as (_, door):
+        # Reads, then one whole write (the hold): no transaction needed, unless an event
+        # id must be recorded with the hold.
+        atomic = bool(request.event_id)
+        async with self._gate.admit(request, feature, reserve, atomic=atomic) as (_, door):
             with named(door.model.name):
                 yield door
 

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from core.text_input import clean_text
-from core.types import IdentityKey, KeyLimits
+from core.types import Account, IdentityKey, KeyLimits
 
 
 def new_request_id() -> str:
@@ -53,6 +53,10 @@ class Caller:
     api_key: KeyLimits | None = None
     # Where the message came from; None where the adapter has no chat (API, console).
     venue: Venue | None = None
+    # The account as authentication read it a moment ago in this same request (the HTTP
+    # API): the gate admits on it instead of reading it again, one round trip fewer. The
+    # writes that matter re-check in SQL (a ban, the balance, the key's budget).
+    account: Account | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         _clean_fields(self, "display_name", "locale")

@@ -34,7 +34,7 @@ async def test_a_key_finds_its_record_credential_and_account(uow: UnitOfWorkFact
         expected_key = await tx.api_keys.find("hash-a")
         expected_credential = await tx.credentials.get("alice")
         expected_account = await tx.accounts.find_by_identity(IdentityKey("api", "", "alice"))
-    async with uow(one_statement=True) as tx:
+    async with uow(atomic=False) as tx:
         found = await tx.api_keys.find_principal("hash-a")
     assert found is not None
     assert found.key == expected_key and found.key.id == key_id
@@ -51,9 +51,9 @@ async def test_revoked_and_unknown_keys_find_nothing(uow: UnitOfWorkFactory) -> 
         assert credential is not None
         assert await tx.api_keys.revoke(credential.id, key_id)
         await tx.commit()
-    async with uow(one_statement=True) as tx:
+    async with uow(atomic=False) as tx:
         assert await tx.api_keys.find_principal("hash-a") is None
-    async with uow(one_statement=True) as tx:
+    async with uow(atomic=False) as tx:
         assert await tx.api_keys.find_principal("hash-unknown") is None
 
 
@@ -64,9 +64,9 @@ async def test_a_key_whose_owner_has_no_account_finds_nothing(uow: UnitOfWorkFac
         assert await tx.credentials.create("orphan", account.id, "hash-1")
         await tx.commit()
     await add_key(uow, "orphan", "hash-o")
-    async with uow(one_statement=True) as tx:
+    async with uow(atomic=False) as tx:
         assert await tx.api_keys.find_principal("hash-o") is None
-    async with uow(one_statement=True) as tx:
+    async with uow(atomic=False) as tx:
         assert await tx.credentials.find_principal("orphan") is None
 
 
@@ -77,9 +77,9 @@ async def test_a_banned_account_is_still_found(uow: UnitOfWorkFactory) -> None:
     async with uow() as tx:
         await tx.accounts.set_banned(alice, True)
         await tx.commit()
-    async with uow(one_statement=True) as tx:
+    async with uow(atomic=False) as tx:
         by_key = await tx.api_keys.find_principal("hash-a")
-    async with uow(one_statement=True) as tx:
+    async with uow(atomic=False) as tx:
         by_name = await tx.credentials.find_principal("alice")
     assert by_key is not None and by_key.account.banned
     assert by_name is not None and by_name.account.banned
@@ -92,9 +92,9 @@ async def test_the_account_follows_a_link(uow: UnitOfWorkFactory) -> None:
         other = await tx.accounts.create(Role.USER)
         await tx.accounts.move_identities(alice, other.id)
         await tx.commit()
-    async with uow(one_statement=True) as tx:
+    async with uow(atomic=False) as tx:
         by_key = await tx.api_keys.find_principal("hash-a")
-    async with uow(one_statement=True) as tx:
+    async with uow(atomic=False) as tx:
         by_name = await tx.credentials.find_principal("alice")
     assert by_key is not None and by_key.account.id == other.id
     assert by_key.credential.account_id == alice  # the account at registration, kept
@@ -108,7 +108,7 @@ async def test_a_username_finds_its_credential_account_and_version(
     async with uow() as tx:
         expected_credential = await tx.credentials.get("alice")
         expected_account = await tx.accounts.find_by_identity(IdentityKey("api", "", "alice"))
-    async with uow(one_statement=True) as tx:
+    async with uow(atomic=False) as tx:
         found = await tx.credentials.find_principal("alice")
     assert found is not None
     assert found.credential == expected_credential
@@ -118,8 +118,8 @@ async def test_a_username_finds_its_credential_account_and_version(
         await tx.security.bump(alice)
         await tx.security.bump(alice)
         await tx.commit()
-    async with uow(one_statement=True) as tx:
+    async with uow(atomic=False) as tx:
         bumped = await tx.credentials.find_principal("alice")
     assert bumped is not None and bumped.security_version == 2
-    async with uow(one_statement=True) as tx:
+    async with uow(atomic=False) as tx:
         assert await tx.credentials.find_principal("nobody") is None

@@ -677,8 +677,8 @@ class MemoryUnitOfWork:
 
 
 def memory_uow_factory(store: MemoryStore) -> UnitOfWorkFactory:
-    def new_unit_of_work(*, one_statement: bool = False) -> MemoryUnitOfWork:
-        # Memory is all-or-nothing either way: one_statement changes nothing here.
+    def new_unit_of_work(*, atomic: bool = True) -> MemoryUnitOfWork:
+        # Memory is all-or-nothing either way: atomic changes nothing here.
         return MemoryUnitOfWork(store)
 
     return new_unit_of_work

@@ -46,8 +46,8 @@ class Outage:
         self._factory = memory_uow_factory(store)
         self.down = False
 
-    def __call__(self, *, one_statement: bool = False) -> Any:
-        return _Down() if self.down else self._factory(one_statement=one_statement)
+    def __call__(self, *, atomic: bool = True) -> Any:
+        return _Down() if self.down else self._factory(atomic=atomic)
 
 
 def _settles(store: MemoryStore, request_id: str) -> list[LedgerEntry]:

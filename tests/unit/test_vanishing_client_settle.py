@@ -42,7 +42,7 @@ async def test_a_client_gone_during_admission_owes_nothing(llm):
     reserved, go_on = asyncio.Event(), asyncio.Event()
     memory = memory_uow_factory(store)
 
-    def pausing_after_the_hold(*, one_statement: bool = False):
+    def pausing_after_the_hold(*, atomic: bool = True):
         # The hold's commit went through; the rest of admission is still to come when the
         # cancellation lands (as when a client leaves while the commit's reply is in flight).
         uow = memory()

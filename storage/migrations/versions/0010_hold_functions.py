@@ -50,7 +50,11 @@ BEGIN
         UPDATE api_keys SET spent = spent + p_cost
         WHERE id = p_key AND revoked IS false AND (budget IS NULL OR spent + p_cost <= budget);
         IF NOT FOUND THEN
-            key_refused := true;  -- the caller rolls the account's part back
+            -- Undone here, so the call is whole on its own (a /v1 admission runs it
+            -- outside a transaction): the account keeps its credits.
+            UPDATE accounts SET balance = balance + reserved WHERE id = p_account;
+            key_refused := true;
+            reserved := 0;
             RETURN;
         END IF;
     END IF;
