@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Executable, delete, select, update
+from sqlalchemy import Executable, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.ports import AccessRule, Invite
 from storage.repositories._base import SqlRepository
 from storage.tables import AccessRuleRow, AnnouncementMuteRow, InviteRow, utcnow
 
+# Every paid request checks the rules: the statement is built once ("expanding": the
+# list of subjects is bound per call), not per request.
+VERDICTS = select(AccessRuleRow.subject, AccessRuleRow.verdict).where(
+    AccessRuleRow.subject.in_(bindparam("subjects", expanding=True))
+)
+
 
 class SqlAccessRepository(SqlRepository):
     async def verdicts(self, subjects: Sequence[str]) -> dict[str, str]:
-        statement = select(AccessRuleRow.subject, AccessRuleRow.verdict).where(
-            AccessRuleRow.subject.in_(list(subjects))
-        )
-        return {row.subject: row.verdict for row in await self._execute(statement)}
+        rows = await self._execute(VERDICTS, {"subjects": list(subjects)})
+        return {row.subject: row.verdict for row in rows}
 
     async def set_rule(self, subject: str, verdict: str, actor_id: int | None) -> None:
         values = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, case, insert, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, bindparam, case, insert, or_, select, update
 
 from core.types import Account, Identity, IdentityKey, Role
 from storage.repositories._base import ColumnsOf, SqlRepository
@@ -43,6 +43,18 @@ def _key_matches(key: IdentityKey) -> ColumnElement[bool]:
     )
 
 
+# Every chat message looks its account up: built once, bound per call.
+BY_IDENTITY = (
+    select(AccountRow)
+    .join(IdentityRow, IdentityRow.account_id == AccountRow.id)
+    .where(
+        IdentityRow.platform == bindparam("platform"),
+        IdentityRow.workspace == bindparam("workspace"),
+        IdentityRow.user_id == bindparam("user"),
+    )
+)
+
+
 class SqlAccountRepository(SqlRepository):
     async def get(self, account_id: int) -> Account | None:
         result = await self._execute(select(AccountRow).where(AccountRow.id == account_id))
@@ -50,12 +62,8 @@ class SqlAccountRepository(SqlRepository):
         return _account(row) if row is not None else None
 
     async def find_by_identity(self, key: IdentityKey) -> Account | None:
-        statement = (
-            select(AccountRow)
-            .join(IdentityRow, IdentityRow.account_id == AccountRow.id)
-            .where(_key_matches(key))
-        )
-        row = (await self._execute(statement)).one_or_none()
+        parameters = {"platform": key.platform, "workspace": key.workspace, "user": key.user_id}
+        row = (await self._execute(BY_IDENTITY, parameters)).one_or_none()
         return _account(row) if row is not None else None
 
     async def create(self, role: Role) -> Account:
