@@ -56,6 +56,10 @@ def sqlite_file(url: str | URL) -> Path | None:
     database = parsed.database or ""
     if database in {"", ":memory:"} or database.startswith("file::memory:"):
         return None
+    if database.startswith("file:"):
+        # A URI filename ("file:/path?mode=ro", with uri=true): the path is after the
+        # scheme. Taken literally it would be a relative "file:" folder in the cwd.
+        return Path(database.removeprefix("file:"))
     return Path(database)
 
 
