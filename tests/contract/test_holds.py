@@ -306,3 +306,16 @@ async def test_not_atomic_on_postgres_needs_no_commit(
     assert rows.balance == rows.ledger_sum == 800
     assert rows.key == KeyUse(200, 1, USED_AT)
     assert rows.usage == [closing.event]
+
+
+async def test_a_free_request_opens_a_zero_hold(uow: UnitOfWorkFactory) -> None:
+    """Cost 0 (Postgres: the steps, as there is no account update to hang them on): the
+    hold row, the key and the owner are written, the balance untouched."""
+    party = await _party(uow, "judy", 1_000, KeyOptions(budget=10))
+    opened = await _open(uow, _opening(party, 0, api_key_id=party.key_id, owner=OWNER))
+    assert opened == OpenedHold(0) and not opened.key_refused
+    rows = await _rows(uow, party)
+    assert rows.balance == rows.ledger_sum == 1_000
+    assert rows.ledger == [(LedgerKind.HOLD, 0, "r-1", party.key_id)]
+    assert rows.key == KeyUse(0, 0, None)
+    assert rows.owners == [("r-1", "telegram", "chat-9", True)]
