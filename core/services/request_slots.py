@@ -26,11 +26,10 @@ class RequestSlots:
         self._limiter = limiter
         self._config = config
 
-    @asynccontextmanager
-    async def held(self, account: Account, key: KeyLimits | None) -> AsyncIterator[str]:
-        """One request's slot for the block; raises ``RateLimited`` (with the seconds to
-        wait) or ``TooManyInFlight`` before it starts. Yields the request id counted."""
-        request_id = new_request_id()
+    async def acquire(self, account: Account, key: KeyLimits | None, request_id: str) -> None:
+        """Count ``request_id`` against the key's and the account's limits, and take one
+        of the account's in-flight slots; raises ``RateLimited`` (with the seconds to
+        wait) or ``TooManyInFlight``. ``release`` gives the in-flight slot back."""
         if key is not None and key.per_minute:
             # First, as the gate does: a refusal here leaves no account slot to release.
             wait = await self._limiter.acquire(-key.key_id, request_id, key.per_minute, 0)
@@ -44,7 +43,16 @@ class RequestSlots:
             if wait > 0:
                 raise RateLimited(retry_after=max(1, math.ceil(wait)))
             raise TooManyInFlight(limit=limits.concurrent)
+
+    async def release(self, account_id: int, request_id: str) -> None:
+        await self._limiter.release(account_id, request_id)
+
+    @asynccontextmanager
+    async def held(self, account: Account, key: KeyLimits | None) -> AsyncIterator[str]:
+        """A slot for the block (refused before it starts); yields the request id."""
+        request_id = new_request_id()
+        await self.acquire(account, key, request_id)
         try:
             yield request_id
         finally:
-            await uncancellable(self._limiter.release(account.id, request_id))
+            await uncancellable(self.release(account.id, request_id))
