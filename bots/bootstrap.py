@@ -87,6 +87,7 @@ def core_config(settings: Settings) -> CoreConfig:
         broadcast_lease_s=settings.broadcast_lease,
         context_idle_minutes=settings.context_idle_minutes,
         quote_depth=settings.quote_depth,
+        gateway_files_per_account=settings.gateway_files_per_account,
     )
 
 

@@ -258,6 +258,8 @@ class Settings(BaseSettings):
     # JSON bodies under /v1 (a chat with images as data URLs is large; no character limit).
     api_v1_max_json_bytes: int = Field(20 * 1024 * 1024, gt=0)
     api_scrypt_n: int = Field(2**15, ge=2**10)  # password hashing cost (r=8, p=1)
+    # Files one account may keep through /v1/files (uploads beyond it are refused).
+    gateway_files_per_account: int = Field(100, gt=0)
     # Browser clients (bots/api/cors.py): a comma list of origins, or *; empty: no CORS.
     cors_origins: str = ""
     cors_allow_credentials: bool = False  # never with *: refused below

@@ -46,6 +46,13 @@ class TooManyInFlight(CoreError):
     key = "error.too_many_in_flight"  # params: limit
 
 
+class TooManyFiles(CoreError):
+    """The account keeps as many /v1 files as it may (GATEWAY_FILES_PER_ACCOUNT): an
+    upload is refused until it deletes some. Not a rate: waiting does not help."""
+
+    key = "error.too_many_files"  # params: limit
+
+
 class InputTooLong(CoreError):
     key = "error.input_too_long"  # params: length, limit
 

@@ -34,6 +34,12 @@ GATEWAY_ENDPOINTS = frozenset(
     }
 )
 
+# The names a chat model's server may take its output limit under (``limit_parameter``):
+# vLLM, Ollama and older servers know only ``max_tokens``; OpenAI's reasoning models
+# (o1, o3, o4-mini, gpt-5, ...) refuse it with a 400 and take only
+# ``max_completion_tokens``.
+LIMIT_PARAMETERS = ("max_tokens", "max_completion_tokens")
+
 
 @dataclass(frozen=True, slots=True)
 class ProviderSpec:
@@ -67,6 +73,9 @@ class ModelSpec:
     image_size: str = "1024x1024"
     voice: str = "alloy"
     vision: bool = False  # a chat model that takes image content parts
+    # The key /v1/chat/completions adds the output limit under when the client gave
+    # none (one of LIMIT_PARAMETERS); a client's own key always goes up as sent.
+    limit_parameter: str = "max_tokens"
 
     def allows(self, role: Role) -> bool:
         return role in self.roles
@@ -194,9 +203,18 @@ def _model(name: str, body: dict[str, object], providers: dict[str, ProviderSpec
     vision = body.get("vision", False)
     if not isinstance(vision, bool) or (vision and kind is not Feature.CHAT):
         raise ModelsFileError(f"{where}.vision must be true or false, on chat models only")
+    limit_parameter = body.get("limit_parameter", "max_tokens")
+    if limit_parameter not in LIMIT_PARAMETERS or (
+        "limit_parameter" in body and kind is not Feature.CHAT
+    ):
+        raise ModelsFileError(
+            f"{where}.limit_parameter must be one of {', '.join(LIMIT_PARAMETERS)},"
+            f" on chat models only (got {limit_parameter!r})"
+        )
     return ModelSpec(
         name=name,
         vision=vision,
+        limit_parameter=str(limit_parameter),
         kind=kind,
         provider=provider,
         upstream=str(body.get("upstream", name)),

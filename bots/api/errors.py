@@ -37,6 +37,7 @@ _CORE: list[tuple[type[ce.CoreError], int, str]] = [
     (ce.KeyBudgetExhausted, 402, "key_budget_exhausted"),
     (ce.RateLimited, 429, "rate_limited"),
     (ce.TooManyInFlight, 429, "too_many_in_flight"),
+    (ce.TooManyFiles, 400, "too_many_files"),
     (ce.InputTooLong, 422, "input_too_long"),
     (ce.AudioTooLarge, 413, "audio_too_large"),
     (ce.AudioTooLong, 422, "audio_too_long"),

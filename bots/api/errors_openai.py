@@ -33,6 +33,9 @@ _CORE: list[tuple[type[ce.CoreError], int, str, str | None, str | None]] = [
     (ce.UpstreamRateLimited, 429, "requests", "rate_limit_exceeded", None),
     (ce.EndpointUnsupported, 400, "invalid_request_error", "unsupported_endpoint", "model"),
     (ce.BadArgument, 400, "invalid_request_error", "invalid_value", None),
+    # A count of stored files, not a rate: 400, which the SDKs do not retry (a 429 would
+    # be retried in vain until the client deletes files).
+    (ce.TooManyFiles, 400, "invalid_request_error", "too_many_files", "file"),
     # Well-formed but refused by a limit of ours the schema cannot express: 422, which
     # the SDKs raise as UnprocessableEntityError.
     (ce.InputTooLong, 422, "invalid_request_error", "input_too_long", None),

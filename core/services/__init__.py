@@ -49,6 +49,7 @@ from core.services.passwords import ScryptHasher
 from core.services.personas import NO_PERSONAS, PersonaCatalog
 from core.services.profile import ProfileService
 from core.services.progress import HoldProgress
+from core.services.request_slots import RequestSlots
 from core.services.usage import UsageService
 
 
@@ -161,5 +162,5 @@ def build_core(
         config=config,
         gateway=GatewayService(paid),
         gateway_forms=GatewayForms(paid, config),
-        files=GatewayFiles(uow, paid, models),
+        files=GatewayFiles(uow, paid, models, RequestSlots(limiter, config), config),
     )

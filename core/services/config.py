@@ -65,6 +65,8 @@ class CoreConfig:
     notify_admins: frozenset[str] = frozenset()
     # How long a worker holds a broadcast it sends; a dead worker's is taken over after it.
     broadcast_lease_s: float = 30.0
+    # How many /v1 files one account may keep at the provider (GATEWAY_FILES_PER_ACCOUNT).
+    gateway_files_per_account: int = 100
 
 
 def parse_admins(raw: str) -> frozenset[IdentityKey]:

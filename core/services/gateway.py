@@ -4,7 +4,9 @@ Unlike ``ChatService`` there is no stored context, no system prompt and no chara
 limit: the client's body goes upstream unchanged (every message, part and parameter,
 known or not) except ``model`` (the upstream id) and an output limit that is added or
 lowered only where the model's configured maximum requires it; the upstream's objects
-come back unchanged except ``model`` (the client's name). Billing is the chat's: the
+come back unchanged except ``model`` (the client's name). A limit the gateway adds goes
+under the model's ``limit_parameter`` (``max_tokens`` unless the models file says
+``max_completion_tokens``); the client's own keys are kept as it sent them. Billing is the chat's: the
 worst case (the prompt counted with the tokenizer, the output limit times ``n``) is
 reserved in the admission's transaction and settled from the upstream's usage when the
 reply is closed, whatever happened. Nothing is written to a conversation."""
@@ -106,7 +108,7 @@ class ChatGatewayService:
             per_choice = plan.output_tokens // choices
             cap = output_cap(model, prompt, hold.reserved, wanted=per_choice, choices=choices)
             if cap < per_choice:
-                plan = capped(plan, max(cap, 1), choices)
+                plan = capped(plan, max(cap, 1), choices, model)
             return plan, hold
 
         admission = AsyncExitStack()
@@ -199,7 +201,10 @@ def plan_for(body: JSONObject, model: ModelSpec, prompt: int | None = None) -> P
             if value is not None and value > limit:
                 upstream[key] = limit
     else:
-        upstream["max_tokens"] = limit  # the key every OpenAI-compatible server knows
+        # Under the key the model's server takes (the models file's ``limit_parameter``):
+        # ``max_tokens`` for most, ``max_completion_tokens`` for OpenAI's reasoning models,
+        # which refuse ``max_tokens`` with a 400 the client never caused.
+        upstream[model.limit_parameter] = limit
     stream = body.get("stream") is True
     options = body.get("stream_options")
     given_options: JSONObject = options if isinstance(options, dict) else {}
@@ -216,12 +221,13 @@ def answers_of(body: JSONObject) -> int:
     return whole(body.get("n")) or 1
 
 
-def capped(plan: Plan, cap: int, choices: int) -> Plan:
+def capped(plan: Plan, cap: int, choices: int, model: ModelSpec) -> Plan:
     """``plan`` with its output limit lowered to ``cap`` tokens per answer: what a low
     balance plus the allowed overdraft pays for. The upstream then ends with
-    ``finish_reason: "length"``, which the client reads as a shortened answer."""
+    ``finish_reason: "length"``, which the client reads as a shortened answer. The keys
+    the body has are lowered; with none, the model's own key is added."""
     body = dict(plan.body)
-    for key in [k for k in LIMIT_KEYS if k in body] or ["max_tokens"]:
+    for key in [k for k in LIMIT_KEYS if k in body] or [model.limit_parameter]:
         body[key] = cap
     return replace(plan, body=body, output_tokens=cap * choices)
 

@@ -5,7 +5,13 @@ The provider sees one API key for everyone, so ownership lives here: a row per f
 deletion gets the same 404 as for a file that does not exist, and the list shows each
 account its own files only. Files go to the provider of the default chat model (the
 one a later ``file_id`` in a chat or response is most likely sent to); uploads are
-not billed (storage is the provider's to charge, and we do not meter it)."""
+not billed (storage is the provider's to charge, and we do not meter it).
+
+Not billed is not unlimited: every call counts against the API key's and the account's
+requests per minute and holds one of the account's in-flight slots while it runs
+(``RequestSlots``, the gate's limiter), and an account keeps at most
+``gateway_files_per_account`` files: the upload past it is refused before the provider
+sees it."""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from core.errors import Banned, NotFound, StorageUnavailable, UpstreamError
+from core.errors import Banned, NotFound, StorageUnavailable, TooManyFiles, UpstreamError
 from core.models_config import ModelCatalog
 from core.ports import (
     FormPart,
@@ -25,26 +31,49 @@ from core.ports import (
     UnitOfWorkFactory,
 )
 from core.services.billing import uncancellable
+from core.services.config import CoreConfig
 from core.services.gateway_paid import PaidRelay, named
-from core.types import Account, Feature
+from core.services.request_slots import RequestSlots
+from core.types import Account, Feature, KeyLimits
 
 # Asked of the upstream when listing, so that filtering by owner rarely hides a page.
 UPSTREAM_PAGE = 10_000
 
 
 class GatewayFiles:
-    def __init__(self, uow: UnitOfWorkFactory, paid: PaidRelay, models: ModelCatalog) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        paid: PaidRelay,
+        models: ModelCatalog,
+        slots: RequestSlots,
+        config: CoreConfig,
+    ) -> None:
         self._uow = uow
         self._paid = paid
+        self._slots = slots
+        self._most = config.gateway_files_per_account
         default = models.default_for(Feature.CHAT)
         self._provider = default.provider if default is not None else "openai"
 
     def _upstream(self, provider: str) -> GatewayUpstream:
         return self._paid.upstream_for(provider, "files", provider)
 
-    async def upload(self, account: Account, parts: tuple[FormPart, ...]) -> JsonObject:
+    async def upload(
+        self, account: Account, key: KeyLimits | None, parts: tuple[FormPart, ...]
+    ) -> JsonObject:
         _not_banned(account)
+        async with self._slots.held(account, key):
+            return await self._upload(account, parts)
+
+    async def _upload(self, account: Account, parts: tuple[FormPart, ...]) -> JsonObject:
         upstream = self._upstream(self._provider)
+        async with self._uow() as uow:
+            kept = len(await uow.gateway_files.owned(account.id))
+        # Two uploads racing at the cap may both pass: the account's in-flight limit
+        # bounds how far past it that can go.
+        if kept >= self._most:
+            raise TooManyFiles(limit=self._most)
         with named(self._provider):
             answer = _json(await upstream.post_form("/files", parts))
         file_id = answer.get("id")
@@ -61,10 +90,16 @@ class GatewayFiles:
             raise
         return answer
 
-    async def list(self, account: Account, query: Mapping[str, str]) -> JsonObject:
+    async def list(
+        self, account: Account, key: KeyLimits | None, query: Mapping[str, str]
+    ) -> JsonObject:
         """The account's files among the provider's; ``after`` and ``limit`` applied
         here, after filtering, so that other accounts' files never shorten a page."""
         _not_banned(account)
+        async with self._slots.held(account, key):
+            return await self._list(account, query)
+
+    async def _list(self, account: Account, query: Mapping[str, str]) -> JsonObject:
         async with self._uow() as uow:
             mine = {f.file_id for f in await uow.gateway_files.owned(account.id)}
         upstream_query = {k: v for k, v in query.items() if k in ("purpose", "order")}
@@ -92,30 +127,35 @@ class GatewayFiles:
             "has_more": len(files) > len(page),
         }
 
-    async def retrieve(self, account: Account, file_id: str) -> JsonObject:
-        record = await self._owned(account, file_id)
-        path = f"/files/{quote(file_id, safe='')}"
-        with named(record.provider):
-            return await self._upstream(record.provider).get_json(path, {})
+    async def retrieve(self, account: Account, key: KeyLimits | None, file_id: str) -> JsonObject:
+        _not_banned(account)
+        async with self._slots.held(account, key):
+            record = await self._owned(account, file_id)
+            path = f"/files/{quote(file_id, safe='')}"
+            with named(record.provider):
+                return await self._upstream(record.provider).get_json(path, {})
 
-    async def content(self, account: Account, file_id: str) -> RawAnswer:
-        record = await self._owned(account, file_id)
-        path = f"/files/{quote(file_id, safe='')}/content"
-        with named(record.provider):
-            return await self._upstream(record.provider).get_raw(path)
+    async def content(self, account: Account, key: KeyLimits | None, file_id: str) -> RawAnswer:
+        _not_banned(account)
+        async with self._slots.held(account, key):
+            record = await self._owned(account, file_id)
+            path = f"/files/{quote(file_id, safe='')}/content"
+            with named(record.provider):
+                return await self._upstream(record.provider).get_raw(path)
 
-    async def delete(self, account: Account, file_id: str) -> JsonObject:
-        record = await self._owned(account, file_id)
-        path = f"/files/{quote(file_id, safe='')}"
-        with named(record.provider):
-            answer = await self._upstream(record.provider).delete_json(path)
-        async with self._uow() as uow:
-            await uow.gateway_files.remove(file_id, record.provider)
-            await uow.commit()
-        return answer
+    async def delete(self, account: Account, key: KeyLimits | None, file_id: str) -> JsonObject:
+        _not_banned(account)
+        async with self._slots.held(account, key):
+            record = await self._owned(account, file_id)
+            path = f"/files/{quote(file_id, safe='')}"
+            with named(record.provider):
+                answer = await self._upstream(record.provider).delete_json(path)
+            async with self._uow() as uow:
+                await uow.gateway_files.remove(file_id, record.provider)
+                await uow.commit()
+            return answer
 
     async def _owned(self, account: Account, file_id: str) -> GatewayFile:
-        _not_banned(account)
         async with self._uow() as uow:
             record = await uow.gateway_files.get(file_id, self._provider)
         if record is None or record.account_id != account.id:

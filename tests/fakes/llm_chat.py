@@ -17,6 +17,7 @@ from tests.fakes.llm_scripts import (
     logprobs,
     prompt_tokens,
     tool_call,
+    unsupported_max_tokens,
 )
 
 if TYPE_CHECKING:
@@ -145,6 +146,9 @@ def _invalid(llm: FakeLLM, body: dict[str, Any]) -> web.Response | None:
             "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
             "stream_options",
         )
+    if body.get("model") in llm.reasoning_models and "max_tokens" in body:
+        # What OpenAI answers for o1, o3, o4-mini, gpt-5...: the old key is refused.
+        return web.json_response(unsupported_max_tokens(), status=400)
     for name in ("max_tokens", "max_completion_tokens"):
         value = body.get(name)
         if value is not None and (

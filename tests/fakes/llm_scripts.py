@@ -137,6 +137,19 @@ def error_body(status: int, message: str, param: str | None = None) -> JSON:
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
+def unsupported_max_tokens() -> JSON:
+    """OpenAI's 400 body when a reasoning model (o1, o3, o4-mini, gpt-5...) is sent
+    ``max_tokens``: the only 400 of its kind that carries a ``code``."""
+    return {
+        "error": {
+            "message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+            "type": "invalid_request_error",
+            "param": "max_tokens",
+            "code": "unsupported_parameter",
+        }
+    }
+
+
 def bad_key_message(given: str) -> str:
     """OpenAI's 401 text, which shows the wrong key masked."""
     shown = f"{given[:3]}{'*' * (len(given) - 7)}{given[-4:]}" if len(given) > 8 else "***"

@@ -8,7 +8,8 @@
 It answers like OpenAI: ``chat.completion.chunk`` events, a usage chunk with empty
 ``choices`` only when ``stream_options.include_usage`` is set, ``data: [DONE]``, whole
 ``chat.completion`` objects when ``stream`` is false, OpenAI error bodies, 401 for a
-wrong bearer, ``max_tokens`` enforced (finish_reason "length"). Token accounting is
+wrong bearer, ``max_tokens`` enforced (finish_reason "length"), and refused with
+OpenAI's 400 for the ids in ``reasoning_models`` (they take ``max_completion_tokens``). Token accounting is
 described in ``tests.fakes.llm_scripts``. ``llm.requests`` records every request
 (path relative to ``base_url``); ``llm.disconnects`` counts requests (streams, slow
 or hung replies) whose client left before the end. Replies are instant unless a script sets ``delay``.
@@ -47,9 +48,13 @@ class FakeLLM:
         api_key: str | None = None,
         models: list[str] | None = None,
         record_requests: bool = True,
+        reasoning_models: frozenset[str] = frozenset(),
     ) -> None:
         self.api_key = api_key
         self.models = models  # None: any model is accepted
+        # Upstream ids answered like OpenAI's reasoning models: ``max_tokens`` in a chat
+        # completion is refused with OpenAI's 400 (unsupported_parameter).
+        self.reasoning_models = reasoning_models
         self.record_requests = record_requests
         self.requests: list[RecordedRequest] = []
         self.disconnects = 0

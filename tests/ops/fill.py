@@ -98,7 +98,7 @@ async def _api_accounts(app: Any) -> None:
         FormPart("purpose", b"user_data"),
         FormPart("file", b"notes", filename="notes.txt", content_type="text/plain"),
     )
-    await core.files.upload(principal.account, form)
+    await core.files.upload(principal.account, None, form)
     await core.auth.logout(principal)
     root = await core.auth.register("root", "another long password")
     await core.admin.grant_to_account(

@@ -4,6 +4,7 @@ and the offline tokenizer every reservation counts with."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -192,8 +193,26 @@ def test_a_low_balance_caps_the_output_limit_of_every_answer() -> None:
     held = 10 + 2 * 50 * 2
     cap = output_cap(MODEL, 10, held, wanted=plan.output_tokens // choices, choices=choices)
     assert cap == 50
-    shortened = capped(plan, cap, choices)
+    shortened = capped(plan, cap, choices, MODEL)
     assert shortened.body["max_tokens"] == 50 and shortened.output_tokens == 100
     assert plan.body["max_tokens"] == 80  # the plan it came from is untouched
-    both = capped(plan_for({**body, "max_completion_tokens": 90}, MODEL, prompt=10), 7, 2)
+    both = capped(plan_for({**body, "max_completion_tokens": 90}, MODEL, prompt=10), 7, 2, MODEL)
     assert both.body["max_tokens"] == both.body["max_completion_tokens"] == 7
+
+
+REASONING = replace(MODEL, limit_parameter="max_completion_tokens")
+
+
+def test_a_limit_the_gateway_adds_goes_under_the_models_key() -> None:
+    from core.services.gateway import capped
+
+    added = plan_for({"model": "m", "messages": HI}, REASONING)
+    assert added.body["max_completion_tokens"] == 100 and "max_tokens" not in added.body
+    # The client's own key is kept as sent, even the one this model's server refuses.
+    own = plan_for({"model": "m", "messages": HI, "max_tokens": 5}, REASONING)
+    assert own.body["max_tokens"] == 5 and "max_completion_tokens" not in own.body
+    # A low balance lowers the key the body has; with none at all, the model's is added.
+    assert capped(added, 9, 1, REASONING).body["max_completion_tokens"] == 9
+    bare = replace(added, body={"model": "m", "messages": HI})
+    shortened = capped(bare, 9, 1, REASONING).body
+    assert shortened["max_completion_tokens"] == 9 and "max_tokens" not in shortened

@@ -48,6 +48,13 @@ def test_models_file_parses_prices_roles_and_defaults():
     assert catalog.providers["openai"].base_url is None
 
 
+def test_the_output_limit_key_is_max_tokens_unless_the_model_says_otherwise():
+    toml = '[models.old]\n[models.o3]\nlimit_parameter = "max_completion_tokens"'
+    catalog = parse_models(tomllib.loads(toml))
+    assert catalog.models["old"].limit_parameter == "max_tokens"
+    assert catalog.models["o3"].limit_parameter == "max_completion_tokens"
+
+
 def test_shipped_default_models_file_is_valid():
     from bots.settings import DEFAULT_MODELS_FILE
 
@@ -66,6 +73,9 @@ def test_shipped_default_models_file_is_valid():
         ('[models.x]\nfallbacks = ["y"]', "models.x.fallbacks"),
         ('default_chat_model = "zzz"', "default_chat_model"),
         ("[models.x]\nmax_output_tokens = 0", "models.x.max_output_tokens"),
+        ('[models.x]\nlimit_parameter = "max_output_tokens"', "models.x.limit_parameter"),
+        ("[models.x]\nlimit_parameter = 7", "models.x.limit_parameter"),
+        ('[models.x]\nkind = "tts"\nlimit_parameter = "max_tokens"', "models.x.limit_parameter"),
     ],
 )
 def test_bad_models_file_names_the_key(toml, names):

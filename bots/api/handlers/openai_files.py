@@ -1,5 +1,6 @@
 """/v1/files relayed to the provider; each file is seen and read only by the account
-that uploaded it (anyone else gets 404, as for a file that does not exist)."""
+that uploaded it (anyone else gets 404, as for a file that does not exist). Every call
+counts against the caller's request limits, the API key's included."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from bots.api import models_gateway as gw
 from bots.api.handlers.openai_forms import checked, raw, read_parts
 from bots.api.models import integer, string
 from bots.api.registry import Auth, Ctx, Endpoint, Param, endpoint, json_content
+from core.types import KeyLimits
 
 KEY: Auth = "user_or_key"
 FILE_ID = (Param("file_id", string(200, 1), "the provider's file id"),)
@@ -18,7 +20,7 @@ FILE_ID = (Param("file_id", string(200, 1), "the provider's file id"),)
     "POST",
     "/v1/files",
     tag="openai",
-    summary="Upload a file (multipart) to the provider; not billed",
+    summary="Upload a file (multipart) to the provider; not billed, rate-limited, capped per account",
     auth=KEY,
     form=gw.FileForm,
     ok={200: ("The file object", json_content(gw.FILE_OBJECT))},
@@ -26,7 +28,7 @@ FILE_ID = (Param("file_id", string(200, 1), "the provider's file id"),)
 async def v1_file_upload(ctx: Ctx) -> web.StreamResponse:
     parts = await read_parts(ctx.request, ctx.deps.max_body_bytes)
     checked(parts, gw.FileFields, ("file",))
-    return web.json_response(await ctx.core.files.upload(ctx.user.account, parts))
+    return web.json_response(await ctx.core.files.upload(ctx.user.account, key_of(ctx), parts))
 
 
 @endpoint(
@@ -45,7 +47,7 @@ async def v1_file_upload(ctx: Ctx) -> web.StreamResponse:
 )
 async def v1_file_list(ctx: Ctx) -> web.StreamResponse:
     query = {name: str(value) for name, value in ctx.query.items()}
-    return web.json_response(await ctx.core.files.list(ctx.user.account, query))
+    return web.json_response(await ctx.core.files.list(ctx.user.account, key_of(ctx), query))
 
 
 @endpoint(
@@ -59,7 +61,7 @@ async def v1_file_list(ctx: Ctx) -> web.StreamResponse:
 )
 async def v1_file(ctx: Ctx) -> web.StreamResponse:
     file_id = str(ctx.query["file_id"])
-    return web.json_response(await ctx.core.files.retrieve(ctx.user.account, file_id))
+    return web.json_response(await ctx.core.files.retrieve(ctx.user.account, key_of(ctx), file_id))
 
 
 @endpoint(
@@ -73,7 +75,7 @@ async def v1_file(ctx: Ctx) -> web.StreamResponse:
 )
 async def v1_file_content(ctx: Ctx) -> web.StreamResponse:
     file_id = str(ctx.query["file_id"])
-    answer = await ctx.core.files.content(ctx.user.account, file_id)
+    answer = await ctx.core.files.content(ctx.user.account, key_of(ctx), file_id)
     return raw(answer)
 
 
@@ -88,7 +90,12 @@ async def v1_file_content(ctx: Ctx) -> web.StreamResponse:
 )
 async def v1_file_delete(ctx: Ctx) -> web.StreamResponse:
     file_id = str(ctx.query["file_id"])
-    return web.json_response(await ctx.core.files.delete(ctx.user.account, file_id))
+    return web.json_response(await ctx.core.files.delete(ctx.user.account, key_of(ctx), file_id))
+
+
+def key_of(ctx: Ctx) -> KeyLimits | None:
+    """The API key's limits when the caller came with one (None for an access token)."""
+    return ctx.user.caller.api_key
 
 
 def routes() -> list[Endpoint]:
