@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,9 +17,7 @@ from core.errors import (
     Banned,
     KeyModelNotAllowed,
     NotAllowed,
-    RateLimited,
     ShuttingDown,
-    TooManyInFlight,
     Unauthenticated,
     UnknownModel,
 )
@@ -29,6 +26,7 @@ from core.ports import RateLimiter, UnitOfWork, UnitOfWorkFactory
 from core.services.accounts import AccountService
 from core.services.billing import uncancellable
 from core.services.config import CoreConfig
+from core.services.request_slots import RequestSlots
 from core.services.requests import PaidRequest
 from core.types import Account, Feature, KeyLimits
 
@@ -58,7 +56,8 @@ class Gate:
         self._idle = asyncio.Event()
         self._idle.set()
         self._accounts = accounts
-        self._limiter = limiter
+        # The rate and in-flight limits, shared with the calls no gate admits (/v1/files).
+        self._slots = RequestSlots(limiter, config)
         self._models = models
         self._config = config
         # Told when an admitted request has ended and settled (admin notices: zero_balance).
@@ -152,30 +151,20 @@ class Gate:
             raise Banned()
         model = self.pick_model(account, kind, request.model)
         if request.caller.api_key is not None:
-            # Before the account's slot is taken: a refusal here leaves nothing to release.
-            await self._check_key(request.caller.api_key, model, request.request_id)
-        limits = self._config.role_limits[account.role]
-        wait = await self._limiter.acquire(
-            account.id, request.request_id, limits.per_minute, limits.concurrent
-        )
-        if wait is not None:
-            if wait > 0:
-                raise RateLimited(retry_after=max(1, math.ceil(wait)))
-            raise TooManyInFlight(limit=limits.concurrent)
+            # Before any slot is taken: a refusal here leaves nothing to release.
+            _check_key(request.caller.api_key, model)
+        # The key's own rate (under its negative id), then the account's rate and slot.
+        await self._slots.acquire(account, request.caller.api_key, request.request_id)
         return Admitted(account, model)
 
-    async def _check_key(self, key: KeyLimits, model: ModelSpec, request_id: str) -> None:
-        """The key's own limits; its budget is held later, with the account's credits."""
-        if key.expired(datetime.now(UTC)):
-            raise Unauthenticated()
-        if not key.allows_model(model.name):
-            raise KeyModelNotAllowed(model=model.name)
-        if key.per_minute:
-            # Keys share the limiter with accounts under negative ids (account ids are
-            # positive): the same atomic script, the same Redis-or-memory fallback.
-            wait = await self._limiter.acquire(-key.key_id, request_id, key.per_minute, 0)
-            if wait is not None:
-                raise RateLimited(retry_after=max(1, math.ceil(wait)))
-
     async def _release(self, account_id: int, request_id: str) -> None:
-        await self._limiter.release(account_id, request_id)
+        await self._slots.release(account_id, request_id)
+
+
+def _check_key(key: KeyLimits, model: ModelSpec) -> None:
+    """The key's expiry and models; its rate is counted with the account's
+    (``RequestSlots``), its budget held later with the account's credits."""
+    if key.expired(datetime.now(UTC)):
+        raise Unauthenticated()
+    if not key.allows_model(model.name):
+        raise KeyModelNotAllowed(model=model.name)
