@@ -48,10 +48,11 @@ class HoldOpening:
 
 @dataclass(frozen=True, slots=True)
 class OpenedHold:
-    """``reserved`` 0 with a positive cost: refused, nothing written. ``key_refused``:
-    the key's budget could not take the cost; the caller leaves its unit of work without
-    committing, and nothing stays (``StepwiseHolds`` relies on that rollback; a one-call
-    implementation undoes its own part, so that it is whole outside a transaction too)."""
+    """``reserved`` 0 with a positive cost: refused, nothing written. ``key_refused``
+    (``reserved`` 0 too): the key's budget could not take the cost; the caller leaves its
+    unit of work without committing, and nothing stays (``StepwiseHolds`` relies on that
+    rollback; a one-call implementation undoes its own part, so that it is whole outside
+    a transaction too)."""
 
     reserved: int
     key_refused: bool = False
@@ -114,7 +115,7 @@ class StepwiseHolds:
                 return OpenedHold(0)
         key = opening.api_key_id
         if key is not None and not await self._api_keys.reserve(key, opening.cost):
-            return OpenedHold(reserved, key_refused=True)
+            return OpenedHold(0, key_refused=True)  # the caller's rollback undoes the rest
         entry = LedgerEntry(
             opening.account_id, -reserved, LedgerKind.HOLD, opening.request_id, api_key_id=key
         )

@@ -213,7 +213,7 @@ async def test_a_refused_key_leaves_nothing(
             await tx.commit()
     async with uow(atomic=atomic) as tx:
         opened = await tx.holds.open(_opening(party, 300, api_key_id=party.key_id, owner=OWNER))
-        assert opened.key_refused
+        assert opened == OpenedHold(0, key_refused=True)  # the same on every backend
         if _is_postgres(database_url) and not atomic:
             # Outside a transaction each statement is committed: whole already.
             account = await tx.accounts.get(party.account_id)
