@@ -53,12 +53,17 @@ class TimedProvider:
         self.current: str = ""
 
     async def stream_chat(
-        self, model: str, messages: Sequence[ChatMessage], max_tokens: int
+        self,
+        model: str,
+        messages: Sequence[ChatMessage],
+        max_tokens: int,
+        limit_parameter: str = "max_tokens",
     ) -> AsyncGenerator[ChatChunk, None]:
         key = messages[-1].content
         start = time.perf_counter()
         try:
-            async with aclosing(self.inner.stream_chat(model, messages, max_tokens)) as chunks:
+            chunks_of = self.inner.stream_chat(model, messages, max_tokens, limit_parameter)
+            async with aclosing(chunks_of) as chunks:
                 async for chunk in chunks:
                     yield chunk
         finally:

@@ -10,10 +10,15 @@ from core.types import ChatChunk, ChatMessage, Transcript
 
 
 class ModelProvider(ChatPassthrough, Protocol):
-    """An OpenAI-compatible server. ``model`` is the upstream id."""
+    """An OpenAI-compatible server. ``model`` is the upstream id; ``limit_parameter``
+    the name its server takes the output limit under (the models file's)."""
 
     def stream_chat(
-        self, model: str, messages: Sequence[ChatMessage], max_tokens: int
+        self,
+        model: str,
+        messages: Sequence[ChatMessage],
+        max_tokens: int,
+        limit_parameter: str = "max_tokens",
     ) -> AsyncGenerator[ChatChunk, None]: ...
 
     async def generate_image(self, model: str, prompt: str, size: str) -> bytes: ...

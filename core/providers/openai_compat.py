@@ -72,12 +72,17 @@ class OpenAICompatibleProvider:
             await session.close()
 
     async def stream_chat(
-        self, model: str, messages: Sequence[ChatMessage], max_tokens: int
+        self,
+        model: str,
+        messages: Sequence[ChatMessage],
+        max_tokens: int,
+        limit_parameter: str = "max_tokens",
     ) -> AsyncGenerator[ChatChunk, None]:
         payload = {
             "model": model,
             "messages": [message_payload(m) for m in messages],
-            "max_tokens": max_tokens,
+            # o-series and later OpenAI models refuse max_tokens: the models file names it.
+            limit_parameter: max_tokens,
             "stream": True,
             "stream_options": {"include_usage": True},
         }

@@ -457,7 +457,9 @@ class ChatService:
             progress.capped_at = limit if limit < model.max_output_tokens else None
             try:
                 provider = self._providers[model.provider]
-                stream = provider.stream_chat(model.upstream, messages, max(limit, 1))
+                stream = provider.stream_chat(
+                    model.upstream, messages, max(limit, 1), model.limit_parameter
+                )
                 async with aclosing(stream) as chunks:
                     async for chunk in chunks:
                         produced = produced or bool(chunk.text)

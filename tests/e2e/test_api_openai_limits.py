@@ -108,3 +108,20 @@ async def test_a_low_balance_caps_under_the_models_key(sqlite_url: str, tmp_path
         assert answer.choices[0].finish_reason == "stop"
         body = sent(api)
         assert body["max_completion_tokens"] == 15 and "max_tokens" not in body
+
+
+async def test_the_stored_context_chat_sends_the_models_key_too(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """/ask (like the messengers: core.chat) streams through the provider's own request,
+    not the gateway's pass-through; a reasoning model must get its key there as well."""
+    async with gateway(sqlite_url, tmp_path) as (api, _):
+        _, token = await api.user("thinking-chatter")
+        status, answer = await api.call(
+            "POST", "/ask", token, json={"text": "Think.", "model": "thinker"}
+        )
+        assert status == 200, answer
+        body = sent(api)
+        assert body["model"] == "o4-mini"
+        assert "max_tokens" not in body
+        assert 1 <= body["max_completion_tokens"] <= 64
