@@ -92,6 +92,22 @@ def pids_cpu(pids: list[int]) -> dict[int, float]:
     return {p: table[p][1] for p in pids if p in table}
 
 
+def reaped_cpu(pid: int) -> float:
+    """CPU seconds of ``pid``'s children that have ended (cutime + cstime): what the
+    Postgres server keeps of the backends the pool closed during a run."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rpartition(")")[2].split()
+    return (int(fields[13]) + int(fields[14])) / TICK
+
+
+def parent_of(pid: int) -> int | None:
+    entry = _proc_table().get(pid)
+    return entry[0] if entry else None
+
+
 # ---- the servers -------------------------------------------------------------------------
 
 
@@ -206,13 +222,20 @@ async def switchboard(db_url: str, llm_url: str) -> AsyncIterator[Server]:
 
 
 async def measure(server: Server, load: Callable[[], Awaitable[loadgen.Run]]) -> Sample:
-    # Postgres backends that only exist during the run are missed; the pool keeps its own.
     db = await server.db_pids() if server.db_pids else []
+    # The pool's overflow connections (c=50) come and go during a run: a backend that
+    # ended is found in the Postgres server's reaped-children CPU instead (any database's:
+    # nothing else should run meanwhile).
+    postmaster = parent_of(db[0]) if db else None
+    reaped = reaped_cpu(postmaster) if postmaster else 0.0
     cpu, db_before, machine = tree_cpu(server.pid), pids_cpu(db), machine_cpu()
     run = await load()
-    cpu, db_after, machine = tree_cpu(server.pid) - cpu, pids_cpu(db), machine_cpu() - machine
-    # A backend that ended during the run took its CPU figure with it: count only the rest.
-    db_cpu = sum(db_after[p] - db_before[p] for p in db_after if p in db_before)
+    cpu, machine = tree_cpu(server.pid) - cpu, machine_cpu() - machine
+    later = await server.db_pids() if server.db_pids else []
+    db_after = pids_cpu(sorted({*db, *later}))
+    db_cpu = sum(used - db_before.get(pid, 0.0) for pid, used in db_after.items())
+    if postmaster:
+        db_cpu += reaped_cpu(postmaster) - reaped
     return Sample(run, cpu, db_cpu, machine)
 
 

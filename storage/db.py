@@ -64,7 +64,7 @@ def sqlite_file(url: str | URL) -> Path | None:
 
 
 def create_engine(
-    url: str | URL, *, pool_size: int = 10, command_timeout: float | None = 30.0
+    url: str | URL, *, pool_size: int = 20, command_timeout: float | None = 30.0
 ) -> AsyncEngine:
     """An async engine for ``url``: SQLite gets WAL, a busy timeout, foreign keys and a
     rollback before every close on every connection (writers take turns on
@@ -76,8 +76,13 @@ def create_engine(
         return _sqlite_engine(parsed)
     return create_async_engine(
         parsed,
+        # Connections are kept once opened, up to pool_size, and none beyond: an overflow
+        # connection is closed as soon as it is returned, so under a burst (50 requests
+        # at once) each checkout past the pool forked a Postgres backend and paid its
+        # authentication, measured at more CPU than the request itself
+        # (bench.gateway_vs_litellm, "+ Postgres backends" at c=50).
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=0,
         pool_timeout=10,
         # No pre-ping: it costs three round trips per checkout (measured: a third of a
         # chat request's database time). A connection lost to a restart fails one
