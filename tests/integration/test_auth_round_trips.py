@@ -126,12 +126,12 @@ async def test_refusals_are_one_statement_too(
         assert not any(statements.in_transaction)
 
 
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_the_probe_sees_a_begin_when_one_is_sent(
     engine: AsyncEngine, statements: Statements
 ) -> None:
-    """The check above would fail if authentication opened a transaction."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("the transaction probe is Postgres'")
+    """The check above would fail if authentication opened a transaction (the probe is
+    asyncpg's: Postgres only)."""
     async with sql_uow_factory(engine)() as tx:
         assert await tx.credentials.find_principal("nobody") is None
     assert statements.in_transaction == [True]
