@@ -19,7 +19,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.common import DEFAULT_REDIS, llm_process, percentile, scratch_postgres
+from bench.common import DEFAULT_REDIS, llm_process, percentile, private_journal, scratch_postgres
 
 USERS = 20
 
@@ -35,6 +35,7 @@ def _serve_api(db_url: str, llm_url: str, redis_url: str | None, ports: Any, sto
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             database_url=db_url,
+            settlement_journal=private_journal(),
             redis_url=redis_url,
             openai_base_url=llm_url,
             openai_api_key=SecretStr("sk-bench"),

@@ -17,7 +17,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from bench.common import DEFAULT_REDIS, drop_redis_prefix, scratch_postgres
+from bench.common import DEFAULT_REDIS, drop_redis_prefix, private_journal, scratch_postgres
 from bots.bootstrap import open_app
 from bots.settings import Settings
 from bots.telegram.messenger import TelegramMessenger
@@ -36,6 +36,7 @@ async def main(people: int) -> None:
         settings = Settings(  # type: ignore[call-arg]
             _env_file=None,
             database_url=db,
+            settlement_journal=private_journal(),
             redis_url=DEFAULT_REDIS,
             redis_prefix=prefix,
             telegram_bot_token=TOKEN,

@@ -7,9 +7,11 @@ import asyncio
 import multiprocessing as mp
 import os
 import statistics
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
@@ -71,6 +73,13 @@ async def drop_redis_prefix(url: str, prefix: str) -> None:
     if keys:
         await client.delete(*keys)
     await client.aclose()
+
+
+def private_journal() -> Path:
+    """A settlement journal for this run alone: the default ./data/settlements.jsonl would
+    replay one run's journaled settlements (the pool ran dry under load) into the next
+    run's scratch database, where their accounts do not exist."""
+    return Path(tempfile.mkdtemp(prefix="sb-bench-journal-")) / "settlements.jsonl"
 
 
 def percentile(values: list[float], pct: float) -> float:

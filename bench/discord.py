@@ -21,7 +21,7 @@ import statistics
 import tempfile
 import time
 
-from bench.common import DEFAULT_REDIS, drop_redis_prefix, llm_process, percentile
+from bench.common import DEFAULT_REDIS, drop_redis_prefix, llm_process, percentile, private_journal
 from bots.bootstrap import open_app
 from bots.discord.runner import run
 from bots.settings import Settings
@@ -99,6 +99,7 @@ async def bench(args: argparse.Namespace, llm_url: str, answer: str) -> None:
             settings = Settings(  # type: ignore[call-arg]
                 _env_file=None,
                 database_url=f"sqlite+aiosqlite:///{scratch}/bench.db",
+                settlement_journal=private_journal(),
                 redis_url=redis_url,
                 openai_base_url=llm_url,
                 discord_bot_token=DISCORD_TOKEN,

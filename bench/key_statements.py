@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from bench.common import scratch_postgres
+from bench.common import private_journal, scratch_postgres
 from tests.fakes.llm_server import FakeLLM
 
 QUESTION = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]}
@@ -51,6 +51,7 @@ async def _api(db_url: str) -> AsyncIterator[tuple[str, FakeLLM]]:
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             database_url=db_url,
+            settlement_journal=private_journal(),
             openai_base_url=llm.base_url,
             openai_api_key=SecretStr("sk-bench"),
             jwt_secret=SecretStr("bench-secret-" + "x" * 40),

@@ -27,7 +27,14 @@ from typing import Any
 import aiohttp
 
 import bots.streaming.answer as replies
-from bench.common import DEFAULT_REDIS, drop_redis_prefix, llm_process, percentile, scratch_postgres
+from bench.common import (
+    DEFAULT_REDIS,
+    drop_redis_prefix,
+    llm_process,
+    percentile,
+    private_journal,
+    scratch_postgres,
+)
 from bots.bootstrap import open_app
 from bots.settings import Settings
 from bots.telegram.runner import run
@@ -162,6 +169,7 @@ async def scenario(kind: str, scale: float, llm_url: str) -> dict[str, Any]:
             settings = Settings(  # type: ignore[call-arg]
                 _env_file=None,
                 database_url=db,
+                settlement_journal=private_journal(),
                 redis_url=DEFAULT_REDIS,
                 openai_base_url=llm_url,
                 openai_api_key="sk-bench",
