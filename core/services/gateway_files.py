@@ -89,6 +89,8 @@ class GatewayFiles:
         return await self._paid_upload(account, request)
 
     async def _paid_upload(self, account: Account, request: FormRequest) -> JsonObject:
+        # Before the gate: an upload past the cap reserves nothing and leaves no usage.
+        await self._check_room(account)
         price = self._per_mb * megabytes_started(file_bytes(request.parts))
         # The gate takes the account's (and the key's) slot: none taken here besides.
         async with self._paid.door(
@@ -107,14 +109,19 @@ class GatewayFiles:
             finally:
                 await self._paid.settle(door, charge, outcome)
 
-    async def _upload(self, account: Account, parts: tuple[FormPart, ...]) -> JsonObject:
-        upstream = self._upstream(self._provider)
+    async def _check_room(self, account: Account) -> None:
         async with self._uow() as uow:
             kept = len(await uow.gateway_files.owned(account.id))
         # Two uploads racing at the cap may both pass: the account's in-flight limit
         # bounds how far past it that can go.
         if kept >= self._most:
             raise TooManyFiles(limit=self._most)
+
+    async def _upload(self, account: Account, parts: tuple[FormPart, ...]) -> JsonObject:
+        """Checks the cap again inside the slot (a priced upload checked it before the
+        gate too): the read is cheap, and a racing upload may have filled the room."""
+        upstream = self._upstream(self._provider)
+        await self._check_room(account)
         with named(self._provider):
             answer = _json(await upstream.post_form("/files", parts))
         file_id = answer.get("id")

@@ -130,3 +130,22 @@ async def test_without_a_price_uploads_are_free_and_unrecorded(sqlite_url: str) 
         assert uploads(api) == 1
         assert await balance(api, token) == before
         assert await usage_today(api, token) == []
+
+
+async def test_an_upload_past_the_cap_costs_nothing_and_leaves_no_usage(sqlite_url: str) -> None:
+    settings = {"gateway_file_credits_per_mb": "1", "gateway_files_per_account": 1}
+    async with running_api(sqlite_url, **settings) as api:
+        _, token = await api.user("full")
+        client = await key_client(api, token)
+        try:
+            await client.files.create(file=("a.jsonl", b"{}\n"), purpose="batch")
+            after_one = await balance(api, token)
+            with pytest.raises(openai.BadRequestError) as refused:
+                await client.files.create(file=("b.jsonl", b"{}\n"), purpose="batch")
+        finally:
+            await client.close()
+        assert error_of(refused.value)["code"] == "too_many_files"
+        assert uploads(api) == 1
+        assert await balance(api, token) == after_one
+        (line,) = await usage_today(api, token)
+        assert (line["feature"], line["requests"], line["credits_micro"]) == ("files", 1, 1_000_000)
