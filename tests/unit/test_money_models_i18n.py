@@ -102,6 +102,8 @@ def test_bad_settings_stop_with_one_line_naming_them(monkeypatch):
     for name, value in [
         ("BOT_ADMINS", "telegram"),
         ("WELCOME_CREDITS", "-1"),
+        ("GATEWAY_FILE_CREDITS_PER_MB", "-0.5"),
+        ("GATEWAY_FILE_CREDITS_PER_MB", "0.0000001"),  # finer than a micro-credit
         ("NEW_ACCOUNT_ROLE", "king"),
         ("RATE_LIMITS", "user:ten"),
         ("LOG_LEVEL", "LOUD"),
@@ -113,6 +115,8 @@ def test_bad_settings_stop_with_one_line_naming_them(monkeypatch):
     settings = load_settings(bot_admins="telegram:1,slack:T1/U2", rate_limits="guest:5/1")
     assert {str(k) for k in settings.admins} == {"telegram:1", "slack:T1/U2"}
     assert settings.role_limits[Role.GUEST].per_minute == 5
+    assert settings.gateway_file_micro_per_mb == 0  # uploads free unless priced
+    assert load_settings(gateway_file_credits_per_mb="0.25").gateway_file_micro_per_mb == 250_000
 
 
 async def test_uncancellable_finishes_its_work_then_reraises():
