@@ -88,6 +88,7 @@ def core_config(settings: Settings) -> CoreConfig:
         context_idle_minutes=settings.context_idle_minutes,
         quote_depth=settings.quote_depth,
         gateway_files_per_account=settings.gateway_files_per_account,
+        gateway_file_micro_per_mb=settings.gateway_file_micro_per_mb,
     )
 
 

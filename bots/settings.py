@@ -128,7 +128,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
-    @field_validator("welcome_credits", "max_overdraft")
+    @field_validator("welcome_credits", "max_overdraft", "gateway_file_credits_per_mb")
     @classmethod
     def _credits_parse(cls, value: str) -> str:
         try:
@@ -183,6 +183,10 @@ class Settings(BaseSettings):
     @property
     def overdraft_micro(self) -> int:
         return to_micro(self.max_overdraft)
+
+    @property
+    def gateway_file_micro_per_mb(self) -> int:
+        return to_micro(self.gateway_file_credits_per_mb)
 
     @property
     def allowance_policy(self) -> AllowancePolicy:
@@ -260,6 +264,8 @@ class Settings(BaseSettings):
     api_scrypt_n: int = Field(2**15, ge=2**10)  # password hashing cost (r=8, p=1)
     # Files one account may keep through /v1/files (uploads beyond it are refused).
     gateway_files_per_account: int = Field(100, gt=0)
+    # Credits per started MB of a /v1/files upload; 0: free (OpenAI does not charge uploads).
+    gateway_file_credits_per_mb: str = "0"
     # Browser clients (bots/api/cors.py): a comma list of origins, or *; empty: no CORS.
     cors_origins: str = ""
     cors_allow_credentials: bool = False  # never with *: refused below

@@ -17,6 +17,11 @@ class ModelsFileError(ValueError):
     pass
 
 
+# What a model may be (``kind``): every feature but files, which no model serves (an
+# upload is priced per megabyte by a setting, not by a model).
+MODEL_KINDS = tuple(kind for kind in Feature if kind is not Feature.FILES)
+
+
 # The /v1 routes a provider may be asked for (``endpoints`` in its [providers.X] table).
 GATEWAY_ENDPOINTS = frozenset(
     {
@@ -125,7 +130,7 @@ def parse_models(data: dict[str, object]) -> ModelCatalog:
                     f"models.{model.name}.fallbacks: {fallback!r} is not a {model.kind} model"
                 )
     defaults: dict[Feature, str] = {}
-    for kind in Feature:
+    for kind in MODEL_KINDS:
         key = f"default_{kind.value}_model"
         chosen = data.get(key)
         if chosen is not None and (not isinstance(chosen, str) or chosen not in models):
@@ -175,10 +180,12 @@ def _model(name: str, body: dict[str, object], providers: dict[str, ProviderSpec
     where = f"models.{name}"
     try:
         kind = Feature(str(body.get("kind", "chat")))
-    except ValueError as exc:
+    except ValueError:
+        kind = None
+    if kind not in MODEL_KINDS:
         raise ModelsFileError(
-            f"{where}.kind must be one of chat, image, tts, stt, embedding"
-        ) from exc
+            f"{where}.kind must be one of {', '.join(k.value for k in MODEL_KINDS)}"
+        )
     provider = str(body.get("provider", "openai"))
     if provider not in providers:
         raise ModelsFileError(f"{where}.provider: {provider!r} is not in [providers]")

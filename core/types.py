@@ -33,6 +33,8 @@ class Feature(StrEnum):
     TTS = "tts"
     STT = "stt"
     EMBEDDING = "embedding"
+    # Not a model kind: /v1/files uploads, when GATEWAY_FILE_CREDITS_PER_MB prices them.
+    FILES = "files"
 
 
 class Outcome(StrEnum):

@@ -72,9 +72,13 @@ class ExchangeList(Answer):
     items: list[Exchange]
 
 
+# core.models_config.MODEL_KINDS: every Feature but files, which no model serves.
+ModelKind = Literal["chat", "image", "tts", "stt", "embedding"]
+
+
 class Model(Answer):
     name: Annotated[str, Field(max_length=200)]
-    kind: Literal["chat", "image", "tts", "stt", "embedding"]
+    kind: ModelKind
     prices: dict[str, str]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from aiohttp import web
 from pydantic import BaseModel
@@ -128,6 +129,9 @@ def grant(record: GrantRecord, replayed: bool) -> m.GrantResult:
 
 
 def model(spec: ModelSpec) -> mc.Model:
+    kind = spec.kind
+    if kind is Feature.FILES:  # the models file refuses it: no model serves uploads
+        raise ValueError(f"model {spec.name} cannot be of kind files")
     prices = {
         Feature.CHAT: {
             "input_per_1k_tokens": format_credits(spec.input_per_1k),
@@ -137,8 +141,8 @@ def model(spec: ModelSpec) -> mc.Model:
         Feature.TTS: {"per_1k_chars": format_credits(spec.per_1k_chars)},
         Feature.STT: {"per_minute": format_credits(spec.per_minute)},
         Feature.EMBEDDING: {"input_per_1k_tokens": format_credits(spec.input_per_1k)},
-    }[spec.kind]
-    return mc.Model(name=spec.name, kind=spec.kind.value, prices=prices)
+    }[kind]
+    return mc.Model(name=spec.name, kind=cast(mc.ModelKind, kind.value), prices=prices)
 
 
 def stats_row(row: StatsRow) -> mc.StatsRow:

@@ -67,6 +67,9 @@ class CoreConfig:
     broadcast_lease_s: float = 30.0
     # How many /v1 files one account may keep at the provider (GATEWAY_FILES_PER_ACCOUNT).
     gateway_files_per_account: int = 100
+    # Micro-credits per started megabyte of a /v1/files upload (GATEWAY_FILE_CREDITS_PER_MB);
+    # 0: uploads are free, reserve nothing and record no usage.
+    gateway_file_micro_per_mb: int = 0
 
 
 def parse_admins(raw: str) -> frozenset[IdentityKey]:

@@ -4,19 +4,27 @@ The provider sees one API key for everyone, so ownership lives here: a row per f
 (provider file id → account). Another account asking for a file, its content or its
 deletion gets the same 404 as for a file that does not exist, and the list shows each
 account its own files only. Files go to the provider of the default chat model (the
-one a later ``file_id`` in a chat or response is most likely sent to); uploads are
-not billed (storage is the provider's to charge, and we do not meter it).
+one a later ``file_id`` in a chat or response is most likely sent to).
 
-Not billed is not unlimited: every call counts against the API key's and the account's
+Uploads are free unless the operator prices them (``gateway_file_micro_per_mb``, per
+started megabyte of the file; OpenAI charges storage, not uploads, and we do not meter
+storage). A priced upload goes through the gate like every paid /v1 call: the whole
+price is reserved before the provider is asked, settled when it took the file and
+refunded when it did not, and recorded as a ``files`` usage event. The other calls
+(list, retrieve, content, delete) are never billed.
+
+Free is not unlimited: every call counts against the API key's and the account's
 requests per minute and holds one of the account's in-flight slots while it runs
-(``RequestSlots``, the gate's limiter), and an account keeps at most
-``gateway_files_per_account`` files: the upload past it is refused before the provider
-sees it."""
+(``RequestSlots``, the gate's limiter; a priced upload takes its slot in the gate
+instead), and an account keeps at most ``gateway_files_per_account`` files: the upload
+past it is refused before the provider sees it."""
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -32,12 +40,22 @@ from core.ports import (
 )
 from core.services.billing import uncancellable
 from core.services.config import CoreConfig
-from core.services.gateway_paid import PaidRelay, named
+from core.services.gateway_paid import FormRequest, PaidRelay, named
 from core.services.request_slots import RequestSlots
-from core.types import Account, Feature, KeyLimits
+from core.types import Account, Feature, KeyLimits, Outcome
 
 # Asked of the upstream when listing, so that filtering by owner rarely hides a page.
 UPSTREAM_PAGE = 10_000
+MEGABYTE = 1024 * 1024  # as MAX_AUDIO_MB and the other size settings count them
+
+
+def megabytes_started(size: int) -> int:
+    """1 for an empty file too: every upload that reaches the provider is one."""
+    return max(1, math.ceil(size / MEGABYTE))
+
+
+def file_bytes(parts: tuple[FormPart, ...]) -> int:
+    return sum(len(p.value) for p in parts if p.name == "file" and p.filename is not None)
 
 
 class GatewayFiles:
@@ -53,27 +71,57 @@ class GatewayFiles:
         self._paid = paid
         self._slots = slots
         self._most = config.gateway_files_per_account
+        self._per_mb = config.gateway_file_micro_per_mb
         default = models.default_for(Feature.CHAT)
         self._provider = default.provider if default is not None else "openai"
+        # The gate admits a priced upload on a model: the one whose provider keeps files.
+        self._model = default.name if default is not None else None
 
     def _upstream(self, provider: str) -> GatewayUpstream:
         return self._paid.upstream_for(provider, "files", provider)
 
-    async def upload(
-        self, account: Account, key: KeyLimits | None, parts: tuple[FormPart, ...]
-    ) -> JsonObject:
+    async def upload(self, account: Account, request: FormRequest) -> JsonObject:
+        """``account``: the caller's, as authentication read it."""
         _not_banned(account)
-        async with self._slots.held(account, key):
-            return await self._upload(account, parts)
+        if self._per_mb == 0:
+            async with self._slots.held(account, request.caller.api_key):
+                return await self._upload(account, request.parts)
+        return await self._paid_upload(account, request)
 
-    async def _upload(self, account: Account, parts: tuple[FormPart, ...]) -> JsonObject:
-        upstream = self._upstream(self._provider)
+    async def _paid_upload(self, account: Account, request: FormRequest) -> JsonObject:
+        # Before the gate: an upload past the cap reserves nothing and leaves no usage.
+        await self._check_room(account)
+        price = self._per_mb * megabytes_started(file_bytes(request.parts))
+        # The gate takes the account's (and the key's) slot: none taken here besides.
+        async with self._paid.door(
+            replace(request, model=self._model),
+            Feature.FILES,
+            "files",
+            lambda _: price,
+            admit_as=Feature.CHAT,
+            whole=True,
+        ) as door:
+            charge, outcome = 0, Outcome.FAILED
+            try:
+                answer = await self._upload(account, request.parts)
+                charge, outcome = price, Outcome.OK
+                return answer
+            finally:
+                await self._paid.settle(door, charge, outcome)
+
+    async def _check_room(self, account: Account) -> None:
         async with self._uow() as uow:
             kept = len(await uow.gateway_files.owned(account.id))
         # Two uploads racing at the cap may both pass: the account's in-flight limit
         # bounds how far past it that can go.
         if kept >= self._most:
             raise TooManyFiles(limit=self._most)
+
+    async def _upload(self, account: Account, parts: tuple[FormPart, ...]) -> JsonObject:
+        """Checks the cap again inside the slot (a priced upload checked it before the
+        gate too): the read is cheap, and a racing upload may have filled the room."""
+        upstream = self._upstream(self._provider)
+        await self._check_room(account)
         with named(self._provider):
             answer = _json(await upstream.post_form("/files", parts))
         file_id = answer.get("id")

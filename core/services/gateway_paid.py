@@ -133,33 +133,43 @@ class PaidRelay:
         endpoint: str,
         worst_case: Callable[[ModelSpec], int],
         prompt_tokens: int | None = None,
+        *,
+        admit_as: Feature | None = None,
+        whole: bool = False,
     ) -> AsyncIterator[Door]:
         """Admit ``request`` and reserve ``worst_case(model)``; the rate-limit slot is held
         until the block ends. The block settles (``settle``) before it ends. With
         ``prompt_tokens`` (text generation), the bounded overdraft applies: refused when
         the balance alone cannot pay the prompt, else the hold may be smaller than the
-        worst case (``within_hold`` then lowers the output limit)."""
+        worst case (``within_hold`` then lowers the output limit). With ``whole`` (a price
+        known in advance), refused unless the balance and the overdraft cover all of it.
+
+        ``admit_as``: the kind of model the gate picks, when ``feature`` (what the usage
+        is recorded under) is served by no model of its own (files)."""
 
         async def reserve(uow: UnitOfWork, admitted: Admitted) -> Door:
             model = admitted.model
             upstream = self.upstream_for(model.provider, endpoint, model.name)
             bounded = prompt_tokens is not None
+            cost = worst_case(model)
+            least = cost if whole else 0
             hold = await self._billing.hold_in(
                 uow,
                 admitted.account,
                 request,
-                worst_case(model),
+                cost,
                 feature,
                 model.name,
                 upfront=prompt_cost(model, prompt_tokens or 0) if bounded else 0,
-                least=least_hold(model, prompt_tokens or 0) if bounded else 0,
+                least=least_hold(model, prompt_tokens or 0) if bounded else least,
             )
             return Door(model, upstream, hold)
 
         # Reads, then one whole write (the hold): no transaction needed, unless an event
         # id must be recorded with the hold.
         atomic = bool(request.event_id)
-        async with self._gate.admit(request, feature, reserve, atomic=atomic) as (_, door):
+        kind = admit_as or feature
+        async with self._gate.admit(request, kind, reserve, atomic=atomic) as (_, door):
             with named(door.model.name):
                 yield door
 

@@ -1,7 +1,8 @@
 """The fake LLM server's multipart routes and its file store, as OpenAI answers them:
 image edits and variations (b64 PNGs), audio translations (json, text, srt, vtt,
 verbose_json with ``duration``), and /files (upload, list, retrieve, content, delete;
-"No such File object" 404s)."""
+"No such File object" 404s). An upload follows the script's failures (``fail_before_output``
+and the rest), checked after its fields, as the other routes do."""
 
 from __future__ import annotations
 
@@ -116,6 +117,9 @@ async def upload(llm: FakeLLM, files: FakeFiles, request: web.Request) -> web.Re
         return llm.error(400, "Missing required parameter: 'file'.", "file")
     if fields.get("purpose") not in PURPOSES:
         return llm.error(400, f"'purpose' must be one of {', '.join(PURPOSES)}", "purpose")
+    early = await llm.before_reply(request, llm.next_script())
+    if early is not None:
+        return early
     file_id = f"file-fake{next(files._ids):06d}"
     files.objects[file_id] = {
         "id": file_id,

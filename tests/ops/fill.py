@@ -13,6 +13,7 @@ from bots.bootstrap import open_app
 from bots.settings import Settings
 from core.errors import CoreError
 from core.ports import FormPart, KeyOptions
+from core.services.gateway_paid import FormRequest
 from core.services.requests import ChatRequest, ImageRequest, SpeechRequest
 from storage.backup.schema import tables
 from storage.db import create_engine
@@ -98,7 +99,7 @@ async def _api_accounts(app: Any) -> None:
         FormPart("purpose", b"user_data"),
         FormPart("file", b"notes", filename="notes.txt", content_type="text/plain"),
     )
-    await core.files.upload(principal.account, None, form)
+    await core.files.upload(principal.account, FormRequest(principal.caller, "v1", parts=form))
     await core.auth.logout(principal)
     root = await core.auth.register("root", "another long password")
     await core.admin.grant_to_account(

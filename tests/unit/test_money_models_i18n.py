@@ -9,7 +9,7 @@ import pytest
 
 from bots.settings import SettingsError, load_settings
 from core.i18n import Translator, available_languages, translate
-from core.models_config import ModelsFileError, load_models_file, parse_models
+from core.models_config import MODEL_KINDS, ModelsFileError, load_models_file, parse_models
 from core.money import MICRO, PriceError, estimate_tokens, format_credits, price_of, to_micro
 from core.services.billing import uncancellable
 from core.types import Feature, Role
@@ -60,13 +60,14 @@ def test_shipped_default_models_file_is_valid():
 
     catalog = load_models_file(DEFAULT_MODELS_FILE)
     assert catalog.default_for(Feature.CHAT).name == "gpt-4o-mini"
-    assert {m.kind for m in catalog.models.values()} == set(Feature)
+    assert {m.kind for m in catalog.models.values()} == set(MODEL_KINDS)
 
 
 @pytest.mark.parametrize(
     ("toml", "names"),
     [
         ('[models.x]\nkind = "video"', "models.x.kind"),
+        ('[models.x]\nkind = "files"', "models.x.kind"),  # a usage feature, no model kind
         ('[models.x]\nprovider = "nowhere"', "models.x.provider"),
         ('[models.x]\ninput_credits_per_1k = "abc"', "models.x.input_credits_per_1k"),
         ('[models.x]\nroles = ["king"]', "models.x.roles"),
@@ -101,6 +102,8 @@ def test_bad_settings_stop_with_one_line_naming_them(monkeypatch):
     for name, value in [
         ("BOT_ADMINS", "telegram"),
         ("WELCOME_CREDITS", "-1"),
+        ("GATEWAY_FILE_CREDITS_PER_MB", "-0.5"),
+        ("GATEWAY_FILE_CREDITS_PER_MB", "0.0000001"),  # finer than a micro-credit
         ("NEW_ACCOUNT_ROLE", "king"),
         ("RATE_LIMITS", "user:ten"),
         ("LOG_LEVEL", "LOUD"),
@@ -112,6 +115,8 @@ def test_bad_settings_stop_with_one_line_naming_them(monkeypatch):
     settings = load_settings(bot_admins="telegram:1,slack:T1/U2", rate_limits="guest:5/1")
     assert {str(k) for k in settings.admins} == {"telegram:1", "slack:T1/U2"}
     assert settings.role_limits[Role.GUEST].per_minute == 5
+    assert settings.gateway_file_micro_per_mb == 0  # uploads free unless priced
+    assert load_settings(gateway_file_credits_per_mb="0.25").gateway_file_micro_per_mb == 250_000
 
 
 async def test_uncancellable_finishes_its_work_then_reraises():

@@ -1,6 +1,7 @@
 """/v1/files relayed to the provider; each file is seen and read only by the account
 that uploaded it (anyone else gets 404, as for a file that does not exist). Every call
-counts against the caller's request limits, the API key's included."""
+counts against the caller's request limits, the API key's included; an upload is billed
+when GATEWAY_FILE_CREDITS_PER_MB prices it."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from aiohttp import web
 
 from bots.api import models_gateway as gw
 from bots.api.handlers.openai_forms import checked, raw, read_parts
+from bots.api.mapping import V1_CHAT, bound
 from bots.api.models import integer, string
 from bots.api.registry import Auth, Ctx, Endpoint, Param, endpoint, json_content
+from core.services.gateway_paid import FormRequest
 from core.types import KeyLimits
 
 KEY: Auth = "user_or_key"
@@ -20,7 +23,8 @@ FILE_ID = (Param("file_id", string(200, 1), "the provider's file id"),)
     "POST",
     "/v1/files",
     tag="openai",
-    summary="Upload a file (multipart) to the provider; not billed, rate-limited, capped per account",
+    summary="Upload a file (multipart) to the provider; rate-limited, capped per account, "
+    "billed per started MB when GATEWAY_FILE_CREDITS_PER_MB is set",
     auth=KEY,
     form=gw.FileForm,
     ok={200: ("The file object", json_content(gw.FILE_OBJECT))},
@@ -28,7 +32,8 @@ FILE_ID = (Param("file_id", string(200, 1), "the provider's file id"),)
 async def v1_file_upload(ctx: Ctx) -> web.StreamResponse:
     parts = await read_parts(ctx.request, ctx.deps.max_body_bytes)
     checked(parts, gw.FileFields, ("file",))
-    return web.json_response(await ctx.core.files.upload(ctx.user.account, key_of(ctx), parts))
+    request = bound(FormRequest(ctx.user.caller, V1_CHAT, parts=parts))
+    return web.json_response(await ctx.core.files.upload(ctx.user.account, request))
 
 
 @endpoint(
