@@ -1,20 +1,24 @@
 """What the admin console at ``/admin`` reads beside the directory: each user's last
-activity, one user's page, 30 days of usage per day by platform and by model, and the
-system's state. Every use case checks admin rights first (``require_admin``), so a page
+activity, one user's page and API keys (with revocation), 30 days of usage per day by
+platform and by model, and the system's state. Every use case checks admin rights first (``require_admin``), so a page
 or a script that is not an admin's gets ``NotAllowed`` and no data."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from core.errors import NotFound
 from core.models_config import ModelCatalog, ModelSpec
-from core.ports import HealthProbe, UnitOfWorkFactory, UserEntry
+from core.ports import ApiKeyRecord, HealthProbe, UnitOfWorkFactory, UserEntry
 from core.services.admin import AdminService
 from core.services.auth import Principal
 from core.services.topics import PopularTopics, TopicReport
 from core.types import Exchange, LedgerEntry, StatsDimension, StatsRow
+
+logger = logging.getLogger(__name__)
 
 USAGE_DAYS = 30
 TOPIC_SAMPLE = 2000  # the newest questions of the period the topics are drawn from
@@ -113,6 +117,33 @@ class AdminConsole:
             ledger = await uow.ledger.entries(account_id, ledger_size)
             asked = await uow.conversations.history(account_id, questions)
         return UserPage(ConsoleUser(entry, seen.get(account_id)), ledger, asked)
+
+    async def keys_of(self, principal: Principal, account_id: int) -> list[ApiKeyRecord]:
+        """The live API keys of the account's credentials (an account linked from several
+        has keys under each), oldest first; none without an API credential."""
+        await self._admin.user(principal, account_id)  # admins only; unknown account: 404
+        async with self._uow() as uow:
+            keys = [
+                key
+                for credential in await uow.credentials.for_account(account_id)
+                for key in await uow.api_keys.list(credential.id)
+            ]
+        return sorted(keys, key=lambda k: (k.created_at, k.id))
+
+    async def revoke_key(self, principal: Principal, account_id: int, key_id: int) -> None:
+        """Revoke one of the account's keys; the next request made with it is refused (a
+        key is read afresh on every request). A key id of another account is NotFound:
+        the account in the URL is the one whose keys the admin is looking at."""
+        actor = await self._admin.require_admin(principal.caller, "revoke_key")
+        await self._admin.user(principal, account_id)  # unknown account: 404
+        async with self._uow() as uow:
+            for credential in await uow.credentials.for_account(account_id):
+                if await uow.api_keys.revoke(credential.id, key_id):
+                    await uow.commit()
+                    break
+            else:
+                raise NotFound()
+        logger.info("admin %s revoked API key %s of account %s", actor.id, key_id, account_id)
 
     async def usage(self, principal: Principal, now: datetime | None = None) -> UsageReport:
         await self._admin.require_admin(principal.caller, "usage")

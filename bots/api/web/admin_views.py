@@ -4,12 +4,13 @@ series, topics, the system — amounts formatted like ``/balance``, times in ISO
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from core.i18n import Translator
 from core.models_config import ModelSpec
 from core.money import MICRO, format_credits
+from core.ports import ApiKeyRecord
 from core.services.admin_console import ConsoleUser, DailyRow, SystemReport, UsageReport, UserPage
 from core.services.topics import TopicReport
 from core.types import Feature, StatsRow
@@ -105,6 +106,24 @@ WORDS = (
     "col_code",
     "col_uses_left",
     "invite_made",
+    "keys",
+    "col_name",
+    "col_prefix",
+    "col_created",
+    "col_budget",
+    "col_spent",
+    "col_expires",
+    "col_models",
+    "col_per_minute",
+    "col_requests",
+    "col_last_used",
+    "no_keys",
+    "any_model",
+    "no_limit",
+    "expired",
+    "revoke",
+    "revoke_confirm",
+    "key_revoked",
 )
 
 
@@ -151,6 +170,31 @@ def user_page(page: UserPage) -> JSON:
             {"created_at": _when(x.created_at), "question": x.question, "answer": x.answer}
             for x in page.questions
         ],
+    }
+
+
+def api_keys(found: list[ApiKeyRecord], now: datetime | None = None) -> JSON:
+    """The keys' prefixes, limits and use; there is no secret to leak (only its digest is
+    stored). None is "no limit"; amounts are formatted like ``/balance``."""
+    now = now or datetime.now(UTC)
+    return {
+        "keys": [
+            {
+                "id": k.id,
+                "name": k.name or "",
+                "prefix": k.prefix,
+                "created_at": _when(k.created_at),
+                "budget": None if k.budget is None else format_credits(k.budget),
+                "spent": format_credits(k.spent),
+                "expires_at": _when(k.expires_at),
+                "expired": k.limits.expired(now),
+                "models": None if k.models is None else sorted(k.models),
+                "per_minute": k.per_minute,
+                "requests": k.requests,
+                "last_used_at": _when(k.last_used_at),
+            }
+            for k in found
+        ]
     }
 
 

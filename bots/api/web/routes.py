@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bots.api.web import account, admin, admin_access, chat, pages, session
+from bots.api.web import account, admin, admin_access, admin_keys, chat, pages, session
 from bots.api.web.config import WEB, WebConfig
 from bots.api.web.static import ASSETS, Assets
 
@@ -30,3 +30,4 @@ def add_web(app: web.Application, config: WebConfig) -> None:
     router.add_post("/web/api/transcribe", chat.transcribe)
     admin.add_admin(app)  # the console at /admin and its JSON under /web/api/admin/
     admin_access.add_access(app)  # its access section: mode, rules, invitations
+    admin_keys.add_keys(app)  # a user's API keys, and revoking one

@@ -152,12 +152,73 @@ function renderUser(page) {
   if (!page.questions.length) questions.append(Object.assign(document.createElement('li'), { textContent: words.nothing }));
 }
 
+function revokeButton(key) {
+  // Two clicks revoke: the first only asks "Really revoke?", so a stray click does not
+  // cut off a working integration. Re-rendering the table disarms every button.
+  const button = Object.assign(document.createElement('button'), { type: 'button', textContent: words.revoke });
+  button.className = 'revoke';
+  button.setAttribute('aria-label', `${words.revoke} ${key.prefix}`);
+  button.addEventListener('click', () => {
+    if (button.dataset.armed === 'true') {
+      button.disabled = true;
+      revokeKey(key.id);
+      return;
+    }
+    button.dataset.armed = 'true';
+    button.textContent = words.revoke_confirm;
+  });
+  return button;
+}
+
+function renderKeys(answer) {
+  const body = $('keys-table').tBodies[0];
+  body.replaceChildren();
+  const limit = (value) => (value === null ? words.no_limit : value);
+  for (const key of answer.keys) {
+    const row = body.insertRow();
+    row.dataset.id = key.id;
+    cell(row, key.name || '—', 'th').scope = 'row';
+    const prefix = cell(row, `${key.prefix}…`);
+    prefix.className = 'mono';
+    cell(row, when(key.created_at));
+    cell(row, limit(key.budget)).className = 'num';
+    cell(row, key.spent).className = 'num';
+    const expires = key.expires_at === null ? words.no_limit : when(key.expires_at);
+    cell(row, key.expired ? `${expires} (${words.expired})` : expires);
+    cell(row, key.models === null ? words.any_model : key.models.join(', '));
+    cell(row, limit(key.per_minute === null ? null : formatNumber(key.per_minute, language))).className = 'num';
+    cell(row, formatNumber(key.requests, language)).className = 'num';
+    cell(row, when(key.last_used_at));
+    cell(row, revokeButton(key));
+  }
+  if (!answer.keys.length) cell(body.insertRow(), words.no_keys).colSpan = 11;
+}
+
+async function revokeKey(keyId) {
+  const id = $('user-view').dataset.id;
+  const notice = $('user-notice');
+  try {
+    const answer = await send(`/web/api/admin/users/${id}/keys/${keyId}/revoke`, {});
+    renderKeys(answer);
+    notice.textContent = answer.notice;
+  } catch (error) {
+    if (!(error instanceof Failure)) throw error;
+    notice.textContent = error.message;
+    renderKeys(await getJSON(`/web/api/admin/users/${id}/keys`)); // what is live now
+  }
+}
+
 async function showUser(id) {
   $('user-notice').textContent = '';
   $('amount').value = '';
   $('reason').value = '';
   newGrantKey();
-  renderUser(await getJSON(`/web/api/admin/users/${id}`));
+  const [page, keys] = await Promise.all([
+    getJSON(`/web/api/admin/users/${id}`),
+    getJSON(`/web/api/admin/users/${id}/keys`),
+  ]);
+  renderUser(page);
+  renderKeys(keys);
 }
 
 async function changeUser(body) {
