@@ -166,3 +166,5 @@ async def test_the_page_has_the_security_headers_and_the_browsers_language(
         status, session = await api.call("GET", "/web/api/admin/session", headers=headers)
         assert status == 200 and session["language"] == "ru"
         assert session["words"]["grant"] == "Начислить"
+        assert session["words"]["keys"] == "API-ключи"
+        assert session["words"]["revoke"] == "Отозвать"

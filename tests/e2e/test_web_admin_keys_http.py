@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from core.services.requests import Caller
+from core.types import IdentityKey
 from tests.e2e.api_harness import running_api
 from tests.e2e.test_web_admin_http import get, jar_session, post, sign_in
 
@@ -92,6 +94,15 @@ async def test_admin_lists_and_revokes_a_users_keys(db_url: str) -> None:
             assert status == 200 and [k["name"] for k in body["keys"]] == ["bob's"]
             status, body = await get(admin, api, "/web/api/admin/users/999999/keys")
             assert status == 404 and body["error"]["code"] == "user_not_found"
+            # Someone only on Telegram has no API credential, so no keys.
+            telegram = Caller(IdentityKey("telegram", "", "4242"), display_name="tg")
+            tg_account = await api.app.core.accounts.resolve(telegram)
+            status, body = await get(admin, api, f"/web/api/admin/users/{tg_account.id}/keys")
+            assert status == 200 and body["keys"] == []
+            path = f"/web/api/admin/users/{tg_account.id}/keys/{free['id']}/revoke"
+            status, body = await post(admin, api, path, {})
+            assert body["error"]["code"] == "not_found"
+            assert (await api.call("GET", "/v1/models", free["key"]))[0] == 200
         # The owner sees the same: the revoked key is gone from /api-keys too.
         status, mine = await api.call("GET", "/api-keys", alice)
         assert status == 200 and [k["name"] for k in mine["items"]] == ["laptop"]
