@@ -27,6 +27,7 @@ USERS = 20
 def _serve_api(db_url: str, llm_url: str, redis_url: str | None, ports: Any, stop: Any) -> None:
     from pydantic import SecretStr
 
+    from bots import event_loop
     from bots.api.runner import bound_port, start
     from bots.bootstrap import open_app
     from bots.settings import Settings
@@ -49,7 +50,7 @@ def _serve_api(db_url: str, llm_url: str, redis_url: str | None, ports: Any, sto
             await asyncio.to_thread(stop.wait)
             await runner.cleanup()
 
-    asyncio.run(main())
+    event_loop.run(main())  # the loop `python -m bots run api` runs on
 
 
 async def _tokens(http: aiohttp.ClientSession, base: str) -> list[str]:
