@@ -17,6 +17,7 @@ from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 
 from bench.common import DEFAULT_REDIS, drop_redis_prefix, llm_process, percentile, scratch_postgres
+from bots import event_loop
 from core.models_config import parse_models
 from core.money import MICRO
 from core.providers.openai_compat import OpenAICompatibleProvider
@@ -172,4 +173,5 @@ async def main(total: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
-    asyncio.run(main(parser.parse_args().requests))
+    # The loop `python -m bots run …` runs on (uvloop where installed).
+    event_loop.run(main(parser.parse_args().requests))
