@@ -2,12 +2,11 @@
 statements ``core.ports.holds.StepwiseHolds`` runs one by one (a round trip each).
 
 Why functions and not one data-modifying CTE: in a CTE the sub-statements run in no
-fixed order (two requests of one key took the account's and the key's row locks in
-opposite orders: a deadlock), and a foreign-key check of a row inserted by the statement
-could fail when the same statement updated the referenced account after waiting for a
-concurrent writer ("Key (account_id)=(1) is not present"). Inside a function the
-statements run in the written order, each with its own checks, as separate statements
-would. SQLite has no such functions; there the repositories run the steps.
+fixed order, and two requests of one key took the account's and the key's row locks in
+opposite orders (a deadlock at 20 concurrent requests). Inside a function the statements
+run in the written order (the account's row, then the key's, as every other writer),
+each with its own checks, as separate statements would. SQLite has no such functions;
+there the repositories run the steps.
 
 A change to the tables these write (ledger, accounts, api_keys, hold_owners,
 usage_events) needs a migration that replaces the functions too.
