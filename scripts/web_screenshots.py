@@ -4,7 +4,8 @@ the fake LLM (nothing leaves the machine):
     PYTHONPATH=. .venv/bin/python scripts/web_screenshots.py [--out docs/img]
 
 Writes web-signin.png, web-chat.png (1100 px wide) and web-chat-phone.png (375 px), and of
-the admin console admin-usage.png, admin-user.png (1100 px) and admin-phone.png (375 px),
+the admin console admin-usage.png, admin-user.png (1100 px), admin-user-phone.png and
+admin-phone.png (375 px),
 after a few days of made-up usage on several platforms and models."""
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ ANSWER = (
 )
 
 
-async def shot(page: Page, path: Path, width: int, height: int) -> None:
+async def shot(
+    page: Page, path: Path, width: int, height: int, scroll_to: str | None = None
+) -> None:
     await page.call(
         "Emulation.setDeviceMetricsOverride",
         width=width,
@@ -41,6 +44,9 @@ async def shot(page: Page, path: Path, width: int, height: int) -> None:
         mobile=width < 500,
     )
     await asyncio.sleep(0.3)  # a frame or two to lay out at the new size
+    if scroll_to is not None:  # after the resize: the layout it scrolls in is this one
+        await page.evaluate(f"document.getElementById('{scroll_to}').scrollIntoView()")
+        await asyncio.sleep(0.2)
     data = (await page.call("Page.captureScreenshot", format="png"))["data"]
     await asyncio.to_thread(path.write_bytes, base64.b64decode(data))
     print(f"wrote {path}")
@@ -89,6 +95,13 @@ async def admin_shots(api: Api, profile: Path, out: Path) -> None:
     for question in QUESTIONS:
         await api.call("POST", "/ask", alice, json={"text": question})
     await made_up_usage(api, alice_id)
+    # Two API keys for the user page's "API keys" table: one with limits, used once.
+    limits = {"name": "ci-bot", "budget_micro": 50_000_000, "models": ["gpt-4o-mini"]}
+    limits["requests_per_minute"] = 30
+    _, limited = await api.call("POST", "/api-keys", alice, json=limits)
+    await api.call("POST", "/api-keys", alice, json={"name": "laptop"})
+    hello = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hello"}]}
+    await api.call("POST", "/v1/chat/completions", limited["key"], json=hello)
     async with browser(profile) as page:
         await open_page(page, api.base_url + "/")
         await visible(page, "#username")
@@ -105,7 +118,9 @@ async def admin_shots(api: Api, profile: Path, out: Path) -> None:
         await fill(page, "#reason", "thanks for the bug report")
         await click(page, "#grant")
         await page.wait_for("document.getElementById('user-notice').textContent !== ''")
-        await shot(page, out / "admin-user.png", 1100, 900)
+        await page.wait_for("document.querySelectorAll('#keys-table tbody tr').length > 1")
+        await shot(page, out / "admin-user.png", 1100, 1200)
+        await shot(page, out / "admin-user-phone.png", 375, 740, scroll_to="keys-table")
         await page.evaluate("location.hash = '#users'")
         await page.wait_for("document.querySelectorAll('#users-table tbody tr').length > 1")
         await shot(page, out / "admin-phone.png", 375, 740)
