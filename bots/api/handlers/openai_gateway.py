@@ -49,6 +49,14 @@ async def forward(ctx: Ctx, route: Route, request: RelayRequest) -> web.StreamRe
         return await out.close()
 
 
+async def generate(ctx: Ctx, route: Route, model: str, stream: bool) -> web.StreamResponse:
+    """A text generation route passed through: its events as they come, or the whole."""
+    request = await relay_request(ctx, model)
+    if stream:
+        return await forward(ctx, route, request)
+    return web.json_response(await ctx.core.gateway.whole(route, request))
+
+
 @endpoint(
     "GET",
     "/v1/models/{id}",
@@ -99,10 +107,7 @@ async def v1_embeddings(ctx: Ctx) -> web.StreamResponse:
 )
 async def v1_completions(ctx: Ctx) -> web.StreamResponse:
     body = ctx.body_as(gw.CompletionRequest)
-    request = await relay_request(ctx, body.model)
-    if body.stream:
-        return await forward(ctx, COMPLETIONS, request)
-    return web.json_response(await ctx.core.gateway.whole(COMPLETIONS, request))
+    return await generate(ctx, COMPLETIONS, body.model, bool(body.stream))
 
 
 @endpoint(
@@ -121,10 +126,7 @@ async def v1_completions(ctx: Ctx) -> web.StreamResponse:
 )
 async def v1_responses(ctx: Ctx) -> web.StreamResponse:
     body = ctx.body_as(gw.ResponseRequest)
-    request = await relay_request(ctx, body.model)
-    if body.stream:
-        return await forward(ctx, RESPONSES, request)
-    return web.json_response(await ctx.core.gateway.whole(RESPONSES, request))
+    return await generate(ctx, RESPONSES, body.model, bool(body.stream))
 
 
 def routes() -> list[Endpoint]:
