@@ -1,11 +1,10 @@
-"""The rate limits of a call that passes no gate: the /v1/files routes.
+"""The rate and in-flight limits of one request: the API key's requests per minute (under
+the key's negative id), then the account's (its role's) requests per minute and
+in-flight slots, on the one ``RateLimiter``.
 
-Those calls cost no credits, so they need neither the gate's model choice nor a
-reservation; but each one still counts against the API key's requests per minute and
-the account's (its role's) requests per minute and in-flight slots, exactly as
-``Gate._check``/``Gate._check_key`` count a paid request: the same ``RateLimiter``,
-the same ids (the key under its negative id), the same refusals. The in-flight slot is
-held only while the call runs."""
+The gate takes a paid request's slots here; a call that passes no gate because it
+costs nothing (the free /v1/files routes) takes them with ``held``, for as long as it
+runs."""
 
 from __future__ import annotations
 
